@@ -1,0 +1,5 @@
+//go:build !windows
+
+package policy
+
+func defaultSystemPolicyPath() string { return "/etc/vsphere-mcp/policy.yaml" }
