@@ -1,0 +1,124 @@
+package tools
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+)
+
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+	maxGlobLen   = 256
+)
+
+// Paging is embedded in every *_list tool's arguments.
+type Paging struct {
+	Limit  int    `json:"limit,omitempty" jsonschema:"Page size, 1-1000; default 50"`
+	Cursor string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page, to continue a listing"`
+}
+
+func (p Paging) check() error {
+	if p.Limit < 0 || p.Limit > maxLimit {
+		return fmt.Errorf("limit must be between 1 and %d (got %d); page through larger inventories with cursor", maxLimit, p.Limit)
+	}
+	return nil
+}
+
+func (p Paging) limit() int {
+	if p.Limit == 0 {
+		return defaultLimit
+	}
+	return p.Limit
+}
+
+// checkGlob validates a name filter up front so a malformed pattern is an
+// argument error, not an empty listing.
+func checkGlob(arg, pattern string) error {
+	if len(pattern) > maxGlobLen {
+		return fmt.Errorf("%s is %d characters long; the limit is %d", arg, len(pattern), maxGlobLen)
+	}
+	if _, err := path.Match(pattern, ""); err != nil {
+		return fmt.Errorf("%s %q is not a valid glob (use * and ?, escape [ with \\): %v", arg, pattern, err)
+	}
+	return nil
+}
+
+// globMatch matches name against a glob that checkGlob accepted. An empty
+// pattern matches everything.
+func globMatch(pattern, name string) bool {
+	if pattern == "" {
+		return true
+	}
+	ok, _ := path.Match(pattern, name)
+	return ok
+}
+
+// table renders rows as tab-separated lines under a header: the most
+// compact layout a model reads reliably.
+type table struct {
+	b strings.Builder
+}
+
+func newTable(cols ...string) *table {
+	t := &table{}
+	t.b.WriteString(strings.Join(cols, "\t"))
+	t.b.WriteByte('\n')
+	return t
+}
+
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			t.b.WriteByte('\t')
+		}
+		t.b.WriteString(cleanCell(c))
+	}
+	t.b.WriteByte('\n')
+}
+
+func (t *table) String() string { return t.b.String() }
+
+// cleanCell keeps a value on one line and within one column.
+func cleanCell(s string) string {
+	if s == "" {
+		return "-"
+	}
+	if strings.ContainsAny(s, "\t\n\r") {
+		s = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+	}
+	return s
+}
+
+// pageHeader is the first line of a listing: how many, which, and how to
+// get more.
+func pageHeader(noun string, shown, total int, cursor string, offsetHint string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", total, noun)
+	if shown < total {
+		fmt.Fprintf(&b, ", %d shown", shown)
+	}
+	if offsetHint != "" {
+		b.WriteString(offsetHint)
+	}
+	if cursor != "" {
+		fmt.Fprintf(&b, "; more with cursor=%s", cursor)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func i64toa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// gib renders bytes as GiB with one decimal.
+func gib(bytes int64) string {
+	return strconv.FormatFloat(float64(bytes)/(1<<30), 'f', 1, 64)
+}
+
+func gibf(bytes int64) float64 {
+	v := float64(bytes) / (1 << 30)
+	return float64(int64(v*10+0.5)) / 10
+}

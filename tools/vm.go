@@ -1,0 +1,392 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// ---- vm_list ----
+
+// VMListArgs filters and pages vm_list.
+type VMListArgs struct {
+	Name       string   `json:"name,omitempty" jsonschema:"Name glob, case-sensitive, e.g. web-*"`
+	PowerState string   `json:"power_state,omitempty" jsonschema:"enum=poweredOn,enum=poweredOff,enum=suspended"`
+	Datacenter string   `json:"datacenter,omitempty" jsonschema:"Only VMs in this datacenter (name, path or ID)"`
+	Cluster    string   `json:"cluster,omitempty" jsonschema:"Only VMs in this cluster"`
+	Host       string   `json:"host,omitempty" jsonschema:"Only VMs on this host"`
+	Folder     string   `json:"folder,omitempty" jsonschema:"Only VMs in this folder (recursive), e.g. /DC0/vm/web"`
+	GuestOS    string   `json:"guest_os,omitempty" jsonschema:"Guest OS glob on guest ID or full name, e.g. *ubuntu*"`
+	Fields     []string `json:"fields,omitempty" jsonschema:"Columns besides name and id; default power_state,cpus,memory_mb,guest_os,ip,host; also tools,uptime,uuid,annotation,storage_gb,cpu_usage_mhz,memory_usage_mb"`
+	Paging
+}
+
+var validPowerStates = []string{"poweredOn", "poweredOff", "suspended"}
+
+func (a *VMListArgs) validate() error {
+	if err := a.Paging.check(); err != nil {
+		return err
+	}
+	if a.PowerState != "" && !slices.Contains(validPowerStates, a.PowerState) {
+		return fmt.Errorf("power_state %q is not a vSphere power state; use one of %s", a.PowerState, strings.Join(validPowerStates, ", "))
+	}
+	if err := checkGlob("name", a.Name); err != nil {
+		return err
+	}
+	if err := checkGlob("guest_os", a.GuestOS); err != nil {
+		return err
+	}
+	_, err := vmColumns(a.Fields)
+	return err
+}
+
+// VMItem is one row of vm_list. Only the requested fields are set.
+type VMItem struct {
+	Name          string  `json:"name"`
+	ID            string  `json:"id"`
+	Template      bool    `json:"template,omitempty"`
+	PowerState    string  `json:"power_state,omitempty"`
+	CPUs          int32   `json:"cpus,omitempty"`
+	MemoryMB      int32   `json:"memory_mb,omitempty"`
+	GuestOS       string  `json:"guest_os,omitempty"`
+	IP            string  `json:"ip,omitempty"`
+	Host          string  `json:"host,omitempty"`
+	Tools         string  `json:"tools,omitempty"`
+	UptimeSeconds int32   `json:"uptime_s,omitempty"`
+	UUID          string  `json:"uuid,omitempty"`
+	Annotation    string  `json:"annotation,omitempty"`
+	StorageGB     float64 `json:"storage_gb,omitempty"`
+	CPUUsageMHz   int32   `json:"cpu_usage_mhz,omitempty"`
+	MemoryUsageMB int32   `json:"memory_usage_mb,omitempty"`
+}
+
+// VMList is vm_list's result.
+type VMList struct {
+	Items      []VMItem `json:"items"`
+	Total      int      `json:"total"`
+	NextCursor string   `json:"next_cursor"`
+	columns    []vmColumn
+}
+
+// vmColumn is one selectable vm_list field: the property it reads, how it
+// fills the item and how it renders.
+type vmColumn struct {
+	name string
+	prop string
+	set  func(it *VMItem, s *types.VirtualMachineSummary, hosts map[string]string)
+	text func(it *VMItem) string
+}
+
+var vmColumnCatalog = []vmColumn{
+	{"power_state", "summary.runtime.powerState",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			it.PowerState = string(s.Runtime.PowerState)
+		}, func(it *VMItem) string { return it.PowerState }},
+	{"cpus", "summary.config.numCpu",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.CPUs = s.Config.NumCpu },
+		func(it *VMItem) string { return itoa(int(it.CPUs)) }},
+	{"memory_mb", "summary.config.memorySizeMB",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.MemoryMB = s.Config.MemorySizeMB },
+		func(it *VMItem) string { return itoa(int(it.MemoryMB)) }},
+	{"guest_os", "summary.config.guestId",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.GuestOS = s.Config.GuestId },
+		func(it *VMItem) string { return it.GuestOS }},
+	{"ip", "summary.guest.ipAddress",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			if s.Guest != nil {
+				it.IP = s.Guest.IpAddress
+			}
+		}, func(it *VMItem) string { return it.IP }},
+	{"host", "summary.runtime.host",
+		func(it *VMItem, s *types.VirtualMachineSummary, hosts map[string]string) {
+			if s.Runtime.Host != nil {
+				it.Host = hosts[s.Runtime.Host.Value]
+			}
+		}, func(it *VMItem) string { return it.Host }},
+	{"tools", "summary.guest.toolsRunningStatus",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			if s.Guest != nil {
+				it.Tools = s.Guest.ToolsRunningStatus
+			}
+		}, func(it *VMItem) string { return it.Tools }},
+	{"uptime", "summary.quickStats.uptimeSeconds",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			it.UptimeSeconds = s.QuickStats.UptimeSeconds
+		}, func(it *VMItem) string { return itoa(int(it.UptimeSeconds)) }},
+	{"uuid", "summary.config.instanceUuid",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.UUID = s.Config.InstanceUuid },
+		func(it *VMItem) string { return it.UUID }},
+	{"annotation", "summary.config.annotation",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.Annotation = s.Config.Annotation },
+		func(it *VMItem) string { return truncate(it.Annotation, 80) }},
+	{"storage_gb", "summary.storage.committed",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			if s.Storage != nil {
+				it.StorageGB = gibf(s.Storage.Committed)
+			}
+		}, func(it *VMItem) string { return fmt.Sprintf("%.1f", it.StorageGB) }},
+	{"cpu_usage_mhz", "summary.quickStats.overallCpuUsage",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			it.CPUUsageMHz = s.QuickStats.OverallCpuUsage
+		}, func(it *VMItem) string { return itoa(int(it.CPUUsageMHz)) }},
+	{"memory_usage_mb", "summary.quickStats.guestMemoryUsage",
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			it.MemoryUsageMB = s.QuickStats.GuestMemoryUsage
+		}, func(it *VMItem) string { return itoa(int(it.MemoryUsageMB)) }},
+}
+
+var defaultVMFields = []string{"power_state", "cpus", "memory_mb", "guest_os", "ip", "host"}
+
+func vmColumns(fields []string) ([]vmColumn, error) {
+	if len(fields) == 0 {
+		fields = defaultVMFields
+	}
+	var cols []vmColumn
+	for _, f := range fields {
+		if f == "name" || f == "id" {
+			continue // always present
+		}
+		i := slices.IndexFunc(vmColumnCatalog, func(c vmColumn) bool { return c.name == f })
+		if i < 0 {
+			names := make([]string, len(vmColumnCatalog))
+			for j, c := range vmColumnCatalog {
+				names[j] = c.name
+			}
+			return nil, fmt.Errorf("unknown field %q; fields are %s", f, strings.Join(names, ", "))
+		}
+		if !slices.ContainsFunc(cols, func(c vmColumn) bool { return c.name == f }) {
+			cols = append(cols, vmColumnCatalog[i])
+		}
+	}
+	return cols, nil
+}
+
+// Text renders the page as a table.
+func (l VMList) Text() string {
+	var b strings.Builder
+	b.WriteString(pageHeader("VMs", len(l.Items), l.Total, l.NextCursor, ""))
+	if len(l.Items) == 0 {
+		return b.String()
+	}
+	cols := []string{"name", "id"}
+	for _, c := range l.columns {
+		cols = append(cols, c.name)
+	}
+	t := newTable(cols...)
+	for i := range l.Items {
+		it := &l.Items[i]
+		name := it.Name
+		if it.Template {
+			name += " [template]"
+		}
+		cells := []string{name, it.ID}
+		for _, c := range l.columns {
+			cells = append(cells, c.text(it))
+		}
+		t.row(cells...)
+	}
+	b.WriteString(t.String())
+	return b.String()
+}
+
+func vmList(d Deps) Tool {
+	return define(spec{
+		name:    "vm_list",
+		toolset: "vm",
+		title:   "List VMs",
+		description: "List virtual machines (and templates) with power state, size, guest OS, IP and host, " +
+			"filtered by name glob, power state, datacenter, cluster, host, folder or guest OS. " +
+			"Paged: 50 per page by default, up to 1000; continue with cursor.",
+		risk: policy.RiskRead,
+	}, func(ctx context.Context, a VMListArgs) (VMList, error) {
+		cols, _ := vmColumns(a.Fields)
+		q := vcenter.Query{Type: "VirtualMachine", Key: queryKey("vm_list", a.Name, a.PowerState, a.Datacenter, a.Cluster, a.Host, a.Folder, a.GuestOS)}
+		if a.Cursor == "" {
+			var err error
+			q.Roots, q.Within, err = containerFilters(ctx, d.Session, []containerFilter{
+				{"HostSystem", a.Host}, {"ClusterComputeResource", a.Cluster}, {"Folder", a.Folder}, {"Datacenter", a.Datacenter},
+			})
+			if err != nil {
+				return VMList{}, err
+			}
+			setVMMatch(&q, a.Name, a.PowerState, a.GuestOS, nil)
+		}
+		props := []string{"name", "summary.config.template"}
+		for _, c := range cols {
+			props = append(props, c.prop)
+		}
+		page, err := d.Session.List(ctx, q, props, a.limit(), a.Cursor)
+		if err != nil {
+			return VMList{}, fmt.Errorf("list VMs: %w", err)
+		}
+		var vms []mo.VirtualMachine
+		if err := mo.LoadObjectContent(page.Objects, &vms); err != nil {
+			return VMList{}, fmt.Errorf("list VMs: %w", err)
+		}
+		hosts, err := hostNames(ctx, d.Session, vms, cols)
+		if err != nil {
+			return VMList{}, fmt.Errorf("list VMs: %w", err)
+		}
+		out := VMList{Items: make([]VMItem, 0, len(vms)), Total: page.Total, NextCursor: page.NextCursor, columns: cols}
+		for i := range vms {
+			vm := &vms[i]
+			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template}
+			for _, c := range cols {
+				c.set(&it, &vm.Summary, hosts)
+			}
+			out.Items = append(out.Items, it)
+		}
+		return out, nil
+	})
+}
+
+// setVMMatch installs the client-side filters vCenter cannot apply, reading
+// only the properties they need.
+func setVMMatch(q *vcenter.Query, name, power, guest string, template *bool) {
+	if name == "" && power == "" && guest == "" && template == nil {
+		return
+	}
+	var props []string
+	if name != "" {
+		props = append(props, "name")
+	}
+	if power != "" {
+		props = append(props, "runtime.powerState")
+	}
+	if guest != "" {
+		props = append(props, "config.guestId", "config.guestFullName")
+	}
+	if template != nil {
+		props = append(props, "config.template")
+	}
+	q.MatchProps = props
+	q.Match = func(oc types.ObjectContent) bool {
+		var vName, vPower, gid, gfull string
+		var tmpl bool
+		for _, p := range oc.PropSet {
+			switch p.Name {
+			case "name":
+				vName, _ = p.Val.(string)
+			case "runtime.powerState":
+				if ps, ok := p.Val.(types.VirtualMachinePowerState); ok {
+					vPower = string(ps)
+				}
+			case "config.guestId":
+				gid, _ = p.Val.(string)
+			case "config.guestFullName":
+				gfull, _ = p.Val.(string)
+			case "config.template":
+				tmpl, _ = p.Val.(bool)
+			}
+		}
+		switch {
+		case name != "" && !globMatch(name, vName):
+			return false
+		case power != "" && vPower != power:
+			return false
+		case guest != "" && !globMatch(guest, gid) && !globMatch(guest, gfull):
+			return false
+		case template != nil && tmpl != *template:
+			return false
+		}
+		return true
+	}
+}
+
+// hostNames maps the host IDs the page refers to onto their names, in one
+// read, only when the host column is shown.
+func hostNames(ctx context.Context, s *vcenter.Session, vms []mo.VirtualMachine, cols []vmColumn) (map[string]string, error) {
+	if !slices.ContainsFunc(cols, func(c vmColumn) bool { return c.name == "host" }) {
+		return nil, nil
+	}
+	var refs []types.ManagedObjectReference
+	seen := map[types.ManagedObjectReference]bool{}
+	for _, vm := range vms {
+		if h := vm.Summary.Runtime.Host; h != nil && !seen[*h] {
+			seen[*h] = true
+			refs = append(refs, *h)
+		}
+	}
+	return names(ctx, s, refs)
+}
+
+// names reads the name of each ref.
+func names(ctx context.Context, s *vcenter.Session, refs []types.ManagedObjectReference) (map[string]string, error) {
+	out := make(map[string]string, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	err := s.Do(ctx, func(c *vcenter.Conn) error {
+		objs, _, err := c.RetrieveMany(ctx, refs, []string{"name"})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			for _, p := range o.PropSet {
+				if n, ok := p.Val.(string); ok {
+					out[o.Obj.Value] = n
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+type containerFilter struct {
+	kind  string
+	ident string
+}
+
+// containerFilters resolves the filters that are containers (host, cluster,
+// folder, datacenter) so vCenter applies them: the first given one is the
+// root of the listing, the rest narrow it.
+func containerFilters(ctx context.Context, s *vcenter.Session, fs []containerFilter) (roots, within []types.ManagedObjectReference, err error) {
+	for _, f := range fs {
+		if f.ident == "" {
+			continue
+		}
+		var o vcenter.Object
+		err := s.Do(ctx, func(c *vcenter.Conn) error {
+			var err error
+			o, err = c.Resolve(ctx, f.kind, f.ident)
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if roots == nil {
+			roots = []types.ManagedObjectReference{o.Ref}
+		} else {
+			within = append(within, o.Ref)
+		}
+	}
+	return roots, within, nil
+}
+
+// queryKey fingerprints a listing's filters so a cursor only continues the
+// listing it came from.
+func queryKey(parts ...string) string {
+	b, _ := json.Marshal(parts)
+	return string(b)
+}
+
+// truncate shortens s to at most n runes.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

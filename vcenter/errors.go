@@ -1,0 +1,146 @@
+package vcenter
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// ConfigError is a connection setting that cannot work as given.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return "vCenter configuration: " + e.Msg }
+
+// LoginError is vCenter refusing the user name or password. It never
+// carries the password.
+type LoginError struct{ User, Host string }
+
+func (e *LoginError) Error() string {
+	return fmt.Sprintf("vCenter %s rejected the user name or password for %q (InvalidLogin): "+
+		"check VSPHERE_USERNAME and the password source of your profile; "+
+		"retries are paused for a minute so the account is not locked", e.Host, e.User)
+}
+
+// UnreachableError is a network failure before vCenter could answer.
+type UnreachableError struct {
+	Host string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach vCenter at %s: %v: check VSPHERE_URL, the network and any proxy", e.Host, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// TLSError is a certificate this process was not told to trust.
+type TLSError struct {
+	Host string
+	// SHA256 is the fingerprint the server presented, when it could be read,
+	// so the user can check it out of band and pin it.
+	SHA256 string
+	Err    error
+}
+
+func (e *TLSError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the TLS certificate of %s is not trusted (%v). ", e.Host, e.Err)
+	b.WriteString("Trust it with VSPHERE_CA_FILE=/path/to/ca.pem (vCenter's CA: https://" + e.Host + "/certs/download.zip)")
+	if e.SHA256 != "" {
+		fmt.Fprintf(&b, ", or, after checking this fingerprint with your vCenter administrator, pin it with VSPHERE_THUMBPRINT=%s", e.SHA256)
+	} else {
+		b.WriteString(", or pin its fingerprint with VSPHERE_THUMBPRINT")
+	}
+	b.WriteString(". VSPHERE_INSECURE=true turns verification off and is for labs only")
+	return b.String()
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+func classifyDialError(ctx context.Context, u *url.URL, cfg Config, err error) error {
+	if soap.IsCertificateUntrusted(err) || strings.Contains(err.Error(), "thumbprint does not match") {
+		return &TLSError{Host: u.Host, SHA256: peerThumbprint(ctx, u.Host), Err: trimURLFromError(err)}
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return &UnreachableError{Host: u.Host, Err: trimURLFromError(err)}
+	}
+	return fmt.Errorf("connect to vCenter %s: %w", u.Host, trimURLFromError(err))
+}
+
+// trimURLFromError drops the *url.Error wrapper, whose text repeats the
+// request URL; ours never carries a password, but the message reads better.
+func trimURLFromError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// peerThumbprint reads the certificate the server presents, without
+// trusting it, so an error can show the fingerprint to check and pin.
+func peerThumbprint(ctx context.Context, hostport string) string {
+	if !strings.Contains(hostport, ":") || strings.HasSuffix(hostport, "]") {
+		hostport = net.JoinHostPort(strings.Trim(hostport, "[]"), "443")
+	}
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}, NetDialer: &net.Dialer{Timeout: 5 * time.Second}} // #nosec G402 -- only reads the fingerprint for the error message
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return ""
+	}
+	return soap.ThumbprintSHA256(certs[0])
+}
+
+// faultAdvice maps vCenter faults to what the caller can do about them.
+var faultAdvice = []struct {
+	fault  types.BaseMethodFault
+	advice string
+}{
+	{&types.NotAuthenticated{}, "the vCenter session ended and could not be renewed; try again"},
+	{&types.NoPermission{}, "the vCenter account lacks the privilege for this; ask a vCenter administrator or use an account with the right role"},
+	{&types.ManagedObjectNotFound{}, "the object no longer exists in vCenter; list the inventory again to get current identifiers"},
+	{&types.InvalidPowerState{}, "the VM is not in a power state that allows this; check its power state with vm_get"},
+	{&types.InvalidState{}, "the object is not in a state that allows this; check it with the matching *_get tool"},
+	{&types.TaskInProgress{}, "another task is running on this object; wait for it (task_list) and retry"},
+	{&types.InvalidArgument{}, "vCenter rejected an argument; check the values and retry"},
+	{&types.DuplicateName{}, "an object with that name already exists in the target folder; choose another name"},
+	{&types.FileNotFound{}, "the file does not exist on the datastore"},
+	{&types.InsufficientResourcesFault{}, "the cluster or host lacks the CPU, memory or storage for this"},
+	{&types.RequestCanceled{}, "the task was cancelled"},
+}
+
+// Explain turns an error from vCenter into one line that names the fault
+// and says what to do. Errors that are not vCenter faults pass unchanged.
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	for _, fa := range faultAdvice {
+		if fault.Is(err, fa.fault) {
+			name := fmt.Sprintf("%T", fa.fault)
+			name = name[strings.LastIndex(name, ".")+1:]
+			if !strings.Contains(msg, name) {
+				msg += " (" + name + ")"
+			}
+			return msg + ": " + fa.advice
+		}
+	}
+	return msg
+}

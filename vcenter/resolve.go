@@ -1,0 +1,268 @@
+package vcenter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Object is a resolved managed object: what a tool acts on and what the
+// audit trail and confirmations name.
+type Object struct {
+	Ref  types.ManagedObjectReference
+	Name string
+	// Path is the inventory path, e.g. /DC0/vm/web/web-01.
+	Path string
+}
+
+// ID is the managed object ID, e.g. vm-42.
+func (o Object) ID() string { return o.Ref.Value }
+
+// NotFoundError says no object of a kind answers to an identifier.
+type NotFoundError struct {
+	Kind, Ident string
+	// Similar lists names that differ only in case, as a hint.
+	Similar []string
+}
+
+func (e *NotFoundError) Error() string {
+	msg := fmt.Sprintf("no %s matches %q", kindLabel(e.Kind), e.Ident)
+	if len(e.Similar) > 0 {
+		msg += "; did you mean " + quoteList(e.Similar) + "?"
+	}
+	return msg + " (identifiers are case-sensitive: a name, an inventory path like /DC0/vm/web-01, a managed object ID like vm-42, or a UUID; list candidates with the matching *_list tool)"
+}
+
+// AmbiguousError says a name matched more than one object.
+type AmbiguousError struct {
+	Kind, Ident string
+	Candidates  []Object
+}
+
+func (e *AmbiguousError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q matches %d %ss; use an inventory path or ID instead:", e.Ident, len(e.Candidates), kindLabel(e.Kind))
+	for _, c := range e.Candidates {
+		fmt.Fprintf(&b, "\n  %s (%s)", c.Path, c.Ref.Value)
+	}
+	return b.String()
+}
+
+const maxIdentLen = 2048
+
+var (
+	uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// Managed object IDs: vm-42, domain-c7, datastore-11, group-v3, and on
+	// ESXi "ha-host", "ha-datacenter" or a bare number for a VM.
+	morefPattern = regexp.MustCompile(`^([a-z]+(-[a-z]+)*-[a-z]*\d+|ha-[a-z-]+|\d+)$`)
+)
+
+// Resolve finds the one object of kind (a managed object type such as
+// "VirtualMachine") that ident names. ident may be an inventory path
+// (absolute, or relative to the configured datacenter), a managed object
+// ID, an instance or BIOS UUID (VMs, hosts), or a name. A managed object ID
+// wins over a name that happens to look like one. A name that matches
+// several objects is an AmbiguousError listing them, never a silent pick.
+func (c *Conn) Resolve(ctx context.Context, kind, ident string) (Object, error) {
+	ident = strings.TrimSpace(ident)
+	switch {
+	case ident == "":
+		return Object{}, fmt.Errorf("no %s given: pass its name, inventory path, or ID", kindLabel(kind))
+	case len(ident) > maxIdentLen:
+		return Object{}, fmt.Errorf("the %s identifier is %d characters long; the limit is %d", kindLabel(kind), len(ident), maxIdentLen)
+	case strings.Contains(ident, "/"):
+		return c.resolvePath(ctx, kind, ident)
+	case uuidPattern.MatchString(ident) && (kind == "VirtualMachine" || kind == "HostSystem"):
+		if o, ok, err := c.resolveUUID(ctx, kind, ident); ok || err != nil {
+			return o, err
+		}
+	case morefPattern.MatchString(ident):
+		o, ok, err := c.resolveMoref(ctx, kind, ident)
+		if ok || err != nil {
+			return o, err
+		}
+	}
+	return c.resolveName(ctx, kind, ident)
+}
+
+func (c *Conn) resolvePath(ctx context.Context, kind, p string) (Object, error) {
+	full := p
+	if !strings.HasPrefix(p, "/") {
+		if c.cfg.Datacenter == "" {
+			return Object{}, fmt.Errorf("%q is a relative inventory path and no default datacenter is set: use an absolute path like /DC0/vm/%s or set VSPHERE_DATACENTER", p, p)
+		}
+		full = "/" + strings.Trim(c.cfg.Datacenter, "/") + "/" + p
+	}
+	ref, err := object.NewSearchIndex(c.Client).FindByInventoryPath(ctx, full)
+	if err != nil {
+		return Object{}, fmt.Errorf("look up inventory path %s: %w", full, err)
+	}
+	if ref == nil || !kindMatches(kind, ref.Reference().Type) {
+		return Object{}, &NotFoundError{Kind: kind, Ident: p}
+	}
+	return c.describe(ctx, ref.Reference())
+}
+
+func (c *Conn) resolveUUID(ctx context.Context, kind, id string) (Object, bool, error) {
+	si := object.NewSearchIndex(c.Client)
+	vmSearch := kind == "VirtualMachine"
+	for _, instance := range []bool{true, false} {
+		if !vmSearch && instance {
+			continue
+		}
+		ref, err := si.FindByUuid(ctx, nil, id, vmSearch, types.NewBool(instance))
+		if err != nil {
+			return Object{}, false, fmt.Errorf("look up UUID %s: %w", id, err)
+		}
+		if ref != nil {
+			o, err := c.describe(ctx, ref.Reference())
+			return o, err == nil, err
+		}
+	}
+	return Object{}, false, nil
+}
+
+func (c *Conn) resolveMoref(ctx context.Context, kind, id string) (Object, bool, error) {
+	for _, t := range concreteKinds(kind) {
+		o, err := c.describe(ctx, types.ManagedObjectReference{Type: t, Value: id})
+		if err == nil {
+			return o, true, nil
+		}
+		if IsNotAuthenticated(err) {
+			return Object{}, false, err
+		}
+	}
+	return Object{}, false, nil
+}
+
+func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, error) {
+	v, err := c.views.get(ctx, c.Client, c.Client.ServiceContent.RootFolder, kind)
+	if err != nil {
+		return Object{}, err
+	}
+	var all []mo.ManagedEntity
+	pc := property.DefaultCollector(c.Client)
+	req := types.RetrieveProperties{SpecSet: []types.PropertyFilterSpec{{
+		ObjectSet: []types.ObjectSpec{{Obj: v, Skip: types.NewBool(true),
+			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ContainerView", Path: "view"}}}},
+		PropSet: []types.PropertySpec{{Type: kind, PathSet: []string{"name"}}},
+	}}}
+	res, err := pc.RetrieveProperties(ctx, req)
+	if err != nil {
+		return Object{}, fmt.Errorf("search %ss by name: %w", kindLabel(kind), err)
+	}
+	if err := missingFault(res.Returnval); err != nil {
+		return Object{}, err
+	}
+	if err := mo.LoadObjectContent(res.Returnval, &all); err != nil {
+		return Object{}, fmt.Errorf("search %ss by name: %w", kindLabel(kind), err)
+	}
+	var matches []types.ManagedObjectReference
+	var similar []string
+	for _, e := range all {
+		switch {
+		case e.Name == name:
+			matches = append(matches, e.Self)
+		case strings.EqualFold(e.Name, name) && len(similar) < 5:
+			similar = append(similar, e.Name)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return Object{}, &NotFoundError{Kind: kind, Ident: name, Similar: similar}
+	case 1:
+		return c.describe(ctx, matches[0])
+	}
+	amb := &AmbiguousError{Kind: kind, Ident: name}
+	const maxListed = 20
+	for _, ref := range matches[:min(len(matches), maxListed)] {
+		o, err := c.describe(ctx, ref)
+		if err != nil {
+			o = Object{Ref: ref, Name: name, Path: "(path unavailable)"}
+		}
+		amb.Candidates = append(amb.Candidates, o)
+	}
+	slices.SortFunc(amb.Candidates, func(a, b Object) int { return strings.Compare(a.Path, b.Path) })
+	return Object{}, amb
+}
+
+// describe reads an object's name and inventory path in one round trip.
+func (c *Conn) describe(ctx context.Context, ref types.ManagedObjectReference) (Object, error) {
+	path, err := find.InventoryPath(ctx, c.Client, ref)
+	if err != nil {
+		return Object{}, err
+	}
+	name := path[strings.LastIndex(path, "/")+1:]
+	return Object{Ref: ref, Name: name, Path: path}, nil
+}
+
+// Describe returns the name and inventory path of ref.
+func (c *Conn) Describe(ctx context.Context, ref types.ManagedObjectReference) (Object, error) {
+	return c.describe(ctx, ref)
+}
+
+// concreteKinds lists the types a moref of kind may carry: a "Network" may
+// be a distributed port group, a compute resource a cluster.
+func concreteKinds(kind string) []string {
+	switch kind {
+	case "Network":
+		return []string{"Network", "DistributedVirtualPortgroup", "OpaqueNetwork"}
+	case "ComputeResource":
+		return []string{"ComputeResource", "ClusterComputeResource"}
+	case "ResourcePool":
+		return []string{"ResourcePool", "VirtualApp"}
+	}
+	return []string{kind}
+}
+
+func kindMatches(kind, actual string) bool {
+	return slices.Contains(concreteKinds(kind), actual)
+}
+
+// kindLabel is how errors name a managed object type.
+func kindLabel(kind string) string {
+	switch kind {
+	case "VirtualMachine":
+		return "VM"
+	case "HostSystem":
+		return "host"
+	case "ClusterComputeResource":
+		return "cluster"
+	case "ComputeResource":
+		return "compute resource"
+	case "Datacenter":
+		return "datacenter"
+	case "Datastore":
+		return "datastore"
+	case "Network":
+		return "network"
+	case "ResourcePool":
+		return "resource pool"
+	case "Folder":
+		return "folder"
+	}
+	return kind
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// IsNotFound reports whether err is a NotFoundError.
+func IsNotFound(err error) bool {
+	var nf *NotFoundError
+	return errors.As(err, &nf)
+}
