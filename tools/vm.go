@@ -94,7 +94,9 @@ var vmColumnCatalog = []vmColumn{
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.CPUs = s.Config.NumCpu },
 		func(it *VMItem) string { return itoa(int(it.CPUs)) }},
 	{"memory_mb", "summary.config.memorySizeMB",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.MemoryMB = s.Config.MemorySizeMB },
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			it.MemoryMB = s.Config.MemorySizeMB
+		},
 		func(it *VMItem) string { return itoa(int(it.MemoryMB)) }},
 	{"guest_os", "summary.config.guestId",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.GuestOS = s.Config.GuestId },
@@ -125,7 +127,9 @@ var vmColumnCatalog = []vmColumn{
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.UUID = s.Config.InstanceUuid },
 		func(it *VMItem) string { return it.UUID }},
 	{"annotation", "summary.config.annotation",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.Annotation = s.Config.Annotation },
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+			it.Annotation = s.Config.Annotation
+		},
 		func(it *VMItem) string { return truncate(it.Annotation, 80) }},
 	{"storage_gb", "summary.storage.committed",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {

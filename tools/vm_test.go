@@ -28,7 +28,9 @@ func TestVMListMatchesSimulator(t *testing.T) {
 	}{
 		{"all", map[string]any{"limit": 1000}, func(mo.VirtualMachine) bool { return true }},
 		{"powered off", map[string]any{"power_state": "poweredOff", "limit": 1000},
-			func(v mo.VirtualMachine) bool { return v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOff }},
+			func(v mo.VirtualMachine) bool {
+				return v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOff
+			}},
 		{"suspended", map[string]any{"power_state": "suspended"},
 			func(v mo.VirtualMachine) bool { return v.Runtime.PowerState == types.VirtualMachinePowerStateSuspended }},
 		{"name glob", map[string]any{"name": "DC1_*VM1"},

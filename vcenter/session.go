@@ -35,11 +35,11 @@ type Session struct {
 	log *slog.Logger
 	now func() time.Time
 
-	mu        sync.Mutex // guards conn, loginErr, loginErrAt, closed
-	conn      *Conn
-	loginErr  error
+	mu         sync.Mutex // guards conn, loginErr, loginErrAt, closed
+	conn       *Conn
+	loginErr   error
 	loginErrAt time.Time
-	closed    bool
+	closed     bool
 
 	logins  atomic.Int64
 	cursors *cursorStore
