@@ -1,0 +1,130 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// connection settings: key, flag, VSPHERE_* variable, flag help.
+var connKeys = []struct {
+	key, flag, env, help string
+	isBool               bool
+}{
+	{"url", "url", "VSPHERE_URL", "vCenter or ESXi URL; a bare host means https://HOST/sdk", false},
+	{"username", "username", "VSPHERE_USERNAME", "user name to log in with", false},
+	{"insecure", "insecure", "VSPHERE_INSECURE", "skip TLS verification (labs only; prefer --ca-file or --thumbprint)", true},
+	{"ca_file", "ca-file", "VSPHERE_CA_FILE", "PEM file of CAs to trust for vCenter's certificate", false},
+	{"thumbprint", "thumbprint", "VSPHERE_THUMBPRINT", "pin vCenter's certificate by its SHA-256 (or SHA-1) fingerprint", false},
+	{"datacenter", "datacenter", "VSPHERE_DATACENTER", "datacenter for relative inventory paths", false},
+}
+
+// addConnectionFlags declares the connection flags. The password has no
+// flag on purpose: a flag shows in the process list.
+func addConnectionFlags(fs *pflag.FlagSet) {
+	for _, k := range connKeys {
+		if k.isBool {
+			fs.Bool(k.flag, false, k.help+" [$"+k.env+"]")
+		} else {
+			fs.String(k.flag, "", k.help+" [$"+k.env+"]")
+		}
+	}
+}
+
+// connectionConfig resolves the connection settings: flags over VSPHERE_*
+// variables over the config file's profile over govc's GOVC_* variables,
+// which are a fallback so a govc user is set up already. profile holds the
+// selected profile's values (may be nil).
+func connectionConfig(fs *pflag.FlagSet, getenv func(string) string, profile map[string]string) (vcenter.Config, error) {
+	govc, err := govcEnv(getenv)
+	if err != nil {
+		return vcenter.Config{}, err
+	}
+	pick := func(key, env string) string {
+		if f := fs.Lookup(flagName(key)); f != nil && f.Changed {
+			return f.Value.String()
+		}
+		if v := getenv(env); v != "" {
+			return v
+		}
+		if v := profile[key]; v != "" {
+			return v
+		}
+		return govc[key]
+	}
+	var cfg vcenter.Config
+	cfg.URL = pick("url", "VSPHERE_URL")
+	cfg.Username = pick("username", "VSPHERE_USERNAME")
+	cfg.CAFile = pick("ca_file", "VSPHERE_CA_FILE")
+	cfg.Thumbprint = pick("thumbprint", "VSPHERE_THUMBPRINT")
+	cfg.Datacenter = pick("datacenter", "VSPHERE_DATACENTER")
+	cfg.KnownHostsFile = govc["known_hosts"]
+	if insecure := pick("insecure", "VSPHERE_INSECURE"); insecure != "" {
+		b, err := parseBool(insecure)
+		if err != nil {
+			return vcenter.Config{}, fmt.Errorf("insecure setting %q: %w", insecure, err)
+		}
+		cfg.Insecure = b
+	}
+	cfg.Password = getenv("VSPHERE_PASSWORD")
+	if cfg.Password == "" {
+		cfg.Password = profile["password"]
+	}
+	if cfg.Password == "" {
+		cfg.Password = govc["password"]
+	}
+	cfg.KeepAlive = keepAliveDefault
+	return cfg, nil
+}
+
+func flagName(key string) string {
+	for _, k := range connKeys {
+		if k.key == key {
+			return k.flag
+		}
+	}
+	return key
+}
+
+// govcEnv reads govc's variables the way govc does.
+func govcEnv(getenv func(string) string) (map[string]string, error) {
+	out := map[string]string{
+		"url":         getenv("GOVC_URL"),
+		"username":    getenv("GOVC_USERNAME"),
+		"insecure":    getenv("GOVC_INSECURE"),
+		"ca_file":     getenv("GOVC_TLS_CA_CERTS"),
+		"known_hosts": getenv("GOVC_TLS_KNOWN_HOSTS"),
+		"datacenter":  getenv("GOVC_DATACENTER"),
+	}
+	pw := getenv("GOVC_PASSWORD")
+	// Like govc, GOVC_PASSWORD may name a file holding the password.
+	if pw != "" {
+		if st, err := os.Stat(pw); err == nil && st.Mode().IsRegular() {
+			b, err := os.ReadFile(pw)
+			if err != nil {
+				return nil, fmt.Errorf("GOVC_PASSWORD names a file that cannot be read: %w", err)
+			}
+			pw = strings.TrimRight(string(b), "\r\n")
+		}
+	}
+	out["password"] = pw
+	return out, nil
+}
+
+func parseBool(s string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(s))
+	if err != nil {
+		return false, errors.New("want true or false (or 1/0)")
+	}
+	return b, nil
+}
+
+// keepAliveDefault is how often an idle session is touched.
+const keepAliveDefault = 5 * time.Minute
