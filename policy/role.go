@@ -251,9 +251,10 @@ func (r *Role) AllowedTools(all []ToolInfo) []ToolInfo {
 }
 
 // NeedsConfirm reports whether a person must confirm a call to t:
-// irreversible tools always, plus any tool the role or system lists in confirm.
+// irreversible tools always, plus any tool the role or system lists in
+// confirm. A tool with an unknown risk is treated as irreversible.
 func (r *Role) NeedsConfirm(t ToolInfo) bool {
-	return t.Risk == RiskIrreversible || matchAny(r.confirm, t)
+	return t.Risk == RiskIrreversible || !t.Risk.Valid() || matchAny(r.confirm, t)
 }
 
 // InScope reports whether every scope of the role permits o. Use it to

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
 // catalog is a stand-in for tools.All(): enough tools of every toolset and
@@ -90,7 +91,19 @@ func viperRoles(t testing.TB, src string) map[string]RoleSpec {
 }
 
 func TestViperDecodesRoleSpec(t *testing.T) {
-	got := viperRoles(t, labYAML)["lab-operator"]
+	var direct struct {
+		Roles map[string]RoleSpec `yaml:"roles"`
+	}
+	if err := yaml.Unmarshal([]byte(labYAML), &direct); err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range []RoleSpec{viperRoles(t, labYAML)["lab-operator"], direct.Roles["lab-operator"]} {
+		checkLabOperator(t, got)
+	}
+}
+
+func checkLabOperator(t *testing.T, got RoleSpec) {
+	t.Helper()
 	want := RoleSpec{
 		Inherits: "operator",
 		Allow:    []string{"snapshot_*"},
@@ -209,8 +222,12 @@ func TestBuiltinMembership(t *testing.T) {
 		}
 	}
 	// An unknown risk is a write: it cannot slip into viewer.
-	if viewer.Allows(ToolInfo{Name: "x_get", Toolset: "vm", Risk: "reed"}) {
+	odd := ToolInfo{Name: "x_get", Toolset: "vm", Risk: "reed"}
+	if viewer.Allows(odd) {
 		t.Error("viewer allows a tool with an unknown risk")
+	}
+	if admin, _ := Builtin("admin"); !admin.NeedsConfirm(odd) {
+		t.Error("a tool with an unknown risk runs without confirmation")
 	}
 }
 
