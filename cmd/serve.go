@@ -50,7 +50,9 @@ func (o *globalOptions) serve(cmd *cobra.Command) error {
 }
 
 // slogWriter routes mcp-go's log.Logger output into our structured log.
-type slogWriter struct{ log interface{ Warn(string, ...any) } }
+type slogWriter struct {
+	log interface{ Warn(string, ...any) }
+}
 
 func (w slogWriter) Write(p []byte) (int, error) {
 	w.log.Warn(string(trimNewline(p)))

@@ -92,6 +92,7 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 			OpenWorldHint:   &openWorld,
 		}),
 	)
+	compactOutputSchema(&def.OutputSchema)
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var args A
 		if err := decodeArgs(req.Params.Arguments, &args); err != nil {

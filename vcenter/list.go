@@ -300,6 +300,19 @@ func (vc *viewCache) get(ctx context.Context, c *vim25.Client, root types.Manage
 	return v.Reference(), nil
 }
 
+// forget drops ref from the cache; it reports whether ref was cached.
+func (vc *viewCache) forget(ref types.ManagedObjectReference) bool {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	for k, v := range vc.views {
+		if v == ref {
+			delete(vc.views, k)
+			return true
+		}
+	}
+	return false
+}
+
 func (vc *viewCache) destroyAll(ctx context.Context, c *vim25.Client) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()

@@ -70,8 +70,13 @@ func (s *Session) Do(ctx context.Context, fn func(*Conn) error) error {
 		return err
 	}
 	err = fn(c)
-	if !IsNotAuthenticated(err) {
+	if !IsNotAuthenticated(err) && !c.lostView(ctx, err) {
 		return err
+	}
+	if c.alive(ctx) {
+		// Only a view was gone (destroyed by someone else); it has been
+		// forgotten and is rebuilt on the retry.
+		return fn(c)
 	}
 	s.log.Info("vCenter session lost; logging in again", "url", s.cfg.redactedURL())
 	c, err = s.relogin(ctx, c)
@@ -79,6 +84,24 @@ func (s *Session) Do(ctx context.Context, fn func(*Conn) error) error {
 		return err
 	}
 	return fn(c)
+}
+
+// lostView reports whether err is a cached container view that vCenter no
+// longer knows, and forgets it. After a session ends, vCenter answers
+// ManagedObjectNotFound for its views before it says NotAuthenticated.
+func (c *Conn) lostView(ctx context.Context, err error) bool {
+	var nf *types.ManagedObjectNotFound
+	if _, ok := fault.As(err, &nf); !ok || nf == nil || nf.Obj.Type != "ContainerView" {
+		return false
+	}
+	c.views.forget(nf.Obj)
+	return true
+}
+
+// alive asks vCenter whether this connection's session is still logged in.
+func (c *Conn) alive(ctx context.Context) bool {
+	us, err := c.manager.UserSession(ctx)
+	return err == nil && us != nil
 }
 
 // IsNotAuthenticated reports whether err says the session is gone. It also

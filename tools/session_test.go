@@ -1,0 +1,54 @@
+package tools_test
+
+import (
+	"testing"
+
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25/mo"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
+)
+
+// An administrator terminates the server's vCenter session between two
+// calls: the second call still succeeds, after exactly one new login.
+func TestSessionTerminatedBetweenCalls(t *testing.T) {
+	e := newEnv(t)
+	var first tools.VMList
+	e.ok("vm_list", map[string]any{"limit": 5}, &first)
+	if e.session.Logins() != 1 {
+		t.Fatalf("logins %d", e.session.Logins())
+	}
+
+	sm := session.NewManager(e.vim)
+	mine, err := sm.UserSession(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mgr mo.SessionManager
+	if err := property.DefaultCollector(e.vim).RetrieveOne(e.ctx, *e.vim.ServiceContent.SessionManager, []string{"sessionList"}, &mgr); err != nil {
+		t.Fatal(err)
+	}
+	var others []string
+	for _, s := range mgr.SessionList {
+		if s.Key != mine.Key {
+			others = append(others, s.Key)
+		}
+	}
+	if err := sm.TerminateSession(e.ctx, others); err != nil {
+		t.Fatal(err)
+	}
+
+	// A cursor issued before the loss still works: cursors hold object
+	// references, which outlive sessions.
+	var second tools.VMList
+	e.ok("vm_list", map[string]any{"limit": 5, "cursor": first.NextCursor}, &second)
+	if len(second.Items) != 5 || second.Items[0].ID == first.Items[0].ID {
+		t.Errorf("second page after re-login: %+v", second.Items)
+	}
+	var vm tools.VMDetail
+	e.ok("vm_get", map[string]any{"vm": second.Items[0].Name}, &vm)
+	if e.session.Logins() != 2 {
+		t.Errorf("logins = %d, want exactly one re-login", e.session.Logins())
+	}
+}

@@ -1,0 +1,307 @@
+package vcenter
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+func startSim(t *testing.T, m *simulator.Model) *Simulator {
+	t.Helper()
+	sim, err := StartSimulator(context.Background(), m, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	return sim
+}
+
+// adminClient is an independent session on the simulator, to observe and
+// to act as a vCenter administrator would.
+func adminClient(t *testing.T, sim *Simulator) (*vim25.Client, *session.Manager) {
+	t.Helper()
+	ctx := context.Background()
+	u := *sim.Server.URL
+	u.User = nil
+	c, err := vim25.NewClient(ctx, soap.NewClient(&u, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := session.NewManager(c)
+	if err := m.Login(ctx, url.UserPassword(sim.Config.Username, sim.Config.Password)); err != nil {
+		t.Fatal(err)
+	}
+	return c, m
+}
+
+func countVMs(ctx context.Context, s *Session) (int, error) {
+	var n int
+	err := s.Do(ctx, func(c *Conn) error {
+		refs, err := c.Select(ctx, Query{Type: "VirtualMachine"})
+		n = len(refs)
+		return err
+	})
+	return n, err
+}
+
+func TestSessionReloginAfterTermination(t *testing.T) {
+	ctx := context.Background()
+	sim := startSim(t, simulator.VPX())
+	s := NewSession(sim.Config, nil)
+	defer s.Close(ctx)
+
+	before, err := countVMs(ctx, s)
+	if err != nil || before == 0 {
+		t.Fatalf("first call: %d, %v", before, err)
+	}
+	if s.Logins() != 1 {
+		t.Fatalf("logins %d after first call", s.Logins())
+	}
+
+	// An administrator terminates our session between two calls.
+	admin, am := adminClient(t, sim)
+	mine, err := am.UserSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sm mo.SessionManager
+	if err := property.DefaultCollector(admin).RetrieveOne(ctx, *admin.ServiceContent.SessionManager, []string{"sessionList"}, &sm); err != nil {
+		t.Fatal(err)
+	}
+	var victims []string
+	for _, us := range sm.SessionList {
+		if us.Key != mine.Key {
+			victims = append(victims, us.Key)
+		}
+	}
+	if len(victims) != 1 {
+		t.Fatalf("want exactly our server's session to terminate, found %d others", len(victims))
+	}
+	if err := am.TerminateSession(ctx, victims); err != nil {
+		t.Fatal(err)
+	}
+
+	// Concurrent calls after the loss share one new login. The container
+	// view cached by the old session is rebuilt.
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := countVMs(ctx, s)
+			if err == nil && n != before {
+				err = errors.New("VM count changed")
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("call after termination: %v", err)
+		}
+	}
+	if s.Logins() != 2 {
+		t.Errorf("logins = %d, want exactly one re-login", s.Logins())
+	}
+}
+
+// setSessionTimeout makes the simulator expire idle sessions created from
+// now on, as vCenter's idle timeout does.
+func setSessionTimeout(t *testing.T, sim *Simulator, d time.Duration) {
+	t.Helper()
+	admin, _ := adminClient(t, sim)
+	_, err := methods.UpdateOptions(context.Background(), admin, &types.UpdateOptions{
+		This:         *admin.ServiceContent.Setting,
+		ChangedValue: []types.BaseOptionValue{&types.OptionValue{Key: "config.vmacore.soap.sessionTimeout", Value: d.String()}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSessionIdleExpiryAndKeepAlive(t *testing.T) {
+	ctx := context.Background()
+	sim := startSim(t, simulator.ESX())
+	setSessionTimeout(t, sim, 300*time.Millisecond)
+
+	idle := sim.Config
+	idle.KeepAlive = time.Hour
+	s := NewSession(idle, nil)
+	defer s.Close(ctx)
+	if _, err := countVMs(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // let the idle session expire
+	if _, err := countVMs(ctx, s); err != nil {
+		t.Fatalf("call after idle expiry: %v", err)
+	}
+	if s.Logins() != 2 {
+		t.Errorf("logins = %d, want 2 (one transparent re-login)", s.Logins())
+	}
+
+	kept := sim.Config
+	kept.KeepAlive = 50 * time.Millisecond
+	k := NewSession(kept, nil)
+	defer k.Close(ctx)
+	if _, err := countVMs(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if _, err := countVMs(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if k.Logins() != 1 {
+		t.Errorf("logins = %d with keep-alive, want 1", k.Logins())
+	}
+}
+
+func TestSessionTLS(t *testing.T) {
+	ctx := context.Background()
+	sim := startSim(t, simulator.ESX())
+	caFile, err := sim.Server.CertificateFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := sim.Config
+	base.Thumbprint = ""
+
+	refused := NewSession(base, nil)
+	_, err = countVMs(ctx, refused)
+	var te *TLSError
+	if !errors.As(err, &te) {
+		t.Fatalf("untrusted certificate: got %v, want a TLSError", err)
+	}
+	for _, want := range []string{"not trusted", "VSPHERE_CA_FILE", "VSPHERE_THUMBPRINT=" + sim.Config.Thumbprint} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("TLS error lacks %q: %v", want, err)
+		}
+	}
+
+	tests := []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"ca file", func(c *Config) { c.CAFile = caFile }},
+		{"sha256 thumbprint", func(c *Config) { c.Thumbprint = sim.Config.Thumbprint }},
+		{"lowercase thumbprint", func(c *Config) { c.Thumbprint = strings.ToLower(sim.Config.Thumbprint) }},
+		{"sha1 thumbprint", func(c *Config) { c.Thumbprint = soap.ThumbprintSHA1(sim.Server.Certificate()) }},
+		{"insecure", func(c *Config) { c.Insecure = true }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.mod(&cfg)
+			s := NewSession(cfg, nil)
+			defer s.Close(ctx)
+			if _, err := countVMs(ctx, s); err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+		})
+	}
+
+	wrong := base
+	wrong.Thumbprint = strings.Repeat("AB:", 31) + "AB"
+	_, err = countVMs(ctx, NewSession(wrong, nil))
+	if !errors.As(err, &te) {
+		t.Errorf("wrong thumbprint: got %v, want a TLSError", err)
+	}
+	bad := base
+	bad.CAFile = "/nonexistent/ca.pem"
+	_, err = countVMs(ctx, NewSession(bad, nil))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
+		t.Errorf("missing CA file: %v", err)
+	}
+}
+
+func TestSessionBadPassword(t *testing.T) {
+	ctx := context.Background()
+	m := simulator.ESX()
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	// With a user on the listen URL the simulator checks passwords.
+	m.Service.Listen = &url.URL{User: url.UserPassword("admin", "right-pass")}
+	sim := startSim(t, m)
+
+	cfg := sim.Config
+	cfg.Password = "Wr0ng-Secret"
+	s := NewSession(cfg, nil)
+	now := time.Now()
+	s.now = func() time.Time { return now }
+	_, err := countVMs(ctx, s)
+	var le *LoginError
+	if !errors.As(err, &le) {
+		t.Fatalf("bad password: %v", err)
+	}
+	if strings.Contains(err.Error(), "Wr0ng-Secret") || !strings.Contains(err.Error(), "InvalidLogin") {
+		t.Fatalf("login error: %v", err)
+	}
+	// Within the back-off the login is not retried, so a wrong password is
+	// not replayed against the account on every call.
+	s.cfg.Password = "right-pass"
+	if _, err := countVMs(ctx, s); !errors.As(err, &le) {
+		t.Fatalf("retry inside back-off: %v", err)
+	}
+	now = now.Add(2 * loginBackoff)
+	if _, err := countVMs(ctx, s); err != nil {
+		t.Fatalf("after back-off: %v", err)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"vc.example.com", "https://vc.example.com/sdk", ""},
+		{"vc.example.com:8443", "https://vc.example.com:8443/sdk", ""},
+		{"https://vc.example.com", "https://vc.example.com/sdk", ""},
+		{"https://u:p@vc.example.com/sdk", "https://u:p@vc.example.com/sdk", ""},
+		{"", "", "no vCenter URL"},
+		{"ftp://vc", "", "scheme"},
+		{"https://", "", "no host"},
+	}
+	for _, tc := range tests {
+		u, err := ParseURL(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseURL(%q) error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || u.String() != tc.want {
+			t.Errorf("ParseURL(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+		}
+	}
+	if _, err := ParseURL("https://user:pa ss@[::1"); err == nil || strings.Contains(err.Error(), "pa ss") {
+		t.Errorf("invalid URL error must not echo it: %v", err)
+	}
+}
+
+func TestNormalizeThumbprint(t *testing.T) {
+	for in, want := range map[string]string{
+		"ab:cd:ef": "AB:CD:EF",
+		"AB CD EF": "AB:CD:EF",
+		"abcdef":   "AB:CD:EF",
+		"AB:CD:EF": "AB:CD:EF",
+		"abc":      "ABC",
+	} {
+		if got := normalizeThumbprint(in); got != want {
+			t.Errorf("normalizeThumbprint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
