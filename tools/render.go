@@ -122,3 +122,34 @@ func gibf(bytes int64) float64 {
 	v := float64(bytes) / (1 << 30)
 	return float64(int64(v*10+0.5)) / 10
 }
+
+// pageText is a listing's text: the page header, then the table when the
+// page has rows.
+func pageText(noun string, shown, total int, cursor string, t *table) string {
+	h := pageHeader(noun, shown, total, cursor, "")
+	if shown == 0 {
+		return h
+	}
+	return h + t.String()
+}
+
+// usedOf renders "used/total unit" with the share used, e.g.
+// "12.5/64.0 GB (20%)"; tables leave the unit to the column name.
+func usedOf(used, total float64, decimals int, unit string) string {
+	s := strconv.FormatFloat(used, 'f', decimals, 64) + "/" + strconv.FormatFloat(total, 'f', decimals, 64)
+	if unit != "" {
+		s += " " + unit
+	}
+	if total > 0 {
+		s += " (" + strconv.Itoa(int(used/total*100+0.5)) + "%)"
+	}
+	return s
+}
+
+// yesNo renders a flag as a short word.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

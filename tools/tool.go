@@ -46,6 +46,12 @@ func All(d Deps) []Tool {
 	return []Tool{
 		vmList(d),
 		vmGet(d),
+		vcenterInfo(d),
+		inventorySummary(d),
+		datacenterList(d),
+		folderList(d),
+		hostList(d),
+		hostGet(d),
 	}
 }
 

@@ -1,0 +1,711 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// This file holds the whole-inventory tools (vcenter_info,
+// inventory_summary, datacenter_list, folder_list) and the helpers every
+// *_list and *_get of the inventory shares.
+
+// ---- shared helpers ----
+
+// NameFilter is the name glob every inventory listing takes.
+type NameFilter struct {
+	Name string `json:"name,omitempty" jsonschema:"Name glob, case-sensitive, e.g. prod-*"`
+}
+
+// checkList validates what every listing takes: paging and a name glob.
+func checkList(p Paging, name string) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	return checkGlob("name", name)
+}
+
+// scope installs a listing's filters on its first page: containers become
+// the query's roots so vCenter applies them, a name glob a match on "name"
+// only. A continued listing needs neither: its cursor holds the selection.
+func scope(ctx context.Context, s *vcenter.Session, q *vcenter.Query, cursor, name string, containers ...containerFilter) error {
+	if cursor != "" {
+		return nil
+	}
+	var err error
+	q.Roots, q.Within, err = containerFilters(ctx, s, containers)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		q.MatchProps = []string{"name"}
+		q.Match = func(oc types.ObjectContent) bool {
+			n, _ := propVal(oc, "name").(string)
+			return globMatch(name, n)
+		}
+	}
+	return nil
+}
+
+// listPage reads one page of a listing into T, a govmomi mo type.
+func listPage[T any](ctx context.Context, s *vcenter.Session, q vcenter.Query, props []string, p Paging) ([]T, *vcenter.Page, error) {
+	page, err := s.List(ctx, q, props, p.limit(), p.Cursor)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []T
+	if err := mo.LoadObjectContent(page.Objects, &out); err != nil {
+		return nil, nil, err
+	}
+	return out, page, nil
+}
+
+// propVal returns the value of one property of oc, or nil.
+func propVal(oc types.ObjectContent, name string) any {
+	for _, p := range oc.PropSet {
+		if p.Name == name {
+			return p.Val
+		}
+	}
+	return nil
+}
+
+// nameMap reads the names of refs in one round trip.
+func nameMap(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
+	out := make(map[types.ManagedObjectReference]string, len(refs))
+	objs, _, err := c.RetrieveMany(ctx, uniqueRefs(refs), []string{"name"})
+	if err != nil {
+		return nil, fmt.Errorf("read names: %w", err)
+	}
+	for _, oc := range objs {
+		out[oc.Obj], _ = propVal(oc, "name").(string)
+	}
+	return out, nil
+}
+
+// namesOf maps refs onto their names, in order, skipping vanished objects.
+func namesOf(refs []types.ManagedObjectReference, names map[types.ManagedObjectReference]string) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range uniqueRefs(refs) {
+		if n, ok := names[r]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func uniqueRefs(refs []types.ManagedObjectReference) []types.ManagedObjectReference {
+	seen := make(map[types.ManagedObjectReference]bool, len(refs))
+	out := make([]types.ManagedObjectReference, 0, len(refs))
+	for _, r := range refs {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// inventoryPaths returns the inventory path of each ref (as govc and
+// find.InventoryPath print it), reading names and parents one tree level
+// per round trip for the whole page rather than one walk per object.
+func inventoryPaths(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
+	type node struct {
+		name   string
+		parent *types.ManagedObjectReference
+	}
+	nodes := map[types.ManagedObjectReference]node{}
+	todo := uniqueRefs(refs)
+	for depth := 0; len(todo) > 0 && depth < 64; depth++ {
+		objs, _, err := c.RetrieveMany(ctx, todo, []string{"name", "parent"})
+		if err != nil {
+			return nil, fmt.Errorf("read inventory paths: %w", err)
+		}
+		todo = nil
+		for _, oc := range objs {
+			var n node
+			n.name, _ = propVal(oc, "name").(string)
+			if p, ok := propVal(oc, "parent").(types.ManagedObjectReference); ok {
+				n.parent = &p
+				if _, known := nodes[p]; !known && !slices.Contains(todo, p) {
+					todo = append(todo, p)
+				}
+			}
+			nodes[oc.Obj] = n
+		}
+	}
+	memo := map[types.ManagedObjectReference]string{}
+	var pathOf func(types.ManagedObjectReference, int) string
+	pathOf = func(r types.ManagedObjectReference, depth int) string {
+		if p, ok := memo[r]; ok {
+			return p
+		}
+		n, ok := nodes[r]
+		if !ok || n.parent == nil || depth > 64 {
+			return "" // the root folder is not part of a path
+		}
+		p := pathOf(*n.parent, depth+1) + "/" + n.name
+		memo[r] = p
+		return p
+	}
+	out := make(map[types.ManagedObjectReference]string, len(refs))
+	for _, r := range refs {
+		if p := pathOf(r, 0); p != "" {
+			out[r] = p
+		} else if _, ok := nodes[r]; ok {
+			out[r] = "/"
+		}
+	}
+	return out, nil
+}
+
+// hostUsageProps are the host properties capacity and usage come from.
+var hostUsageProps = []string{
+	"summary.hardware.cpuMhz", "summary.hardware.numCpuCores", "summary.hardware.memorySize",
+	"summary.quickStats.overallCpuUsage", "summary.quickStats.overallMemoryUsage",
+}
+
+// usage adds up CPU and memory of hosts: capacity from their hardware,
+// use from their quick stats, as the vSphere Client shows them.
+type usage struct {
+	cpuUsedMHz, cpuTotalMHz int64
+	memUsedMB, memTotalB    int64
+}
+
+func (u *usage) addHost(h *mo.HostSystem) {
+	if hw := h.Summary.Hardware; hw != nil {
+		u.cpuTotalMHz += int64(hw.CpuMhz) * int64(hw.NumCpuCores)
+		u.memTotalB += hw.MemorySize
+	}
+	u.cpuUsedMHz += int64(h.Summary.QuickStats.OverallCpuUsage)
+	u.memUsedMB += int64(h.Summary.QuickStats.OverallMemoryUsage)
+}
+
+func (u usage) memUsedGB() float64 { return gibf(u.memUsedMB << 20) }
+
+func (u usage) memTotalGB() float64 { return gibf(u.memTotalB) }
+
+// ---- vcenter_info ----
+
+// NoArgs is the input of a tool without arguments.
+type NoArgs struct{}
+
+// VCenterInfo is vcenter_info's result.
+type VCenterInfo struct {
+	Product      string `json:"product"`
+	FullName     string `json:"full_name"`
+	Version      string `json:"version"`
+	Build        string `json:"build"`
+	APIType      string `json:"api_type" jsonschema:"VirtualCenter (vCenter) or HostAgent (a standalone ESXi host)"`
+	APIVersion   string `json:"api_version"`
+	InstanceUUID string `json:"instance_uuid,omitempty"`
+	User         string `json:"user"`
+	URL          string `json:"url"`
+}
+
+// Text renders the product and session as labelled lines.
+func (v VCenterInfo) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", v.FullName)
+	fmt.Fprintf(&b, "api: %s %s\n", v.APIType, v.APIVersion)
+	if v.InstanceUUID != "" {
+		fmt.Fprintf(&b, "instance_uuid: %s\n", v.InstanceUUID)
+	}
+	fmt.Fprintf(&b, "user: %s\nurl: %s\n", v.User, v.URL)
+	return b.String()
+}
+
+func vcenterInfo(d Deps) Tool {
+	return define(spec{
+		name:        "vcenter_info",
+		toolset:     "inventory",
+		title:       "Show the vCenter",
+		description: "Show the connected vCenter or ESXi host: product, version, build, API type and version, instance UUID and the logged-in user.",
+		risk:        policy.RiskRead,
+	}, func(ctx context.Context, _ NoArgs) (VCenterInfo, error) {
+		var out VCenterInfo
+		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			a := c.About
+			out = VCenterInfo{
+				Product: a.Name, FullName: a.FullName, Version: a.Version, Build: a.Build,
+				APIType: a.ApiType, APIVersion: a.ApiVersion, InstanceUUID: a.InstanceUuid, User: c.User,
+			}
+			return nil
+		})
+		if u, perr := vcenter.ParseURL(d.Session.Config().URL); perr == nil {
+			u.User = nil // never show credentials a URL may carry
+			out.URL = u.String()
+		}
+		return out, err
+	})
+}
+
+// ---- inventory_summary ----
+
+// SummaryArgs narrows inventory_summary.
+type SummaryArgs struct {
+	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only this datacenter (name, path or ID)"`
+}
+
+// SummaryRow counts one scope: the whole inventory, a datacenter or a
+// cluster. VMs exclude templates, which are counted apart.
+type SummaryRow struct {
+	Scope          string  `json:"scope" jsonschema:"total, datacenter or cluster"`
+	Name           string  `json:"name"`
+	ID             string  `json:"id,omitempty"`
+	Datacenter     string  `json:"datacenter,omitempty"`
+	Datacenters    int     `json:"datacenters,omitempty"`
+	Clusters       int     `json:"clusters"`
+	Hosts          int     `json:"hosts"`
+	VMs            int     `json:"vms"`
+	PoweredOn      int     `json:"powered_on"`
+	PoweredOff     int     `json:"powered_off"`
+	Suspended      int     `json:"suspended"`
+	Templates      int     `json:"templates"`
+	Datastores     int     `json:"datastores"`
+	Networks       int     `json:"networks"`
+	CPUUsedMHz     int64   `json:"cpu_used_mhz"`
+	CPUTotalMHz    int64   `json:"cpu_total_mhz"`
+	MemoryUsedGB   float64 `json:"memory_used_gb"`
+	MemoryTotalGB  float64 `json:"memory_total_gb"`
+	StorageUsedGB  float64 `json:"storage_used_gb"`
+	StorageTotalGB float64 `json:"storage_total_gb"`
+}
+
+// InventorySummary is inventory_summary's result: one row for the total,
+// then each datacenter followed by its clusters, as the text shows them.
+type InventorySummary struct {
+	Product string       `json:"product"`
+	Rows    []SummaryRow `json:"rows"`
+}
+
+// Text renders the rows as one table under a one-line overview.
+func (s InventorySummary) Text() string {
+	var b strings.Builder
+	if len(s.Rows) == 0 {
+		return s.Product + ": empty inventory\n"
+	}
+	t := s.Rows[0]
+	fmt.Fprintf(&b, "%s: %d datacenters, %d clusters, %d hosts, %d VMs (%d poweredOn, %d poweredOff, %d suspended), %d templates, %d datastores, %d networks\n",
+		s.Product, t.Datacenters, t.Clusters, t.Hosts, t.VMs, t.PoweredOn, t.PoweredOff, t.Suspended, t.Templates, t.Datastores, t.Networks)
+	tb := newTable("scope", "name", "clusters", "hosts", "vms", "on", "off", "suspended", "templates", "datastores", "networks", "cpu_ghz", "memory_gb", "storage_gb")
+	for _, r := range s.Rows {
+		name, clusters := r.Name, itoa(r.Clusters)
+		switch r.Scope {
+		case "total":
+			name = ""
+		case "cluster":
+			name, clusters = r.Datacenter+"/"+r.Name, ""
+		}
+		tb.row(r.Scope, name, clusters, itoa(r.Hosts), itoa(r.VMs), itoa(r.PoweredOn), itoa(r.PoweredOff), itoa(r.Suspended),
+			itoa(r.Templates), itoa(r.Datastores), itoa(r.Networks),
+			usedOf(float64(r.CPUUsedMHz)/1000, float64(r.CPUTotalMHz)/1000, 1, ""),
+			usedOf(r.MemoryUsedGB, r.MemoryTotalGB, 1, ""), usedOf(r.StorageUsedGB, r.StorageTotalGB, 1, ""))
+	}
+	b.WriteString(tb.String())
+	return b.String()
+}
+
+func inventorySummary(d Deps) Tool {
+	return define(spec{
+		name:    "inventory_summary",
+		toolset: "inventory",
+		title:   "Summarize the inventory",
+		description: "Count datacenters, clusters, hosts, VMs by power state, templates, datastores and networks, with CPU, memory and storage used vs capacity, " +
+			"in total, per datacenter and per cluster. Start here; it reads a few properties of every host, VM and datastore.",
+		risk: policy.RiskRead,
+	}, func(ctx context.Context, a SummaryArgs) (InventorySummary, error) {
+		var out InventorySummary
+		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			var err error
+			out, err = summarize(ctx, c, a.Datacenter)
+			return err
+		})
+		if err != nil {
+			return InventorySummary{}, fmt.Errorf("summarize the inventory: %w", err)
+		}
+		return out, nil
+	})
+}
+
+// summarize counts per datacenter through container views rooted at each
+// datacenter (references only), then reads the few properties the sums need.
+func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (InventorySummary, error) {
+	out := InventorySummary{Product: c.About.FullName}
+	var dcs, cls []SummaryRow
+	var dcRefs []types.ManagedObjectReference
+	if datacenter != "" {
+		o, err := c.Resolve(ctx, "Datacenter", datacenter)
+		if err != nil {
+			return out, err
+		}
+		dcRefs = []types.ManagedObjectReference{o.Ref}
+	} else {
+		var err error
+		if dcRefs, err = c.Select(ctx, vcenter.Query{Type: "Datacenter"}); err != nil {
+			return out, err
+		}
+	}
+	dcNames, err := nameMap(ctx, c, dcRefs)
+	if err != nil {
+		return out, err
+	}
+
+	// Which datacenter each object is in.
+	kinds := []string{"HostSystem", "ClusterComputeResource", "VirtualMachine", "Datastore", "Network"}
+	in := map[types.ManagedObjectReference]int{}
+	refs := map[string][]types.ManagedObjectReference{}
+	for i, dc := range dcRefs {
+		dcs = append(dcs, SummaryRow{Scope: "datacenter", Name: dcNames[dc], ID: dc.Value})
+		for _, k := range kinds {
+			members, err := c.Select(ctx, vcenter.Query{Type: k, Roots: []types.ManagedObjectReference{dc}})
+			if err != nil {
+				return out, err
+			}
+			for _, m := range members {
+				if _, dup := in[m]; !dup {
+					in[m] = i
+					refs[k] = append(refs[k], m)
+					if k == "Network" {
+						dcs[i].Networks++
+					}
+				}
+			}
+		}
+	}
+
+	hostObjs, _, err := c.RetrieveMany(ctx, refs["HostSystem"], append([]string{"parent"}, hostUsageProps...))
+	if err != nil {
+		return out, err
+	}
+	var hosts []mo.HostSystem
+	if err := mo.LoadObjectContent(hostObjs, &hosts); err != nil {
+		return out, err
+	}
+	clObjs, _, err := c.RetrieveMany(ctx, refs["ClusterComputeResource"], []string{"name", "datastore", "network"})
+	if err != nil {
+		return out, err
+	}
+	var clusters []mo.ClusterComputeResource
+	if err := mo.LoadObjectContent(clObjs, &clusters); err != nil {
+		return out, err
+	}
+	vmObjs, _, err := c.RetrieveMany(ctx, refs["VirtualMachine"], []string{"runtime.powerState", "config.template", "runtime.host"})
+	if err != nil {
+		return out, err
+	}
+	dsObjs, _, err := c.RetrieveMany(ctx, refs["Datastore"], []string{"summary.capacity", "summary.freeSpace"})
+	if err != nil {
+		return out, err
+	}
+
+	clusterIdx := map[types.ManagedObjectReference]int{}
+	clUsage := make([]usage, len(clusters))
+	for i, cl := range clusters {
+		clusterIdx[cl.Self] = i
+		cls = append(cls, SummaryRow{
+			Scope: "cluster", Name: cl.Name, ID: cl.Self.Value, Datacenter: dcNames[dcRefs[in[cl.Self]]],
+			Datastores: len(uniqueRefs(cl.Datastore)), Networks: len(uniqueRefs(cl.Network)),
+		})
+		dcs[in[cl.Self]].Clusters++
+	}
+	dcUsage := make([]usage, len(dcRefs))
+	var total usage
+	hostCluster := map[types.ManagedObjectReference]int{}
+	for i := range hosts {
+		h := &hosts[i]
+		dc := in[h.Self]
+		dcs[dc].Hosts++
+		dcUsage[dc].addHost(h)
+		total.addHost(h)
+		if h.Parent != nil {
+			if ci, ok := clusterIdx[*h.Parent]; ok {
+				hostCluster[h.Self] = ci
+				cls[ci].Hosts++
+				clUsage[ci].addHost(h)
+			}
+		}
+	}
+	for _, oc := range vmObjs {
+		rows := []*SummaryRow{&dcs[in[oc.Obj]]}
+		if h, ok := propVal(oc, "runtime.host").(types.ManagedObjectReference); ok {
+			if ci, ok := hostCluster[h]; ok {
+				rows = append(rows, &cls[ci])
+			}
+		}
+		tmpl, _ := propVal(oc, "config.template").(bool)
+		power, _ := propVal(oc, "runtime.powerState").(types.VirtualMachinePowerState)
+		for _, r := range rows {
+			countVM(r, tmpl, power)
+		}
+	}
+
+	dsCap := map[types.ManagedObjectReference][2]int64{}
+	dcStorage := make([][2]int64, len(dcRefs))
+	for _, oc := range dsObjs {
+		capacity, _ := propVal(oc, "summary.capacity").(int64)
+		free, _ := propVal(oc, "summary.freeSpace").(int64)
+		dsCap[oc.Obj] = [2]int64{capacity - free, capacity}
+		dc := in[oc.Obj]
+		dcs[dc].Datastores++
+		dcStorage[dc][0] += capacity - free
+		dcStorage[dc][1] += capacity
+	}
+
+	for i := range dcs {
+		setUsage(&dcs[i], dcUsage[i], dcStorage[i])
+	}
+	for i, cl := range clusters {
+		var st [2]int64
+		for _, ds := range uniqueRefs(cl.Datastore) {
+			st[0] += dsCap[ds][0]
+			st[1] += dsCap[ds][1]
+		}
+		setUsage(&cls[i], clUsage[i], st)
+	}
+
+	t := SummaryRow{Scope: "total", Name: "total", Datacenters: len(dcRefs), Clusters: len(clusters), Hosts: len(hosts)}
+	var st [2]int64
+	for _, dc := range dcs {
+		t.VMs += dc.VMs
+		t.PoweredOn += dc.PoweredOn
+		t.PoweredOff += dc.PoweredOff
+		t.Suspended += dc.Suspended
+		t.Templates += dc.Templates
+		t.Datastores += dc.Datastores
+		t.Networks += dc.Networks
+	}
+	for _, s := range dcStorage {
+		st[0] += s[0]
+		st[1] += s[1]
+	}
+	setUsage(&t, total, st)
+	out.Rows = append(out.Rows, t)
+	for i, dc := range dcs {
+		out.Rows = append(out.Rows, dc)
+		for j, cl := range cls {
+			if in[clusters[j].Self] == i {
+				out.Rows = append(out.Rows, cl)
+			}
+		}
+	}
+	return out, nil
+}
+
+func countVM(r *SummaryRow, template bool, power types.VirtualMachinePowerState) {
+	if template {
+		r.Templates++
+		return
+	}
+	r.VMs++
+	switch power {
+	case types.VirtualMachinePowerStatePoweredOn:
+		r.PoweredOn++
+	case types.VirtualMachinePowerStatePoweredOff:
+		r.PoweredOff++
+	case types.VirtualMachinePowerStateSuspended:
+		r.Suspended++
+	}
+}
+
+func setUsage(r *SummaryRow, u usage, storage [2]int64) {
+	r.CPUUsedMHz, r.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
+	r.MemoryUsedGB, r.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
+	r.StorageUsedGB, r.StorageTotalGB = gibf(storage[0]), gibf(storage[1])
+}
+
+// ---- datacenter_list ----
+
+// DatacenterListArgs filters and pages datacenter_list.
+type DatacenterListArgs struct {
+	NameFilter
+	Paging
+}
+
+func (a *DatacenterListArgs) validate() error { return checkList(a.Paging, a.Name) }
+
+// DatacenterItem is one row of datacenter_list.
+type DatacenterItem struct {
+	Name       string `json:"name"`
+	ID         string `json:"id"`
+	Clusters   int    `json:"clusters"`
+	Hosts      int    `json:"hosts"`
+	VMs        int    `json:"vms"`
+	Datastores int    `json:"datastores"`
+	Networks   int    `json:"networks"`
+}
+
+// DatacenterList is datacenter_list's result.
+type DatacenterList struct {
+	Items      []DatacenterItem `json:"items"`
+	Total      int              `json:"total"`
+	NextCursor string           `json:"next_cursor"`
+}
+
+// Text renders the page as a table.
+func (l DatacenterList) Text() string {
+	t := newTable("name", "id", "clusters", "hosts", "vms", "datastores", "networks")
+	for _, it := range l.Items {
+		t.row(it.Name, it.ID, itoa(it.Clusters), itoa(it.Hosts), itoa(it.VMs), itoa(it.Datastores), itoa(it.Networks))
+	}
+	return pageText("datacenters", len(l.Items), l.Total, l.NextCursor, t)
+}
+
+func datacenterList(d Deps) Tool {
+	return define(spec{
+		name:        "datacenter_list",
+		toolset:     "inventory",
+		title:       "List datacenters",
+		description: "List datacenters with their numbers of clusters, hosts, VMs (templates included), datastores and networks.",
+		risk:        policy.RiskRead,
+	}, func(ctx context.Context, a DatacenterListArgs) (DatacenterList, error) {
+		q := vcenter.Query{Type: "Datacenter", Key: queryKey("datacenter_list", a.Name)}
+		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name); err != nil {
+			return DatacenterList{}, err
+		}
+		dcs, page, err := listPage[mo.Datacenter](ctx, d.Session, q, []string{"name", "datastore", "network"}, a.Paging)
+		if err != nil {
+			return DatacenterList{}, fmt.Errorf("list datacenters: %w", err)
+		}
+		out := DatacenterList{Items: make([]DatacenterItem, 0, len(dcs)), Total: page.Total, NextCursor: page.NextCursor}
+		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			out.Items = out.Items[:0]
+			for _, dc := range dcs {
+				it := DatacenterItem{Name: dc.Name, ID: dc.Self.Value,
+					Datastores: len(uniqueRefs(dc.Datastore)), Networks: len(uniqueRefs(dc.Network))}
+				for _, k := range []struct {
+					kind string
+					n    *int
+				}{{"ClusterComputeResource", &it.Clusters}, {"HostSystem", &it.Hosts}, {"VirtualMachine", &it.VMs}} {
+					refs, err := c.Select(ctx, vcenter.Query{Type: k.kind, Roots: []types.ManagedObjectReference{dc.Self}})
+					if err != nil {
+						return err
+					}
+					*k.n = len(refs)
+				}
+				out.Items = append(out.Items, it)
+			}
+			return nil
+		})
+		if err != nil {
+			return DatacenterList{}, fmt.Errorf("count datacenter contents: %w", err)
+		}
+		return out, nil
+	})
+}
+
+// ---- folder_list ----
+
+var folderTypes = []string{"vm", "host", "datastore", "network", "datacenter"}
+
+// FolderListArgs filters and pages folder_list.
+type FolderListArgs struct {
+	NameFilter
+	Type       string `json:"type,omitempty" jsonschema:"enum=vm,enum=host,enum=datastore,enum=network,enum=datacenter"`
+	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only folders in this datacenter"`
+	Paging
+}
+
+func (a *FolderListArgs) validate() error {
+	if a.Type != "" && !slices.Contains(folderTypes, a.Type) {
+		return fmt.Errorf("type %q is not a folder type; use one of %s", a.Type, strings.Join(folderTypes, ", "))
+	}
+	return checkList(a.Paging, a.Name)
+}
+
+// FolderItem is one row of folder_list.
+type FolderItem struct {
+	Name     string `json:"name"`
+	ID       string `json:"id"`
+	Path     string `json:"path"`
+	Type     string `json:"type"`
+	Children int    `json:"children"`
+}
+
+// FolderList is folder_list's result.
+type FolderList struct {
+	Items      []FolderItem `json:"items"`
+	Total      int          `json:"total"`
+	NextCursor string       `json:"next_cursor"`
+}
+
+// Text renders the page as a table.
+func (l FolderList) Text() string {
+	t := newTable("name", "id", "type", "children", "path")
+	for _, it := range l.Items {
+		t.row(it.Name, it.ID, it.Type, itoa(it.Children), it.Path)
+	}
+	return pageText("folders", len(l.Items), l.Total, l.NextCursor, t)
+}
+
+// folderType names what a folder holds, from its childType.
+func folderType(childType []string) string {
+	for _, t := range childType {
+		switch t {
+		case "VirtualMachine":
+			return "vm"
+		case "ComputeResource":
+			return "host"
+		case "Datastore":
+			return "datastore"
+		case "Network":
+			return "network"
+		case "Datacenter":
+			return "datacenter"
+		}
+	}
+	return ""
+}
+
+func folderList(d Deps) Tool {
+	return define(spec{
+		name:        "folder_list",
+		toolset:     "inventory",
+		title:       "List folders",
+		description: "List inventory folders with their path, type (what they hold: vm, host, datastore, network or datacenter) and number of children.",
+		risk:        policy.RiskRead,
+	}, func(ctx context.Context, a FolderListArgs) (FolderList, error) {
+		q := vcenter.Query{Type: "Folder", Key: queryKey("folder_list", a.Name, a.Type, a.Datacenter)}
+		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+			return FolderList{}, err
+		}
+		if a.Cursor == "" && a.Type != "" {
+			byName := q.Match
+			q.MatchProps = append(q.MatchProps, "childType")
+			q.Match = func(oc types.ObjectContent) bool {
+				ct, _ := propVal(oc, "childType").(types.ArrayOfString)
+				return folderType(ct.String) == a.Type && (byName == nil || byName(oc))
+			}
+		}
+		folders, page, err := listPage[mo.Folder](ctx, d.Session, q, []string{"name", "childType", "childEntity"}, a.Paging)
+		if err != nil {
+			return FolderList{}, fmt.Errorf("list folders: %w", err)
+		}
+		var paths map[types.ManagedObjectReference]string
+		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			refs := make([]types.ManagedObjectReference, len(folders))
+			for i, f := range folders {
+				refs[i] = f.Self
+			}
+			var err error
+			paths, err = inventoryPaths(ctx, c, refs)
+			return err
+		})
+		if err != nil {
+			return FolderList{}, fmt.Errorf("list folders: %w", err)
+		}
+		out := FolderList{Items: make([]FolderItem, 0, len(folders)), Total: page.Total, NextCursor: page.NextCursor}
+		for _, f := range folders {
+			out.Items = append(out.Items, FolderItem{Name: f.Name, ID: f.Self.Value, Path: paths[f.Self],
+				Type: folderType(f.ChildType), Children: len(f.ChildEntity)})
+		}
+		return out, nil
+	})
+}
