@@ -52,6 +52,13 @@ func All(d Deps) []Tool {
 		folderList(d),
 		hostList(d),
 		hostGet(d),
+		clusterList(d),
+		clusterGet(d),
+		datastoreList(d),
+		datastoreGet(d),
+		networkList(d),
+		resourcePoolList(d),
+		templateList(d),
 	}
 }
 

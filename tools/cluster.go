@@ -1,0 +1,294 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// ---- cluster_list ----
+
+// ClusterListArgs filters and pages cluster_list.
+type ClusterListArgs struct {
+	NameFilter
+	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only clusters in this datacenter (name, path or ID)"`
+	Paging
+}
+
+func (a *ClusterListArgs) validate() error { return checkList(a.Paging, a.Name) }
+
+// ClusterItem is one row of cluster_list.
+type ClusterItem struct {
+	Name          string  `json:"name"`
+	ID            string  `json:"id"`
+	Hosts         int     `json:"hosts"`
+	VMs           int     `json:"vms"`
+	DRSEnabled    bool    `json:"drs_enabled"`
+	HAEnabled     bool    `json:"ha_enabled"`
+	CPUUsedMHz    int64   `json:"cpu_used_mhz"`
+	CPUTotalMHz   int64   `json:"cpu_total_mhz"`
+	MemoryUsedGB  float64 `json:"memory_used_gb"`
+	MemoryTotalGB float64 `json:"memory_total_gb"`
+}
+
+// ClusterList is cluster_list's result.
+type ClusterList struct {
+	Items      []ClusterItem `json:"items"`
+	Total      int           `json:"total"`
+	NextCursor string        `json:"next_cursor"`
+}
+
+// Text renders the page as a table.
+func (l ClusterList) Text() string {
+	t := newTable("name", "id", "hosts", "vms", "drs", "ha", "cpu_mhz", "memory_gb")
+	for _, it := range l.Items {
+		t.row(it.Name, it.ID, itoa(it.Hosts), itoa(it.VMs), onOff(it.DRSEnabled), onOff(it.HAEnabled),
+			usedOf(float64(it.CPUUsedMHz), float64(it.CPUTotalMHz), 0, ""), usedOf(it.MemoryUsedGB, it.MemoryTotalGB, 1, ""))
+	}
+	return pageText("clusters", len(l.Items), l.Total, l.NextCursor, t)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// clusterHostProps read per host of a cluster: usage, and its VMs to count.
+var clusterHostProps = append([]string{"vm"}, hostUsageProps...)
+
+func clusterList(d Deps) Tool {
+	return define(spec{
+		name:    "cluster_list",
+		toolset: "cluster",
+		title:   "List clusters",
+		description: "List clusters with their numbers of hosts and VMs (templates included), DRS and HA state, and CPU and memory used vs capacity, " +
+			"filtered by name glob or datacenter.",
+		risk: policy.RiskRead,
+	}, func(ctx context.Context, a ClusterListArgs) (ClusterList, error) {
+		q := vcenter.Query{Type: "ClusterComputeResource", Key: queryKey("cluster_list", a.Name, a.Datacenter)}
+		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+			return ClusterList{}, err
+		}
+		clusters, page, err := listPage[mo.ClusterComputeResource](ctx, d.Session, q, []string{"name", "host", "configurationEx"}, a.Paging)
+		if err != nil {
+			return ClusterList{}, fmt.Errorf("list clusters: %w", err)
+		}
+		var hostRefs []types.ManagedObjectReference
+		for _, cl := range clusters {
+			hostRefs = append(hostRefs, cl.Host...)
+		}
+		var hosts []mo.HostSystem
+		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			objs, _, err := c.RetrieveMany(ctx, uniqueRefs(hostRefs), clusterHostProps)
+			if err != nil {
+				return err
+			}
+			hosts = nil
+			return mo.LoadObjectContent(objs, &hosts)
+		})
+		if err != nil {
+			return ClusterList{}, fmt.Errorf("list clusters: read their hosts: %w", err)
+		}
+		byRef := make(map[types.ManagedObjectReference]*mo.HostSystem, len(hosts))
+		for i := range hosts {
+			byRef[hosts[i].Self] = &hosts[i]
+		}
+		out := ClusterList{Items: make([]ClusterItem, 0, len(clusters)), Total: page.Total, NextCursor: page.NextCursor}
+		for _, cl := range clusters {
+			it := ClusterItem{Name: cl.Name, ID: cl.Self.Value, Hosts: len(cl.Host)}
+			it.DRSEnabled, it.HAEnabled = drsHA(cl.ConfigurationEx)
+			var u usage
+			for _, h := range cl.Host {
+				if hs := byRef[h]; hs != nil {
+					u.addHost(hs)
+					it.VMs += len(hs.Vm)
+				}
+			}
+			it.CPUUsedMHz, it.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
+			it.MemoryUsedGB, it.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
+			out.Items = append(out.Items, it)
+		}
+		return out, nil
+	})
+}
+
+// drsHA reads whether DRS and HA are enabled from a cluster's configuration.
+func drsHA(cfg types.BaseComputeResourceConfigInfo) (drs, ha bool) {
+	c, ok := cfg.(*types.ClusterConfigInfoEx)
+	if !ok {
+		return false, false
+	}
+	if c.DrsConfig.Enabled != nil {
+		drs = *c.DrsConfig.Enabled
+	}
+	if c.DasConfig.Enabled != nil {
+		ha = *c.DasConfig.Enabled
+	}
+	return drs, ha
+}
+
+// ---- cluster_get ----
+
+// ClusterArgs names one cluster.
+type ClusterArgs struct {
+	Cluster string `json:"cluster" jsonschema:"The cluster: name, inventory path (/DC0/host/prod) or ID (domain-c7)"`
+}
+
+func (a *ClusterArgs) validate() error {
+	if strings.TrimSpace(a.Cluster) == "" {
+		return fmt.Errorf("cluster is required: pass the cluster's name, inventory path or ID")
+	}
+	return nil
+}
+
+// ClusterHost is a host of a cluster with its state.
+type ClusterHost struct {
+	Name            string `json:"name"`
+	ID              string `json:"id"`
+	ConnectionState string `json:"connection_state"`
+	PowerState      string `json:"power_state"`
+	MaintenanceMode bool   `json:"maintenance_mode"`
+	VMs             int    `json:"vms"`
+}
+
+// ClusterDetail is cluster_get's result: what an admin looks at first.
+type ClusterDetail struct {
+	Name               string        `json:"name"`
+	ID                 string        `json:"id"`
+	Path               string        `json:"path"`
+	OverallStatus      string        `json:"overall_status,omitempty"`
+	DRSEnabled         bool          `json:"drs_enabled"`
+	DRSBehavior        string        `json:"drs_behavior,omitempty"`
+	HAEnabled          bool          `json:"ha_enabled"`
+	HAHostMonitoring   string        `json:"ha_host_monitoring,omitempty"`
+	HAAdmissionControl bool          `json:"ha_admission_control"`
+	CPUUsedMHz         int64         `json:"cpu_used_mhz"`
+	CPUTotalMHz        int64         `json:"cpu_total_mhz"`
+	MemoryUsedGB       float64       `json:"memory_used_gb"`
+	MemoryTotalGB      float64       `json:"memory_total_gb"`
+	VMs                int           `json:"vms"`
+	PoweredOn          int           `json:"powered_on"`
+	PoweredOff         int           `json:"powered_off"`
+	Suspended          int           `json:"suspended"`
+	Templates          int           `json:"templates"`
+	Hosts              []ClusterHost `json:"hosts"`
+	Datastores         []string      `json:"datastores"`
+}
+
+// Text renders the cluster as labelled lines and a host table.
+func (c ClusterDetail) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cluster %s (%s) %s\n", c.Name, c.ID, c.Path)
+	if c.OverallStatus != "" {
+		fmt.Fprintf(&b, "status: %s\n", c.OverallStatus)
+	}
+	drs := onOff(c.DRSEnabled)
+	if c.DRSEnabled && c.DRSBehavior != "" {
+		drs += " (" + c.DRSBehavior + ")"
+	}
+	ha := onOff(c.HAEnabled)
+	if c.HAEnabled {
+		ha += fmt.Sprintf(" (host monitoring %s, admission control %s)", c.HAHostMonitoring, onOff(c.HAAdmissionControl))
+	}
+	fmt.Fprintf(&b, "drs: %s\nha: %s\n", drs, ha)
+	fmt.Fprintf(&b, "cpu: used %s\n", usedOf(float64(c.CPUUsedMHz), float64(c.CPUTotalMHz), 0, "MHz"))
+	fmt.Fprintf(&b, "memory: used %s\n", usedOf(c.MemoryUsedGB, c.MemoryTotalGB, 1, "GB"))
+	fmt.Fprintf(&b, "vms: %d (%d poweredOn, %d poweredOff, %d suspended), templates: %d\n", c.VMs, c.PoweredOn, c.PoweredOff, c.Suspended, c.Templates)
+	fmt.Fprintf(&b, "datastores: %s\n", strings.Join(c.Datastores, ", "))
+	fmt.Fprintf(&b, "%d hosts\n", len(c.Hosts))
+	if len(c.Hosts) > 0 {
+		t := newTable("name", "id", "connection", "power", "maintenance", "vms")
+		for _, h := range c.Hosts {
+			t.row(h.Name, h.ID, h.ConnectionState, h.PowerState, yesNo(h.MaintenanceMode), itoa(h.VMs))
+		}
+		b.WriteString(t.String())
+	}
+	return b.String()
+}
+
+func clusterGet(d Deps) Tool {
+	return define(spec{
+		name:    "cluster_get",
+		toolset: "cluster",
+		title:   "Show a cluster",
+		description: "Show one cluster in detail: DRS and HA configuration, hosts with their state, CPU and memory used vs capacity, " +
+			"VM counts by power state, and datastores.",
+		risk: policy.RiskRead,
+	}, func(ctx context.Context, a ClusterArgs) (ClusterDetail, error) {
+		var out ClusterDetail
+		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			o, err := c.Resolve(ctx, "ClusterComputeResource", a.Cluster)
+			if err != nil {
+				return err
+			}
+			var cl mo.ClusterComputeResource
+			if err := readOne(ctx, c, o, "ClusterComputeResource", a.Cluster,
+				[]string{"host", "datastore", "configurationEx", "overallStatus"}, &cl); err != nil {
+				return err
+			}
+			out, err = clusterDetail(ctx, c, o, &cl)
+			return err
+		})
+		return out, err
+	})
+}
+
+func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *mo.ClusterComputeResource) (ClusterDetail, error) {
+	out := ClusterDetail{Name: o.Name, ID: o.ID(), Path: o.Path, OverallStatus: string(cl.OverallStatus), Hosts: []ClusterHost{}}
+	out.DRSEnabled, out.HAEnabled = drsHA(cl.ConfigurationEx)
+	if cfg, ok := cl.ConfigurationEx.(*types.ClusterConfigInfoEx); ok {
+		out.DRSBehavior = string(cfg.DrsConfig.DefaultVmBehavior)
+		out.HAHostMonitoring = cfg.DasConfig.HostMonitoring
+		if cfg.DasConfig.AdmissionControlEnabled != nil {
+			out.HAAdmissionControl = *cfg.DasConfig.AdmissionControlEnabled
+		}
+	}
+
+	objs, _, err := c.RetrieveMany(ctx, cl.Host, append([]string{"name", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode"}, clusterHostProps...))
+	if err != nil {
+		return out, fmt.Errorf("read hosts of cluster %s: %w", o.Path, err)
+	}
+	var hosts []mo.HostSystem
+	if err := mo.LoadObjectContent(objs, &hosts); err != nil {
+		return out, fmt.Errorf("read hosts of cluster %s: %w", o.Path, err)
+	}
+	var u usage
+	var vms []types.ManagedObjectReference
+	for i := range hosts {
+		h := &hosts[i]
+		u.addHost(h)
+		vms = append(vms, h.Vm...)
+		out.Hosts = append(out.Hosts, ClusterHost{Name: h.Name, ID: h.Self.Value,
+			ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
+			MaintenanceMode: h.Runtime.InMaintenanceMode, VMs: len(h.Vm)})
+	}
+	out.CPUUsedMHz, out.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
+	out.MemoryUsedGB, out.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
+
+	vmObjs, _, err := c.RetrieveMany(ctx, uniqueRefs(vms), []string{"runtime.powerState", "config.template"})
+	if err != nil {
+		return out, fmt.Errorf("read VMs of cluster %s: %w", o.Path, err)
+	}
+	var row SummaryRow
+	for _, oc := range vmObjs {
+		tmpl, _ := propVal(oc, "config.template").(bool)
+		power, _ := propVal(oc, "runtime.powerState").(types.VirtualMachinePowerState)
+		countVM(&row, tmpl, power)
+	}
+	out.VMs, out.PoweredOn, out.PoweredOff, out.Suspended, out.Templates = row.VMs, row.PoweredOn, row.PoweredOff, row.Suspended, row.Templates
+
+	names, err := nameMap(ctx, c, cl.Datastore)
+	if err != nil {
+		return out, fmt.Errorf("read datastores of cluster %s: %w", o.Path, err)
+	}
+	out.Datastores = namesOf(cl.Datastore, names)
+	return out, nil
+}

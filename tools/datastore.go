@@ -1,0 +1,219 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// ---- datastore_list ----
+
+// DatastoreListArgs filters and pages datastore_list.
+type DatastoreListArgs struct {
+	NameFilter
+	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only datastores in this datacenter (name, path or ID)"`
+	Paging
+}
+
+func (a *DatastoreListArgs) validate() error { return checkList(a.Paging, a.Name) }
+
+// DatastoreItem is one row of datastore_list.
+type DatastoreItem struct {
+	Name       string  `json:"name"`
+	ID         string  `json:"id"`
+	Type       string  `json:"type"`
+	CapacityGB float64 `json:"capacity_gb"`
+	FreeGB     float64 `json:"free_gb"`
+	UsedPct    float64 `json:"used_pct"`
+	Accessible bool    `json:"accessible"`
+	VMs        int     `json:"vms"`
+}
+
+// DatastoreList is datastore_list's result.
+type DatastoreList struct {
+	Items      []DatastoreItem `json:"items"`
+	Total      int             `json:"total"`
+	NextCursor string          `json:"next_cursor"`
+}
+
+// Text renders the page as a table.
+func (l DatastoreList) Text() string {
+	t := newTable("name", "id", "type", "capacity_gb", "free_gb", "used_pct", "accessible", "vms")
+	for _, it := range l.Items {
+		t.row(it.Name, it.ID, it.Type, fmt.Sprintf("%.1f", it.CapacityGB), fmt.Sprintf("%.1f", it.FreeGB),
+			fmt.Sprintf("%.1f", it.UsedPct), yesNo(it.Accessible), itoa(it.VMs))
+	}
+	return pageText("datastores", len(l.Items), l.Total, l.NextCursor, t)
+}
+
+// usedPct is the share of a datastore in use, one decimal.
+func usedPct(capacity, free int64) float64 {
+	if capacity <= 0 {
+		return 0
+	}
+	return float64(int64(float64(capacity-free)/float64(capacity)*1000+0.5)) / 10
+}
+
+func datastoreList(d Deps) Tool {
+	return define(spec{
+		name:        "datastore_list",
+		toolset:     "datastore",
+		title:       "List datastores",
+		description: "List datastores with type, capacity, free space, percent used, accessibility and VM count, filtered by name glob or datacenter.",
+		risk:        policy.RiskRead,
+	}, func(ctx context.Context, a DatastoreListArgs) (DatastoreList, error) {
+		q := vcenter.Query{Type: "Datastore", Key: queryKey("datastore_list", a.Name, a.Datacenter)}
+		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+			return DatastoreList{}, err
+		}
+		dss, page, err := listPage[mo.Datastore](ctx, d.Session, q, []string{"name", "summary", "vm"}, a.Paging)
+		if err != nil {
+			return DatastoreList{}, fmt.Errorf("list datastores: %w", err)
+		}
+		out := DatastoreList{Items: make([]DatastoreItem, 0, len(dss)), Total: page.Total, NextCursor: page.NextCursor}
+		for _, ds := range dss {
+			s := ds.Summary
+			out.Items = append(out.Items, DatastoreItem{
+				Name: ds.Name, ID: ds.Self.Value, Type: s.Type,
+				CapacityGB: gibf(s.Capacity), FreeGB: gibf(s.FreeSpace), UsedPct: usedPct(s.Capacity, s.FreeSpace),
+				Accessible: s.Accessible, VMs: len(ds.Vm),
+			})
+		}
+		return out, nil
+	})
+}
+
+// ---- datastore_get ----
+
+// DatastoreArgs names one datastore.
+type DatastoreArgs struct {
+	Datastore string `json:"datastore" jsonschema:"The datastore: name, inventory path (/DC0/datastore/ds1) or ID (datastore-42)"`
+}
+
+func (a *DatastoreArgs) validate() error {
+	if strings.TrimSpace(a.Datastore) == "" {
+		return fmt.Errorf("datastore is required: pass the datastore's name, inventory path or ID")
+	}
+	return nil
+}
+
+// DatastoreMount is a host that mounts a datastore.
+type DatastoreMount struct {
+	Host       string `json:"host"`
+	Mounted    bool   `json:"mounted"`
+	Accessible bool   `json:"accessible"`
+	AccessMode string `json:"access_mode,omitempty"`
+}
+
+// maxDatastoreVMs bounds the VM names datastore_get reads and shows.
+const maxDatastoreVMs = 100
+
+// DatastoreDetail is datastore_get's result: what an admin looks at first.
+type DatastoreDetail struct {
+	Name            string           `json:"name"`
+	ID              string           `json:"id"`
+	Path            string           `json:"path"`
+	Type            string           `json:"type"`
+	URL             string           `json:"url"`
+	CapacityGB      float64          `json:"capacity_gb"`
+	FreeGB          float64          `json:"free_gb"`
+	UncommittedGB   float64          `json:"uncommitted_gb"`
+	UsedPct         float64          `json:"used_pct"`
+	Accessible      bool             `json:"accessible"`
+	MaintenanceMode string           `json:"maintenance_mode,omitempty"`
+	Hosts           []DatastoreMount `json:"hosts"`
+	VMCount         int              `json:"vm_count"`
+	VMs             []string         `json:"vms" jsonschema:"VM names, at most 100"`
+}
+
+// Text renders the datastore as labelled lines.
+func (ds DatastoreDetail) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Datastore %s (%s) %s\n", ds.Name, ds.ID, ds.Path)
+	fmt.Fprintf(&b, "type: %s\nurl: %s\n", ds.Type, ds.URL)
+	fmt.Fprintf(&b, "capacity: %.1f GB, free %.1f GB, %.1f%% used, uncommitted %.1f GB\n", ds.CapacityGB, ds.FreeGB, ds.UsedPct, ds.UncommittedGB)
+	fmt.Fprintf(&b, "accessible: %s\n", yesNo(ds.Accessible))
+	if ds.MaintenanceMode != "" {
+		fmt.Fprintf(&b, "maintenance_mode: %s\n", ds.MaintenanceMode)
+	}
+	var hosts []string
+	for _, h := range ds.Hosts {
+		state := h.AccessMode
+		if !h.Mounted {
+			state = "unmounted"
+		} else if !h.Accessible {
+			state = "inaccessible"
+		}
+		hosts = append(hosts, h.Host+" ("+state+")")
+	}
+	fmt.Fprintf(&b, "hosts: %d: %s\n", len(ds.Hosts), strings.Join(hosts, ", "))
+	vms := strings.Join(ds.VMs, ", ")
+	if ds.VMCount > len(ds.VMs) {
+		vms += fmt.Sprintf(", … %d more (list them with vm_list)", ds.VMCount-len(ds.VMs))
+	}
+	fmt.Fprintf(&b, "vms: %d: %s\n", ds.VMCount, vms)
+	return b.String()
+}
+
+func datastoreGet(d Deps) Tool {
+	return define(spec{
+		name:    "datastore_get",
+		toolset: "datastore",
+		title:   "Show a datastore",
+		description: "Show one datastore in detail: type, URL, capacity, free and uncommitted space, accessibility, maintenance mode, " +
+			"the hosts that mount it and its VMs (up to 100 named).",
+		risk: policy.RiskRead,
+	}, func(ctx context.Context, a DatastoreArgs) (DatastoreDetail, error) {
+		var out DatastoreDetail
+		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			o, err := c.Resolve(ctx, "Datastore", a.Datastore)
+			if err != nil {
+				return err
+			}
+			var ds mo.Datastore
+			if err := readOne(ctx, c, o, "Datastore", a.Datastore, []string{"summary", "host", "vm"}, &ds); err != nil {
+				return err
+			}
+			out, err = datastoreDetail(ctx, c, o, &ds)
+			return err
+		})
+		return out, err
+	})
+}
+
+func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds *mo.Datastore) (DatastoreDetail, error) {
+	s := ds.Summary
+	out := DatastoreDetail{
+		Name: o.Name, ID: o.ID(), Path: o.Path, Type: s.Type, URL: s.Url,
+		CapacityGB: gibf(s.Capacity), FreeGB: gibf(s.FreeSpace), UncommittedGB: gibf(s.Uncommitted),
+		UsedPct: usedPct(s.Capacity, s.FreeSpace), Accessible: s.Accessible, MaintenanceMode: s.MaintenanceMode,
+		Hosts: []DatastoreMount{}, VMCount: len(ds.Vm),
+	}
+	vms := ds.Vm[:min(len(ds.Vm), maxDatastoreVMs)]
+	refs := append([]types.ManagedObjectReference{}, vms...)
+	for _, h := range ds.Host {
+		refs = append(refs, h.Key)
+	}
+	names, err := nameMap(ctx, c, refs)
+	if err != nil {
+		return out, fmt.Errorf("read hosts and VMs of datastore %s: %w", o.Path, err)
+	}
+	for _, h := range ds.Host {
+		m := DatastoreMount{Host: names[h.Key], AccessMode: h.MountInfo.AccessMode}
+		if h.MountInfo.Mounted != nil {
+			m.Mounted = *h.MountInfo.Mounted
+		}
+		if h.MountInfo.Accessible != nil {
+			m.Accessible = *h.MountInfo.Accessible
+		}
+		out.Hosts = append(out.Hosts, m)
+	}
+	out.VMs = namesOf(vms, names)
+	return out, nil
+}

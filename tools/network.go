@@ -1,0 +1,118 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// NetworkListArgs filters and pages network_list.
+type NetworkListArgs struct {
+	NameFilter
+	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only networks in this datacenter (name, path or ID)"`
+	Paging
+}
+
+func (a *NetworkListArgs) validate() error { return checkList(a.Paging, a.Name) }
+
+// NetworkItem is one row of network_list.
+type NetworkItem struct {
+	Name   string `json:"name"`
+	ID     string `json:"id"`
+	Type   string `json:"type" jsonschema:"standard, distributed port group or opaque"`
+	Switch string `json:"switch,omitempty"`
+	VMs    int    `json:"vms"`
+	Hosts  int    `json:"hosts"`
+}
+
+// NetworkList is network_list's result.
+type NetworkList struct {
+	Items      []NetworkItem `json:"items"`
+	Total      int           `json:"total"`
+	NextCursor string        `json:"next_cursor"`
+}
+
+// Text renders the page as a table.
+func (l NetworkList) Text() string {
+	t := newTable("name", "id", "type", "switch", "vms", "hosts")
+	for _, it := range l.Items {
+		t.row(it.Name, it.ID, it.Type, it.Switch, itoa(it.VMs), itoa(it.Hosts))
+	}
+	return pageText("networks", len(l.Items), l.Total, l.NextCursor, t)
+}
+
+// networkType names a network's kind from its managed object type.
+func networkType(moType string) string {
+	switch moType {
+	case "DistributedVirtualPortgroup":
+		return "distributed port group"
+	case "OpaqueNetwork":
+		return "opaque"
+	}
+	return "standard"
+}
+
+func networkList(d Deps) Tool {
+	return define(spec{
+		name:    "network_list",
+		toolset: "network",
+		title:   "List networks",
+		description: "List networks (standard port groups, distributed port groups with their switch, opaque networks) with VM and host counts, " +
+			"filtered by name glob or datacenter.",
+		risk: policy.RiskRead,
+	}, func(ctx context.Context, a NetworkListArgs) (NetworkList, error) {
+		q := vcenter.Query{Type: "Network", Key: queryKey("network_list", a.Name, a.Datacenter)}
+		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+			return NetworkList{}, err
+		}
+		nets, page, err := listPage[mo.Network](ctx, d.Session, q, []string{"name", "vm", "host"}, a.Paging)
+		if err != nil {
+			return NetworkList{}, fmt.Errorf("list networks: %w", err)
+		}
+		switches := map[types.ManagedObjectReference]string{}
+		var pgs []types.ManagedObjectReference
+		for _, n := range nets {
+			if n.Self.Type == "DistributedVirtualPortgroup" {
+				pgs = append(pgs, n.Self)
+			}
+		}
+		if len(pgs) > 0 {
+			err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
+				objs, _, err := c.RetrieveMany(ctx, pgs, []string{"config.distributedVirtualSwitch"})
+				if err != nil {
+					return err
+				}
+				pgSwitch := map[types.ManagedObjectReference]types.ManagedObjectReference{}
+				var dvs []types.ManagedObjectReference
+				for _, oc := range objs {
+					if s, ok := propVal(oc, "config.distributedVirtualSwitch").(types.ManagedObjectReference); ok {
+						pgSwitch[oc.Obj] = s
+						dvs = append(dvs, s)
+					}
+				}
+				names, err := nameMap(ctx, c, dvs)
+				if err != nil {
+					return err
+				}
+				for pg, s := range pgSwitch {
+					switches[pg] = names[s]
+				}
+				return nil
+			})
+			if err != nil {
+				return NetworkList{}, fmt.Errorf("list networks: read distributed switches: %w", err)
+			}
+		}
+		out := NetworkList{Items: make([]NetworkItem, 0, len(nets)), Total: page.Total, NextCursor: page.NextCursor}
+		for _, n := range nets {
+			out.Items = append(out.Items, NetworkItem{Name: n.Name, ID: n.Self.Value, Type: networkType(n.Self.Type),
+				Switch: switches[n.Self], VMs: len(n.Vm), Hosts: len(n.Host)})
+		}
+		return out, nil
+	})
+}

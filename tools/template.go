@@ -1,0 +1,79 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vmware/govmomi/vim25/mo"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// TemplateListArgs filters and pages template_list.
+type TemplateListArgs struct {
+	NameFilter
+	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only templates in this datacenter (name, path or ID)"`
+	Paging
+}
+
+func (a *TemplateListArgs) validate() error { return checkList(a.Paging, a.Name) }
+
+// TemplateItem is one row of template_list.
+type TemplateItem struct {
+	Name     string `json:"name"`
+	ID       string `json:"id"`
+	GuestOS  string `json:"guest_os"`
+	GuestID  string `json:"guest_id"`
+	CPUs     int    `json:"cpus"`
+	MemoryMB int    `json:"memory_mb"`
+}
+
+// TemplateList is template_list's result.
+type TemplateList struct {
+	Items      []TemplateItem `json:"items"`
+	Total      int            `json:"total"`
+	NextCursor string         `json:"next_cursor"`
+}
+
+// Text renders the page as a table.
+func (l TemplateList) Text() string {
+	t := newTable("name", "id", "guest_os", "cpus", "memory_mb")
+	for _, it := range l.Items {
+		t.row(it.Name, it.ID, it.GuestOS, itoa(it.CPUs), itoa(it.MemoryMB))
+	}
+	return pageText("templates", len(l.Items), l.Total, l.NextCursor, t)
+}
+
+func templateList(d Deps) Tool {
+	return define(spec{
+		name:        "template_list",
+		toolset:     "vm",
+		title:       "List VM templates",
+		description: "List VM templates with guest OS, CPUs and memory, filtered by name glob or datacenter.",
+		risk:        policy.RiskRead,
+	}, func(ctx context.Context, a TemplateListArgs) (TemplateList, error) {
+		q := vcenter.Query{Type: "VirtualMachine", Key: queryKey("template_list", a.Name, a.Datacenter)}
+		if a.Cursor == "" {
+			var err error
+			q.Roots, q.Within, err = containerFilters(ctx, d.Session, []containerFilter{{"Datacenter", a.Datacenter}})
+			if err != nil {
+				return TemplateList{}, err
+			}
+			template := true
+			setVMMatch(&q, a.Name, "", "", &template)
+		}
+		vms, page, err := listPage[mo.VirtualMachine](ctx, d.Session, q,
+			[]string{"name", "summary.config.guestFullName", "summary.config.guestId", "summary.config.numCpu", "summary.config.memorySizeMB"}, a.Paging)
+		if err != nil {
+			return TemplateList{}, fmt.Errorf("list templates: %w", err)
+		}
+		out := TemplateList{Items: make([]TemplateItem, 0, len(vms)), Total: page.Total, NextCursor: page.NextCursor}
+		for _, vm := range vms {
+			c := vm.Summary.Config
+			out.Items = append(out.Items, TemplateItem{Name: vm.Name, ID: vm.Self.Value, GuestOS: c.GuestFullName, GuestID: c.GuestId,
+				CPUs: int(c.NumCpu), MemoryMB: int(c.MemorySizeMB)})
+		}
+		return out, nil
+	})
+}
