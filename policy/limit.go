@@ -150,26 +150,50 @@ func (l *Limiter) Allow(isWrite bool, n int) (retryAfter time.Duration, err erro
 		}
 	}
 
-	if wph := l.lim.WritesPerHour; wph > 0 && isWrite {
-		l.expire(now)
-		if n > wph {
-			return 0, &RateLimitError{Reason: fmt.Sprintf(
-				"%d targets exceed the budget of %d writes per hour; act on fewer targets at a time", n, wph)}
+	if isWrite {
+		if wait, err := l.takeWrites(now, n); err != nil {
+			return wait, err
 		}
-		if l.used+n > wph {
-			wait := l.waitFor(now, l.used+n-wph)
-			reason := fmt.Sprintf("%d writes per hour used", l.used)
-			if l.used < wph {
-				reason = fmt.Sprintf("%d of %d writes per hour used and this call needs %d", l.used, wph, n)
-			}
-			return wait, &RateLimitError{RetryAfter: wait, Reason: reason}
-		}
-		l.writes = append(l.writes, writeEvent{at: now, n: n})
-		l.used += n
 	}
 	if l.lim.CallsPerSecond > 0 {
 		l.tokens--
 	}
+	return 0, nil
+}
+
+// AllowWrites takes n more writes from the hourly budget, without a call
+// token: for the further targets of a bulk call that Allow admitted with
+// one. A refused request consumes nothing.
+func (l *Limiter) AllowWrites(n int) (time.Duration, error) {
+	if l == nil || n < 1 {
+		return 0, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.takeWrites(l.now(), n)
+}
+
+// takeWrites charges n writes to the hourly budget; l.mu is held.
+func (l *Limiter) takeWrites(now time.Time, n int) (time.Duration, error) {
+	wph := l.lim.WritesPerHour
+	if wph <= 0 {
+		return 0, nil
+	}
+	l.expire(now)
+	if n > wph {
+		return 0, &RateLimitError{Reason: fmt.Sprintf(
+			"%d targets exceed the budget of %d writes per hour; act on fewer targets at a time", n, wph)}
+	}
+	if l.used+n > wph {
+		wait := l.waitFor(now, l.used+n-wph)
+		reason := fmt.Sprintf("%d writes per hour used", l.used)
+		if l.used < wph {
+			reason = fmt.Sprintf("%d of %d writes per hour used and this call needs %d", l.used, wph, n)
+		}
+		return wait, &RateLimitError{RetryAfter: wait, Reason: reason}
+	}
+	l.writes = append(l.writes, writeEvent{at: now, n: n})
+	l.used += n
 	return 0, nil
 }
 

@@ -199,3 +199,25 @@ func TestLimiterConcurrent(t *testing.T) {
 		t.Errorf("admitted %d, want the burst of 50", admitted)
 	}
 }
+
+func TestLimiterAllowWrites(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	l := NewLimiter(Limits{WritesPerHour: 3}, func() time.Time { return now })
+	if _, err := l.Allow(true, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AllowWrites(2); err != nil {
+		t.Fatalf("extra writes within budget: %v", err)
+	}
+	if _, err := l.AllowWrites(1); err == nil {
+		t.Fatal("a fourth write in the hour was admitted")
+	}
+	now = now.Add(time.Hour)
+	if _, err := l.AllowWrites(3); err != nil {
+		t.Fatalf("after an hour: %v", err)
+	}
+	var none *Limiter
+	if _, err := none.AllowWrites(5); err != nil {
+		t.Fatal("a nil limiter limits")
+	}
+}

@@ -54,11 +54,48 @@ func newEnv(t *testing.T, model ...*simulator.Model) *env {
 
 func newEnvFor(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg vcenter.Config) *env {
 	t.Helper()
+	return newEnvWith(t, ctx, sim, cfg, envOptions{})
+}
+
+// envOptions vary the server and client of an env.
+type envOptions struct {
+	policy *tools.Policy
+	// elicit answers the server's questions; nil means a client that
+	// cannot elicit.
+	elicit client.ElicitationHandler
+}
+
+// newPolicyEnv starts the demo simulator with the server under p, and a
+// client that answers confirmations with elicit (nil: cannot elicit).
+func newPolicyEnv(t *testing.T, p *tools.Policy, elicit client.ElicitationHandler) *env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	sim, err := vcenter.StartSimulator(ctx, vcenter.DemoModel(vcenter.SimVCenter), true)
+	if err != nil {
+		t.Fatalf("start simulator: %v", err)
+	}
+	t.Cleanup(sim.Close)
+	return newEnvWith(t, ctx, sim, sim.Config, envOptions{policy: p, elicit: elicit})
+}
+
+func newEnvWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg vcenter.Config, o envOptions) *env {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sess := vcenter.NewSession(cfg, log)
+	var sessOpts []vcenter.SessionOption
+	if o.policy != nil {
+		if g := tools.ScopeGate(o.policy.Role); g != nil {
+			sessOpts = append(sessOpts, vcenter.WithGate(g))
+		}
+	}
+	sess := vcenter.NewSession(cfg, log, sessOpts...)
 	t.Cleanup(func() { _ = sess.Close(context.Background()) })
-	srv := tools.NewServer(tools.Deps{Session: sess, Log: log}, tools.Options{Version: "test"})
-	c, err := client.NewInProcessClient(srv)
+	srv := tools.NewServer(tools.Deps{Session: sess, Log: log}, tools.Options{Version: "test", Policy: o.policy})
+	var copts []client.ClientOption
+	if o.elicit != nil {
+		copts = append(copts, client.WithElicitationHandler(o.elicit))
+	}
+	c, err := client.NewInProcessClientWithOptions(srv, copts...)
 	if err != nil {
 		t.Fatalf("in-process client: %v", err)
 	}

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/json"
 	"math"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -45,4 +46,26 @@ func isIntBound(v any) bool {
 	f, ok := v.(float64)
 	return ok && (f == math.MinInt32 || f == math.MaxInt32 || f == math.MinInt64 || f == math.MaxInt64 ||
 		f == 0 || f == math.MaxUint32 || f == math.MaxUint64)
+}
+
+// addConfirmToken declares the confirm_token argument on a write tool: it
+// carries a preview token when the client cannot ask a person (see
+// confirm_fallback). The policy middleware consumes it.
+func addConfirmToken(t *mcp.Tool) {
+	var schema map[string]any
+	if err := json.Unmarshal(t.RawInputSchema, &schema); err != nil {
+		return
+	}
+	props, _ := schema["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		schema["properties"] = props
+	}
+	props[confirmTokenArg] = map[string]any{
+		"type":        "string",
+		"description": "Only to proceed after a preview: the token that preview returned",
+	}
+	if b, err := json.Marshal(schema); err == nil {
+		t.RawInputSchema = b
+	}
 }

@@ -10,23 +10,39 @@ type Options struct {
 	Version string
 	// Tools to serve; nil means All(deps).
 	Tools []Tool
+	// Policy decides and audits every call; nil means the viewer role with
+	// no audit trail.
+	Policy *Policy
 }
 
 const instructions = `vsphere-mcp operates VMware vSphere (vCenter or ESXi).
 Objects are named by name, inventory path (/DC0/vm/web-01), managed object ID (vm-42) or UUID; an ambiguous name is an error listing paths.
 Lists are paged: pass next_cursor back as cursor. Narrow with filters rather than paging through everything.`
 
-// NewServer builds the MCP server with its tools.
+// NewServer builds the MCP server with its tools, behind the policy: the
+// role filters which tools exist (tools/list and tools/call), and every
+// call passes the guard's middleware, which audits it.
 func NewServer(d Deps, o Options) *server.MCPServer {
-	s := server.NewMCPServer("vsphere-mcp", o.Version,
-		server.WithToolCapabilities(false),
-		server.WithRecovery(),
-		server.WithInstructions(instructions),
-	)
 	tools := o.Tools
 	if tools == nil {
 		tools = All(d)
 	}
+	var p Policy
+	if o.Policy != nil {
+		p = *o.Policy
+	}
+	g := newGuard(p, d.Log, tools)
+	hooks := &server.Hooks{}
+	hooks.AddOnError(g.refused)
+	s := server.NewMCPServer("vsphere-mcp", o.Version,
+		server.WithToolCapabilities(false),
+		server.WithElicitation(),
+		server.WithRecovery(),
+		server.WithInstructions(instructions),
+		server.WithToolFilter(g.visible),
+		server.WithToolHandlerMiddleware(g.middleware),
+		server.WithHooks(hooks),
+	)
 	for _, t := range tools {
 		s.AddTool(t.Def, t.Handler)
 	}

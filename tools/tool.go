@@ -43,7 +43,9 @@ type Deps struct {
 // All returns every tool vsphere-mcp has, in one explicit list. Roles pick
 // from it by risk and name; nothing registers itself elsewhere.
 func All(d Deps) []Tool {
-	return []Tool{
+	var all []Tool
+	// Inventory (read).
+	all = append(all,
 		vmList(d),
 		vmGet(d),
 		vcenterInfo(d),
@@ -59,7 +61,11 @@ func All(d Deps) []Tool {
 		networkList(d),
 		resourcePoolList(d),
 		templateList(d),
-	}
+	)
+	// VM power and lifecycle.
+	all = append(all, powerTools(d)...)
+	all = append(all, vmDelete(d))
+	return all
 }
 
 // Result is a tool's structured output; Text is the compact rendering the
@@ -106,9 +112,17 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 		}),
 	)
 	compactOutputSchema(&def.OutputSchema)
+	if s.risk.IsWrite() {
+		addConfirmToken(&def)
+	}
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var args A
-		if err := decodeArgs(req.Params.Arguments, &args); err != nil {
+		raw := req.Params.Arguments
+		if s.risk.IsWrite() {
+			// confirm_token belongs to the policy middleware, not the tool.
+			raw = withoutKey(req.GetArguments(), confirmTokenArg)
+		}
+		if err := decodeArgs(raw, &args); err != nil {
 			return errorResult(err), nil
 		}
 		if v, ok := any(&args).(interface{ validate() error }); ok {
@@ -117,6 +131,10 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 			}
 		}
 		res, err := run(ctx, args)
+		var ni *needsInput
+		if errors.As(err, &ni) {
+			return ni.res, nil
+		}
 		if err != nil {
 			return errorResult(err), nil
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/fault"
@@ -111,6 +112,13 @@ func (c *Conn) Select(ctx context.Context, q Query) ([]types.ManagedObjectRefere
 	if len(roots) == 0 {
 		roots = []types.ManagedObjectReference{c.Client.ServiceContent.RootFolder}
 	}
+	if c.restricts(q.Type) {
+		gated, err := c.gated(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		q = gated
+	}
 	var out []types.ManagedObjectReference
 	seen := make(map[types.ManagedObjectReference]struct{})
 	for _, root := range roots {
@@ -153,6 +161,28 @@ func (c *Conn) Select(ctx context.Context, q Query) ([]types.ManagedObjectRefere
 		})
 	}
 	return out, nil
+}
+
+// gated adds the gate to q's filter: every candidate is placed (from the
+// few properties that takes) and kept only if the gate permits it.
+func (c *Conn) gated(ctx context.Context, q Query) (Query, error) {
+	pl, err := c.newPlacer(ctx)
+	if err != nil {
+		return q, err
+	}
+	props := slices.Clone(q.MatchProps)
+	for _, p := range placementProps(q.Type) {
+		if !slices.Contains(props, p) {
+			props = append(props, p)
+		}
+	}
+	match := q.Match
+	gate := c.gate
+	q.MatchProps = props
+	q.Match = func(oc types.ObjectContent) bool {
+		return gate.Permits(pl.place(oc)) && (match == nil || match(oc))
+	}
+	return q, nil
 }
 
 // viewMembers reads a container view's member list: references only, the
@@ -289,7 +319,8 @@ func (vc *viewCache) get(ctx context.Context, c *vim25.Client, root types.Manage
 	if ref, ok := vc.views[k]; ok {
 		return ref, nil
 	}
-	v, err := view.NewManager(c).CreateContainerView(ctx, root, []string{kind}, true)
+	// kind may list several types, comma-separated.
+	v, err := view.NewManager(c).CreateContainerView(ctx, root, strings.Split(kind, ","), true)
 	if err != nil {
 		return types.ManagedObjectReference{}, fmt.Errorf("create %s view of %s: %w", kind, root.Value, err)
 	}

@@ -30,12 +30,18 @@ func (o Object) ID() string { return o.Ref.Value }
 // NotFoundError says no object of a kind answers to an identifier.
 type NotFoundError struct {
 	Kind, Ident string
+	// Scoped is set when a scope restricts this kind: the object may exist
+	// outside what the caller may see.
+	Scoped bool
 	// Similar lists names that differ only in case, as a hint.
 	Similar []string
 }
 
 func (e *NotFoundError) Error() string {
 	msg := fmt.Sprintf("no %s matches %q", kindLabel(e.Kind), e.Ident)
+	if e.Scoped {
+		msg += " within this profile's scope"
+	}
 	if len(e.Similar) > 0 {
 		msg += "; did you mean " + quoteList(e.Similar) + "?"
 	}
@@ -73,6 +79,27 @@ var (
 // wins over a name that happens to look like one. A name that matches
 // several objects is an AmbiguousError listing them, never a silent pick.
 func (c *Conn) Resolve(ctx context.Context, kind, ident string) (Object, error) {
+	o, err := c.resolve(ctx, kind, ident)
+	var nf *NotFoundError
+	if errors.As(err, &nf) && c.restricts(kind) {
+		nf.Scoped = true // the same words whether or not it exists
+	}
+	if err != nil {
+		return o, err
+	}
+	ok, err := c.permitted(ctx, o)
+	if err != nil {
+		return Object{}, err
+	}
+	if !ok {
+		// Out of scope reads exactly like not found: the caller learns
+		// nothing about objects its role may not see.
+		return Object{}, &NotFoundError{Kind: kind, Ident: ident, Scoped: true}
+	}
+	return o, nil
+}
+
+func (c *Conn) resolve(ctx context.Context, kind, ident string) (Object, error) {
 	ident = strings.TrimSpace(ident)
 	switch {
 	case ident == "":
@@ -172,9 +199,24 @@ func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, erro
 		switch {
 		case e.Name == name:
 			matches = append(matches, e.Self)
-		case strings.EqualFold(e.Name, name) && len(similar) < 5:
+		case strings.EqualFold(e.Name, name) && len(similar) < 5 && !c.restricts(kind):
 			similar = append(similar, e.Name)
 		}
+	}
+	// Objects outside the caller's scope neither resolve nor make a name
+	// ambiguous.
+	if c.restricts(kind) && len(matches) > 0 {
+		var visible []types.ManagedObjectReference
+		for _, ref := range matches {
+			ok, err := c.permitted(ctx, Object{Ref: ref})
+			if err != nil {
+				return Object{}, err
+			}
+			if ok {
+				visible = append(visible, ref)
+			}
+		}
+		matches = visible
 	}
 	switch len(matches) {
 	case 0:

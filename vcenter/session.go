@@ -43,14 +43,19 @@ type Session struct {
 
 	logins  atomic.Int64
 	cursors *cursorStore
+	gate    Gate
 }
 
 // NewSession returns a Session that will connect with cfg on first use.
-func NewSession(cfg Config, log *slog.Logger) *Session {
+func NewSession(cfg Config, log *slog.Logger, opts ...SessionOption) *Session {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Session{cfg: cfg, log: log, now: time.Now, cursors: newCursorStore(time.Now)}
+	s := &Session{cfg: cfg, log: log, now: time.Now, cursors: newCursorStore(time.Now)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Config returns the session's connection settings (with the password).
@@ -155,6 +160,7 @@ func (s *Session) connectLocked(ctx context.Context) (*Conn, error) {
 		return nil, err
 	}
 	s.loginErr = nil
+	c.gate = s.gate
 	s.conn = c
 	s.logins.Add(1)
 	s.log.Info("connected to vCenter", "url", s.cfg.redactedURL(), "product", c.About.FullName, "user", c.User)
@@ -198,6 +204,7 @@ type Conn struct {
 	soap    *soap.Client
 	manager *session.Manager
 	views   viewCache
+	gate    Gate
 }
 
 // IsVC reports whether the connection is to vCenter (not a bare ESXi host).

@@ -20,6 +20,7 @@ const (
 	DecisionConfirmed   Decision = "confirmed"    // a person (or a valid preview token) confirmed it
 	DecisionDeclined    Decision = "declined"     // a person declined or cancelled
 	DecisionPreview     Decision = "preview"      // answered with a preview and a token, nothing done
+	DecisionAsked       Decision = "asked"        // a person was asked to confirm; the answer comes in a later line
 )
 
 // Outcome is how an admitted call ended; empty for refusals.

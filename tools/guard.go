@@ -1,0 +1,468 @@
+package tools
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// Policy decides and records every call. cmd/ builds it from the config
+// profile and the system policy.
+type Policy struct {
+	// Role is the effective role, already capped by the system policy.
+	Role *policy.Role
+	// Profile names the config profile, for the audit trail.
+	Profile string
+	// Limiter enforces the role's rate limits; nil means none.
+	Limiter *policy.Limiter
+	// Audit receives one line per call; nil disables the trail (tests).
+	Audit *audit.Writer
+	// Fallback says what happens to a call that needs a person's
+	// confirmation when the client cannot ask one (no elicitation).
+	Fallback policy.Fallback
+	// Tokens issues and redeems preview tokens for FallbackPreview.
+	Tokens *policy.Tokens
+	// VCenter identifies the vCenter and user in the audit trail.
+	VCenter audit.VCenter
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ConfirmKey is the elicitation field a person answers.
+const ConfirmKey = "confirm"
+
+// confirmTokenArg is the argument that carries a preview token.
+const confirmTokenArg = policy.ConfirmTokenArg
+
+// guard applies a Policy to the calls of one server.
+type guard struct {
+	p     Policy
+	log   *slog.Logger
+	tools map[string]policy.ToolInfo
+
+	mu      sync.Mutex
+	pending map[string]pendingConfirm // elicitation state, kept server-side
+}
+
+// pendingConfirm binds a question put to a person to exactly what it was
+// about: the retry must name the same tool, arguments and targets.
+type pendingConfirm struct {
+	tool, digest, targets string
+	expires               time.Time
+}
+
+const confirmTTL = 10 * time.Minute
+
+func newGuard(p Policy, log *slog.Logger, ts []Tool) *guard {
+	if p.Role == nil {
+		// Least privilege when the caller configured nothing. The built-in
+		// default role always resolves.
+		r, err := policy.Builtin(policy.DefaultRole)
+		if err != nil {
+			panic(fmt.Sprintf("built-in role %s: %v", policy.DefaultRole, err))
+		}
+		p.Role = r
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Fallback == "" {
+		p.Fallback = policy.FallbackDeny
+	}
+	if p.Tokens == nil {
+		p.Tokens = policy.NewTokens(p.Now, policy.DefaultTokenTTL)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := &guard{p: p, log: log, tools: make(map[string]policy.ToolInfo, len(ts)), pending: map[string]pendingConfirm{}}
+	for _, t := range ts {
+		g.tools[t.Def.Name] = t.Info()
+	}
+	return g
+}
+
+// visible is the tool filter: the role decides which tools exist, for
+// tools/list and tools/call alike.
+func (g *guard) visible(_ context.Context, ts []mcp.Tool) []mcp.Tool {
+	out := ts[:0:0]
+	for _, t := range ts {
+		if info, ok := g.tools[t.Name]; ok && g.p.Role.Allows(info) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// call is the audit record of the call in progress, which handlers extend
+// with what they resolve and start.
+type call struct {
+	g    *guard
+	info policy.ToolInfo
+	req  mcp.CallToolRequest
+	args map[string]any // arguments without confirm_token
+
+	mu       sync.Mutex
+	targets  []audit.Target
+	decision audit.Decision
+	taskIDs  []string
+}
+
+type callKey struct{}
+
+func callFrom(ctx context.Context) *call {
+	c, _ := ctx.Value(callKey{}).(*call)
+	return c
+}
+
+// middleware runs around every tool handler: audit begin, rate limit,
+// authorize, handler (which resolves targets and confirms), audit end.
+// Every call that reaches it leaves exactly one audit line.
+func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		start := g.p.Now()
+		info, known := g.tools[req.Params.Name]
+		args := req.GetArguments()
+		c := &call{g: g, info: info, req: req, args: withoutKey(args, confirmTokenArg), decision: audit.DecisionAllowed}
+		rec := g.record(ctx, req.Params.Name, args)
+
+		finish := func(res *mcp.CallToolResult, err error) (*mcp.CallToolResult, error) {
+			c.mu.Lock()
+			rec.Decision, rec.Targets, rec.TaskIDs = c.decision, c.targets, c.taskIDs
+			c.mu.Unlock()
+			rec.DurationMS = g.p.Now().Sub(start).Milliseconds()
+			switch {
+			case err != nil:
+				rec.Outcome, rec.Error = audit.OutcomeError, err.Error()
+			case res != nil && res.IsError:
+				rec.Outcome, rec.Error = audit.OutcomeError, truncate(resultText(res), 500)
+			case res != nil && res.InputRequests != nil:
+				// Asked a person; the retry that carries the answer gets
+				// its own line.
+			case rec.Decision == audit.DecisionAllowed || rec.Decision == audit.DecisionConfirmed:
+				rec.Outcome = audit.OutcomeOK
+			}
+			g.write(rec, info.Risk.IsWrite())
+			return res, err
+		}
+
+		if !known || !g.p.Role.Allows(info) {
+			c.decision = audit.DecisionDenied
+			return finish(mcp.NewToolResultError(fmt.Sprintf("tool %q is not available to role %s", req.Params.Name, g.p.Role.Name())), nil)
+		}
+		if g.p.Limiter != nil {
+			if _, err := g.p.Limiter.Allow(info.Risk.IsWrite(), 1); err != nil {
+				c.decision = audit.DecisionRateLimited
+				return finish(mcp.NewToolResultError(err.Error()), nil)
+			}
+		}
+		return finish(next(context.WithValue(ctx, callKey{}, c), req))
+	}
+}
+
+// refused audits a tools/call that mcp-go answered before any middleware
+// ran: an unknown tool, or one the role hides (answered like unknown).
+func (g *guard) refused(ctx context.Context, _ any, method mcp.MCPMethod, message any, err error) {
+	if method != mcp.MethodToolsCall || !errors.Is(err, server.ErrToolNotFound) {
+		return
+	}
+	req, ok := message.(*mcp.CallToolRequest)
+	if !ok {
+		return
+	}
+	rec := g.record(ctx, req.Params.Name, req.GetArguments())
+	rec.Decision = audit.DecisionDenied
+	rec.Error = "tool not found or not available to role " + g.p.Role.Name()
+	g.write(rec, true)
+}
+
+func (g *guard) record(ctx context.Context, tool string, args map[string]any) audit.Record {
+	rec := audit.Record{
+		Time:    g.p.Now(),
+		Profile: g.p.Profile,
+		Role:    g.p.Role.Name(),
+		VCenter: g.p.VCenter,
+		Tool:    tool,
+		Args:    audit.Redact(args),
+	}
+	if ci := clientInfo(ctx); ci != nil {
+		rec.Client = audit.Client{Name: ci.Name, Version: ci.Version}
+	}
+	return rec
+}
+
+func (g *guard) write(rec audit.Record, sync bool) {
+	if g.p.Audit == nil {
+		return
+	}
+	if err := g.p.Audit.Write(rec, sync); err != nil {
+		// The call has happened; losing its record is worth shouting about.
+		g.log.Error("audit write failed", "tool", rec.Tool, "error", err)
+	}
+}
+
+func clientInfo(ctx context.Context) *mcp.Implementation {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientInfo != nil {
+		return info.ClientInfo
+	}
+	if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		ci := s.GetClientInfo()
+		return &ci
+	}
+	return nil
+}
+
+func clientCanElicit(ctx context.Context) bool {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.ClientCapabilities != nil {
+		return info.ClientCapabilities.Elicitation != nil
+	}
+	if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		return s.GetClientCapabilities().Elicitation != nil
+	}
+	return false
+}
+
+// ---- target authorization and confirmation, for write tools ----
+
+// needsInput ends a handler with a question for the person (elicitation)
+// or a preview; define() returns its result as is.
+type needsInput struct{ res *mcp.CallToolResult }
+
+func (n *needsInput) Error() string { return "waiting for confirmation" }
+
+// act authorizes a write against its resolved targets: it records them for
+// the audit trail, refuses protected objects, and, when the action needs a
+// person's confirmation, asks for it (or applies the fallback). It must be
+// called after resolving and before changing anything; a nil error means
+// go ahead. what describes the action for the person, e.g. "Delete VM".
+func act(ctx context.Context, what string, targets ...vcenter.Object) error {
+	c := callFrom(ctx)
+	if c == nil {
+		return errors.New("internal error: write tool called outside the policy middleware")
+	}
+	return c.authorize(ctx, what, targets)
+}
+
+func (c *call) authorize(ctx context.Context, what string, targets []vcenter.Object) error {
+	if err := c.protectAndConfirm(ctx, what, targets); err != nil {
+		return err
+	}
+	// The middleware charged one write; a bulk call pays per target, once
+	// it is going ahead.
+	if len(targets) > 1 && c.info.Risk.IsWrite() {
+		if _, err := c.g.p.Limiter.AllowWrites(len(targets) - 1); err != nil {
+			c.setDecision(audit.DecisionRateLimited)
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *call) protectAndConfirm(ctx context.Context, what string, targets []vcenter.Object) error {
+	c.addTargets(targets)
+	for _, t := range targets {
+		obj := policy.Object{Type: t.Ref.Type, Name: t.Name, Path: t.Path}
+		if c.info.Risk.IsWrite() && c.g.p.Role.Protected(obj) {
+			c.setDecision(audit.DecisionDenied)
+			return fmt.Errorf("%s is protected by policy: no tool may change it (protect patterns come from your config or the system policy)", t.Path)
+		}
+	}
+	if !c.g.p.Role.NeedsConfirm(c.info) {
+		return nil
+	}
+	digest := policy.ArgsDigest(c.args)
+	bound := targetKey(targets)
+	question := fmt.Sprintf("%s: %s?", what, describeTargets(targets))
+
+	// A retry carrying the person's answer.
+	if answer := server.ElicitationResponse(c.req.Params.InputResponses, ConfirmKey); answer != nil {
+		if !c.g.takePending(c.req.Params.RequestState, c.info.Name, digest, bound, c.g.p.Now()) {
+			// The answer is not about these exact targets and arguments
+			// (they changed, or the state is forged or stale): ask again.
+			return c.ask(question, digest, bound)
+		}
+		content, _ := answer.Content.(map[string]any)
+		if answer.Action == mcp.ElicitationResponseActionAccept && content[ConfirmKey] == true {
+			c.setDecision(audit.DecisionConfirmed)
+			return nil
+		}
+		c.setDecision(audit.DecisionDeclined)
+		return &needsInput{res: mcp.NewToolResultError(fmt.Sprintf("Not done: the person did not confirm (%s). Nothing was changed.", answer.Action))}
+	}
+
+	if clientCanElicit(ctx) {
+		return c.ask(question, digest, bound)
+	}
+
+	switch c.g.p.Fallback {
+	case policy.FallbackPreview:
+		if tok, _ := c.req.GetArguments()[confirmTokenArg].(string); tok != "" {
+			if err := c.g.p.Tokens.Redeem(tok, c.info.Name, bound, digest); err != nil {
+				c.setDecision(audit.DecisionDenied)
+				return fmt.Errorf("confirmation token refused: %w; call again without confirm_token for a new preview", err)
+			}
+			c.setDecision(audit.DecisionConfirmed)
+			return nil
+		}
+		tok := c.g.p.Tokens.Issue(c.info.Name, bound, digest)
+		c.setDecision(audit.DecisionPreview)
+		return &needsInput{res: mcp.NewToolResultText(fmt.Sprintf(
+			"Preview, nothing done yet. %s\nThis cannot be undone. If the person you work for agrees, call %s again with the same arguments and confirm_token=%q (valid %s, once, for exactly these targets).",
+			question, c.info.Name, tok, policy.DefaultTokenTTL))}
+	default:
+		c.setDecision(audit.DecisionDenied)
+		return fmt.Errorf("%s needs a person's confirmation and this MCP client cannot ask for it (it does not support elicitation); nothing was done. Use a client that supports elicitation, or ask your administrator about confirm_fallback: preview", c.info.Name)
+	}
+}
+
+// ask returns an elicitation for the person; the state that comes back
+// with the answer is only a key into server-side memory.
+func (c *call) ask(question, digest, bound string) error {
+	c.setDecision(audit.DecisionAsked)
+	id := c.g.putPending(pendingConfirm{tool: c.info.Name, digest: digest, targets: bound, expires: c.g.p.Now().Add(confirmTTL)})
+	res := server.NewInputRequestBuilder(id).Elicit(ConfirmKey, mcp.ElicitationParams{
+		Mode:    mcp.ElicitationModeForm,
+		Message: question + " This cannot be undone.",
+		RequestedSchema: map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				ConfirmKey: map[string]any{"type": "boolean", "title": "Confirm", "description": question},
+			},
+			"required": []string{ConfirmKey},
+		},
+	}).ToolResult()
+	return &needsInput{res: res}
+}
+
+func (g *guard) putPending(p pendingConfirm) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, v := range g.pending {
+		if p.expires.Sub(v.expires) > confirmTTL {
+			delete(g.pending, k)
+		}
+	}
+	g.pending[id] = p
+	return id
+}
+
+// takePending consumes the state id if it binds exactly this call.
+func (g *guard) takePending(id, tool, digest, targets string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	p, ok := g.pending[id]
+	if !ok {
+		return false
+	}
+	delete(g.pending, id)
+	return p.tool == tool && p.digest == digest && p.targets == targets && now.Before(p.expires)
+}
+
+func (c *call) addTargets(ts []vcenter.Object) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range ts {
+		c.targets = append(c.targets, audit.Target{ID: t.ID(), Path: t.Path})
+	}
+}
+
+func (c *call) setDecision(d audit.Decision) {
+	c.mu.Lock()
+	c.decision = d
+	c.mu.Unlock()
+}
+
+// noteTask records a vCenter task the call started, for the audit trail.
+func noteTask(ctx context.Context, id string) {
+	if c := callFrom(ctx); c != nil {
+		c.mu.Lock()
+		c.taskIDs = append(c.taskIDs, id)
+		c.mu.Unlock()
+	}
+}
+
+func targetKey(ts []vcenter.Object) string {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.Ref.Type + ":" + t.Ref.Value
+	}
+	return strings.Join(ids, ",")
+}
+
+func describeTargets(ts []vcenter.Object) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("%s (%s)", t.Path, t.ID())
+	}
+	if len(parts) > 10 {
+		return strings.Join(parts[:10], ", ") + fmt.Sprintf(" and %d more", len(parts)-10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func withoutKey(m map[string]any, key string) map[string]any {
+	if _, ok := m[key]; !ok {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func resultText(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// ScopeGate adapts a role's scope to the vcenter Gate, so every resolution
+// and listing of the session applies it. It is nil for an unscoped role,
+// which then pays nothing for scope.
+func ScopeGate(r *policy.Role) vcenter.Gate {
+	if r == nil {
+		return nil
+	}
+	g := scopeGate{r: r}
+	for _, sc := range r.Describe().Scopes {
+		g.all = g.all || len(sc.Datacenters) > 0 || len(sc.Clusters) > 0 || len(sc.Folders) > 0
+		g.vms = g.vms || len(sc.VMs) > 0
+	}
+	if !g.all && !g.vms {
+		return nil
+	}
+	return g
+}
+
+type scopeGate struct {
+	r *policy.Role
+	// all: some dimension restricts every kind; vms: VM name globs only.
+	all, vms bool
+}
+
+func (g scopeGate) Restricts(kind string) bool { return g.all || (g.vms && kind == "VirtualMachine") }
+
+func (g scopeGate) Permits(p vcenter.Placement) bool { return g.r.InScope(policy.Object(p)) }
