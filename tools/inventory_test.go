@@ -1,0 +1,516 @@
+package tools_test
+
+import (
+	"math"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// retrieveIn reads objects of kind below root straight from the simulator.
+func retrieveIn[T any](e *env, root types.ManagedObjectReference, kind string, props ...string) []T {
+	e.t.Helper()
+	v, err := view.NewManager(e.vim).CreateContainerView(e.ctx, root, []string{kind}, true)
+	if err != nil {
+		e.t.Fatalf("container view: %v", err)
+	}
+	defer func() { _ = v.Destroy(e.ctx) }()
+	var out []T
+	if err := v.Retrieve(e.ctx, []string{kind}, props, &out); err != nil {
+		e.t.Fatalf("retrieve %s: %v", kind, err)
+	}
+	return out
+}
+
+// inventoryPath is govmomi's own inventory path of ref.
+func inventoryPath(e *env, ref types.ManagedObjectReference) string {
+	e.t.Helper()
+	p, err := find.InventoryPath(e.ctx, e.vim, ref)
+	if err != nil {
+		e.t.Fatalf("inventory path of %s: %v", ref, err)
+	}
+	return p
+}
+
+func gib(b int64) float64 { return math.Round(float64(b)/(1<<30)*10) / 10 }
+
+// near compares GB values rounded to one decimal, allowing for the sum of
+// rounded values differing from the rounded sum.
+func near(a, b float64) bool { return math.Abs(a-b) <= 0.11 }
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	sort.Strings(c)
+	return c
+}
+
+// TestInventoryTools runs the inventory tools' tests on one demo simulator:
+// building one costs seconds, and every check compares with what govmomi
+// reads at that moment. The read-only checks run first; those that change
+// the inventory (a folder, a cluster's HA, a datastore, a pool, a template)
+// touch only what their own tool shows, and the summary is checked again
+// at the end, on the changed inventory.
+func TestInventoryTools(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, *env)
+	}{
+		{"vcenter_info", testVCenterInfo},
+		{"inventory_summary", testInventorySummary},
+		{"datacenter_list", testDatacenterList},
+		{"host_list", testHostList},
+		{"host_get", testHostGet},
+		{"network_list", testNetworkList},
+		{"folder_list", testFolderList},
+		{"clusters", testClusters},
+		{"datastores", testDatastores},
+		{"resource_pool_list", testResourcePoolList},
+		{"template_list", testTemplateList},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, e.at(t)) })
+	}
+	t.Run("inventory_summary after changes", func(t *testing.T) {
+		e := e.at(t)
+		var got tools.InventorySummary
+		e.ok("inventory_summary", nil, &got)
+		compareSummary(t, got.Rows, expectedSummary(e, ""))
+	})
+}
+
+func testVCenterInfo(t *testing.T, e *env) {
+	var got tools.VCenterInfo
+	text := e.ok("vcenter_info", nil, &got)
+	about := e.vim.ServiceContent.About
+	us, err := session.NewManager(e.vim).UserSession(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tools.VCenterInfo{
+		Product: about.Name, FullName: about.FullName, Version: about.Version, Build: about.Build,
+		APIType: "VirtualCenter", APIVersion: about.ApiVersion, InstanceUUID: about.InstanceUuid,
+		User: us.UserName, URL: e.sim.Config.URL,
+	}
+	if got != want {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+	if about.InstanceUuid == "" || got.Build == "" {
+		t.Error("the simulator reports no instance UUID or build; the comparison proves nothing")
+	}
+	mustContain(t, text, about.FullName, "api: VirtualCenter", about.InstanceUuid, "user: "+us.UserName)
+	if strings.Contains(text, e.sim.Config.Password) {
+		t.Error("vcenter_info shows the password")
+	}
+	mustContain(t, e.fails("vcenter_info", map[string]any{"verbose": true}), `unknown argument "verbose"`)
+}
+
+// expectedSummary computes inventory_summary's rows from the simulator,
+// independently of the tool: per datacenter through govmomi's views, per
+// cluster through each cluster's host list.
+func expectedSummary(e *env, dcFilter string) []tools.SummaryRow {
+	e.t.Helper()
+	dcs := retrieveAll[mo.Datacenter](e, "Datacenter", "name")
+	sort.Slice(dcs, func(i, j int) bool { return dcs[i].Self.Value < dcs[j].Self.Value })
+	total := tools.SummaryRow{Scope: "total", Name: "total"}
+	var rows []tools.SummaryRow
+	type acc struct{ cpuU, cpuT, memU, memT, stU, stT int64 }
+	add := func(r *tools.SummaryRow, a acc) {
+		r.CPUUsedMHz += a.cpuU
+		r.CPUTotalMHz += a.cpuT
+		r.MemoryUsedGB = gib(a.memU << 20)
+		r.MemoryTotalGB = gib(a.memT)
+		r.StorageUsedGB = gib(a.stU)
+		r.StorageTotalGB = gib(a.stT)
+	}
+	var all acc
+	for _, dc := range dcs {
+		if dcFilter != "" && dc.Name != dcFilter {
+			continue
+		}
+		total.Datacenters++
+		row := tools.SummaryRow{Scope: "datacenter", Name: dc.Name, ID: dc.Self.Value}
+		hosts := retrieveIn[mo.HostSystem](e, dc.Self, "HostSystem", "summary", "parent")
+		vms := retrieveIn[mo.VirtualMachine](e, dc.Self, "VirtualMachine", "runtime.powerState", "config.template", "runtime.host")
+		dss := retrieveIn[mo.Datastore](e, dc.Self, "Datastore", "summary")
+		nets := retrieveIn[mo.Network](e, dc.Self, "Network", "name")
+		clusters := retrieveIn[mo.ClusterComputeResource](e, dc.Self, "ClusterComputeResource", "name", "host", "datastore", "network")
+		count := func(r *tools.SummaryRow, vm mo.VirtualMachine) {
+			switch {
+			case vm.Config != nil && vm.Config.Template:
+				r.Templates++
+			case vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn:
+				r.VMs++
+				r.PoweredOn++
+			case vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOff:
+				r.VMs++
+				r.PoweredOff++
+			case vm.Runtime.PowerState == types.VirtualMachinePowerStateSuspended:
+				r.VMs++
+				r.Suspended++
+			}
+		}
+		hostUsage := func(h mo.HostSystem) acc {
+			hw := h.Summary.Hardware
+			return acc{cpuU: int64(h.Summary.QuickStats.OverallCpuUsage), cpuT: int64(hw.CpuMhz) * int64(hw.NumCpuCores),
+				memU: int64(h.Summary.QuickStats.OverallMemoryUsage), memT: hw.MemorySize}
+		}
+		var dcAcc acc
+		for _, h := range hosts {
+			u := hostUsage(h)
+			dcAcc.cpuU, dcAcc.cpuT, dcAcc.memU, dcAcc.memT = dcAcc.cpuU+u.cpuU, dcAcc.cpuT+u.cpuT, dcAcc.memU+u.memU, dcAcc.memT+u.memT
+		}
+		dsUse := map[types.ManagedObjectReference][2]int64{}
+		for _, ds := range dss {
+			dsUse[ds.Self] = [2]int64{ds.Summary.Capacity - ds.Summary.FreeSpace, ds.Summary.Capacity}
+			dcAcc.stU += ds.Summary.Capacity - ds.Summary.FreeSpace
+			dcAcc.stT += ds.Summary.Capacity
+		}
+		for _, vm := range vms {
+			count(&row, vm)
+		}
+		row.Clusters, row.Hosts, row.Datastores, row.Networks = len(clusters), len(hosts), len(dss), len(nets)
+		add(&row, dcAcc)
+		rows = append(rows, row)
+		for _, cl := range clusters {
+			cr := tools.SummaryRow{Scope: "cluster", Name: cl.Name, ID: cl.Self.Value, Datacenter: dc.Name,
+				Hosts: len(cl.Host), Datastores: len(cl.Datastore), Networks: len(uniq(cl.Network))}
+			var a acc
+			for _, h := range hosts {
+				if slices.Contains(cl.Host, h.Self) {
+					u := hostUsage(h)
+					a.cpuU, a.cpuT, a.memU, a.memT = a.cpuU+u.cpuU, a.cpuT+u.cpuT, a.memU+u.memU, a.memT+u.memT
+				}
+			}
+			for _, ds := range cl.Datastore {
+				a.stU += dsUse[ds][0]
+				a.stT += dsUse[ds][1]
+			}
+			for _, vm := range vms {
+				if vm.Runtime.Host != nil && slices.Contains(cl.Host, *vm.Runtime.Host) {
+					count(&cr, vm)
+				}
+			}
+			add(&cr, a)
+			rows = append(rows, cr)
+		}
+		total.Clusters += row.Clusters
+		total.Hosts += row.Hosts
+		total.VMs += row.VMs
+		total.PoweredOn += row.PoweredOn
+		total.PoweredOff += row.PoweredOff
+		total.Suspended += row.Suspended
+		total.Templates += row.Templates
+		total.Datastores += row.Datastores
+		total.Networks += row.Networks
+		all.cpuU, all.cpuT, all.memU, all.memT = all.cpuU+dcAcc.cpuU, all.cpuT+dcAcc.cpuT, all.memU+dcAcc.memU, all.memT+dcAcc.memT
+		all.stU, all.stT = all.stU+dcAcc.stU, all.stT+dcAcc.stT
+	}
+	add(&total, all)
+	return append([]tools.SummaryRow{total}, rows...)
+}
+
+func uniq(refs []types.ManagedObjectReference) []types.ManagedObjectReference {
+	var out []types.ManagedObjectReference
+	for _, r := range refs {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func compareSummary(t *testing.T, got, want []tools.SummaryRow) {
+	t.Helper()
+	key := func(r tools.SummaryRow) string { return r.Scope + "/" + r.Datacenter + "/" + r.Name }
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d:\n got %+v\nwant %+v", len(got), len(want), got, want)
+	}
+	wantBy := map[string]tools.SummaryRow{}
+	for _, r := range want {
+		wantBy[key(r)] = r
+	}
+	for _, g := range got {
+		w, ok := wantBy[key(g)]
+		if !ok {
+			t.Errorf("unexpected row %+v", g)
+			continue
+		}
+		gg, ww := g, w
+		gg.MemoryUsedGB, gg.MemoryTotalGB, gg.StorageUsedGB, gg.StorageTotalGB = 0, 0, 0, 0
+		ww.MemoryUsedGB, ww.MemoryTotalGB, ww.StorageUsedGB, ww.StorageTotalGB = 0, 0, 0, 0
+		if gg != ww || !near(g.MemoryUsedGB, w.MemoryUsedGB) || !near(g.MemoryTotalGB, w.MemoryTotalGB) ||
+			!near(g.StorageUsedGB, w.StorageUsedGB) || !near(g.StorageTotalGB, w.StorageTotalGB) {
+			t.Errorf("row %s:\n got %+v\nwant %+v", key(g), g, w)
+		}
+	}
+}
+
+func testInventorySummary(t *testing.T, e *env) {
+	t.Run("whole inventory", func(t *testing.T) {
+		e := e.at(t)
+		var got tools.InventorySummary
+		text := e.ok("inventory_summary", nil, &got)
+		want := expectedSummary(e, "")
+		compareSummary(t, got.Rows, want)
+		// The demo model has something in every column.
+		tot := got.Rows[0]
+		if tot.Datacenters != 2 || tot.Clusters != 4 || tot.PoweredOn == 0 || tot.PoweredOff == 0 || tot.Suspended == 0 ||
+			tot.Templates == 0 || tot.CPUTotalMHz == 0 || tot.StorageUsedGB == 0 || tot.Networks == 0 {
+			t.Errorf("demo totals lack variety: %+v", tot)
+		}
+		// Cross-check the totals against plain counts of everything.
+		vms := e.allVMs("config.template")
+		if tot.VMs+tot.Templates != len(vms) {
+			t.Errorf("vms %d + templates %d != %d VMs in the simulator", tot.VMs, tot.Templates, len(vms))
+		}
+		if n := len(retrieveAll[mo.HostSystem](e, "HostSystem", "name")); tot.Hosts != n {
+			t.Errorf("hosts %d, simulator has %d", tot.Hosts, n)
+		}
+		mustContain(t, text, "2 datacenters, 4 clusters", "scope\tname\tclusters", "\ncluster\tDC0/DC0_C0\t", "\ndatacenter\tDC1\t")
+		if got.Product != e.vim.ServiceContent.About.FullName {
+			t.Errorf("product %q", got.Product)
+		}
+	})
+	t.Run("one datacenter", func(t *testing.T) {
+		e := e.at(t)
+		for _, ident := range []string{"DC1", "/DC1", dcRef(e, "DC1").Value} {
+			var got tools.InventorySummary
+			e.ok("inventory_summary", map[string]any{"datacenter": ident}, &got)
+			compareSummary(t, got.Rows, expectedSummary(e, "DC1"))
+		}
+	})
+	t.Run("unknown datacenter", func(t *testing.T) {
+		e := e.at(t)
+		mustContain(t, e.fails("inventory_summary", map[string]any{"datacenter": "DC9"}), `no datacenter matches "DC9"`)
+	})
+}
+
+func dcRef(e *env, name string) types.ManagedObjectReference {
+	e.t.Helper()
+	dc, err := find.NewFinder(e.vim).Datacenter(e.ctx, name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return dc.Reference()
+}
+
+func testDatacenterList(t *testing.T, e *env) {
+	dcs := retrieveAll[mo.Datacenter](e, "Datacenter", "name", "datastore", "network")
+	t.Run("matches simulator", func(t *testing.T) {
+		e := e.at(t)
+		var got tools.DatacenterList
+		text := e.ok("datacenter_list", nil, &got)
+		if got.Total != len(dcs) || len(got.Items) != len(dcs) || got.NextCursor != "" {
+			t.Fatalf("total %d items %d cursor %q, simulator has %d", got.Total, len(got.Items), got.NextCursor, len(dcs))
+		}
+		for _, dc := range dcs {
+			i := slices.IndexFunc(got.Items, func(it tools.DatacenterItem) bool { return it.ID == dc.Self.Value })
+			if i < 0 {
+				t.Fatalf("%s missing", dc.Name)
+			}
+			want := tools.DatacenterItem{
+				Name: dc.Name, ID: dc.Self.Value,
+				Clusters:   len(retrieveIn[mo.ClusterComputeResource](e, dc.Self, "ClusterComputeResource", "name")),
+				Hosts:      len(retrieveIn[mo.HostSystem](e, dc.Self, "HostSystem", "name")),
+				VMs:        len(retrieveIn[mo.VirtualMachine](e, dc.Self, "VirtualMachine", "name")),
+				Datastores: len(uniq(dc.Datastore)), Networks: len(uniq(dc.Network)),
+			}
+			if got.Items[i] != want || want.VMs == 0 || want.Clusters == 0 {
+				t.Errorf("got %+v, want %+v", got.Items[i], want)
+			}
+		}
+		mustContain(t, text, "2 datacenters\nname\tid\tclusters\thosts\tvms\tdatastores\tnetworks\nDC0\t")
+	})
+	t.Run("name and paging", func(t *testing.T) {
+		e := e.at(t)
+		var one tools.DatacenterList
+		e.ok("datacenter_list", map[string]any{"name": "*1"}, &one)
+		if len(one.Items) != 1 || one.Items[0].Name != "DC1" || one.Total != 1 {
+			t.Errorf("name *1: %+v", one)
+		}
+		var p1, p2 tools.DatacenterList
+		text := e.ok("datacenter_list", map[string]any{"limit": 1}, &p1)
+		mustContain(t, text, "2 datacenters, 1 shown; more with cursor=")
+		e.ok("datacenter_list", map[string]any{"limit": 1, "cursor": p1.NextCursor}, &p2)
+		if len(p1.Items) != 1 || len(p2.Items) != 1 || p2.NextCursor != "" || p1.Items[0].ID == p2.Items[0].ID {
+			t.Errorf("pages %+v then %+v", p1, p2)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		e := e.at(t)
+		mustContain(t, e.fails("datacenter_list", map[string]any{"name": "["}), "not a valid glob")
+		mustContain(t, e.fails("datacenter_list", map[string]any{"limit": 1001}), "limit must be between 1 and 1000")
+		mustContain(t, e.fails("datacenter_list", map[string]any{"cursor": "bm9wZQ"}), "cursor")
+	})
+}
+
+func testFolderList(t *testing.T, e *env) {
+	// A nested folder, so paths are more than /DC/vm.
+	folders, err := object.NewDatacenter(e.vim, dcRef(e, "DC0")).Folders(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := folders.VmFolder.CreateFolder(e.ctx, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web.CreateFolder(e.ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	all := retrieveAll[mo.Folder](e, "Folder", "name", "childType", "childEntity")
+	typeOf := func(f mo.Folder) string {
+		switch {
+		case slices.Contains(f.ChildType, "VirtualMachine"):
+			return "vm"
+		case slices.Contains(f.ChildType, "ComputeResource"):
+			return "host"
+		case slices.Contains(f.ChildType, "Datastore"):
+			return "datastore"
+		case slices.Contains(f.ChildType, "Network"):
+			return "network"
+		}
+		return "datacenter"
+	}
+
+	t.Run("matches simulator", func(t *testing.T) {
+		e := e.at(t)
+		var got tools.FolderList
+		text := e.ok("folder_list", map[string]any{"limit": 1000}, &got)
+		if got.Total != len(all) || len(got.Items) != len(all) {
+			t.Fatalf("total %d items %d, simulator has %d", got.Total, len(got.Items), len(all))
+		}
+		for _, f := range all {
+			i := slices.IndexFunc(got.Items, func(it tools.FolderItem) bool { return it.ID == f.Self.Value })
+			if i < 0 {
+				t.Fatalf("folder %s missing", f.Self.Value)
+			}
+			want := tools.FolderItem{Name: f.Name, ID: f.Self.Value, Path: inventoryPath(e, f.Self), Type: typeOf(f), Children: len(f.ChildEntity)}
+			if got.Items[i] != want {
+				t.Errorf("got %+v, want %+v", got.Items[i], want)
+			}
+		}
+		mustContain(t, text, "app\tgroup-", "\tvm\t0\t/DC0/vm/web/app\n", "\t/DC1/network\n")
+	})
+	t.Run("filters", func(t *testing.T) {
+		tests := []struct {
+			name string
+			args map[string]any
+			keep func(tools.FolderItem) bool
+		}{
+			{"vm", map[string]any{"type": "vm"}, func(f tools.FolderItem) bool { return f.Type == "vm" }},
+			{"network in DC1", map[string]any{"type": "network", "datacenter": "DC1"},
+				func(f tools.FolderItem) bool { return f.Path == "/DC1/network" }},
+			{"DC0", map[string]any{"datacenter": "DC0"}, func(f tools.FolderItem) bool { return strings.HasPrefix(f.Path, "/DC0/") }},
+			{"name glob", map[string]any{"name": "a*"}, func(f tools.FolderItem) bool { ok, _ := path.Match("a*", f.Name); return ok }},
+			{"name and type", map[string]any{"name": "vm", "type": "vm"}, func(f tools.FolderItem) bool { return f.Name == "vm" }},
+		}
+		var every tools.FolderList
+		e.ok("folder_list", map[string]any{"limit": 1000}, &every)
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				e := e.at(t)
+				var got tools.FolderList
+				e.ok("folder_list", tc.args, &got)
+				var want, names []string
+				for _, f := range every.Items {
+					if tc.keep(f) {
+						want = append(want, f.ID)
+					}
+				}
+				for _, f := range got.Items {
+					names = append(names, f.ID)
+				}
+				if len(want) == 0 || !slices.Equal(sortedCopy(names), sortedCopy(want)) || got.Total != len(want) {
+					t.Errorf("got %v (total %d), want %v", names, got.Total, want)
+				}
+			})
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		e := e.at(t)
+		mustContain(t, e.fails("folder_list", map[string]any{"type": "VirtualMachine"}), "vm, host, datastore, network, datacenter")
+		mustContain(t, e.fails("folder_list", map[string]any{"datacenter": "nope"}), `no datacenter matches "nope"`)
+	})
+}
+
+// TestESXInventory covers a standalone ESXi host: no vCenter, no clusters.
+func TestESXInventory(t *testing.T) {
+	e := newEnv(t, vcenter.DemoModel(vcenter.SimESX))
+	about := e.vim.ServiceContent.About
+
+	var info tools.VCenterInfo
+	text := e.ok("vcenter_info", nil, &info)
+	if info.APIType != "HostAgent" || info.FullName != about.FullName || info.Version != about.Version || info.Build != about.Build {
+		t.Errorf("vcenter_info on ESXi: %+v", info)
+	}
+	mustContain(t, text, "api: HostAgent")
+
+	hosts := retrieveAll[mo.HostSystem](e, "HostSystem", "name", "summary", "vm")
+	if len(hosts) != 1 {
+		t.Fatalf("ESXi model has %d hosts", len(hosts))
+	}
+	h := hosts[0]
+	var list tools.HostList
+	e.ok("host_list", nil, &list)
+	if list.Total != 1 || len(list.Items) != 1 {
+		t.Fatalf("host_list on ESXi: %+v", list)
+	}
+	it := list.Items[0]
+	if it.Name != h.Name || it.ID != "ha-host" || it.Cluster != "" || it.VMs != len(h.Vm) || it.VMs == 0 ||
+		it.Version != h.Summary.Config.Product.Version || it.ConnectionState != "connected" {
+		t.Errorf("host item %+v differs from %s vms=%d version=%s", it, h.Name, len(h.Vm), h.Summary.Config.Product.Version)
+	}
+	var detail tools.HostDetail
+	e.ok("host_get", map[string]any{"host": "ha-host"}, &detail)
+	if detail.Name != h.Name || detail.Cluster != "" || detail.VMs != len(h.Vm) || len(detail.Datastores) == 0 {
+		t.Errorf("host_get on ESXi: %+v", detail)
+	}
+
+	var sum tools.InventorySummary
+	e.ok("inventory_summary", nil, &sum)
+	compareSummary(t, sum.Rows, expectedSummary(e, ""))
+	if sum.Rows[0].Hosts != 1 || sum.Rows[0].Clusters != 0 || sum.Rows[0].VMs != 6 {
+		t.Errorf("ESXi totals %+v", sum.Rows[0])
+	}
+
+	var clusters tools.ClusterList
+	text = e.ok("cluster_list", nil, &clusters)
+	if clusters.Total != 0 || clusters.Items == nil {
+		t.Errorf("clusters on ESXi: %+v", clusters)
+	}
+	if text != "0 clusters\n" {
+		t.Errorf("empty listing text %q", text)
+	}
+	var nets tools.NetworkList
+	e.ok("network_list", nil, &nets)
+	if n := len(retrieveAll[mo.Network](e, "Network", "name")); nets.Total != n || n == 0 {
+		t.Errorf("%d networks on ESXi, simulator has %d", nets.Total, n)
+	}
+	for _, it := range nets.Items {
+		if it.Type != "standard" || it.Switch != "" {
+			t.Errorf("ESXi network %+v is not a standard port group", it)
+		}
+	}
+	var dss tools.DatastoreList
+	e.ok("datastore_list", nil, &dss)
+	if n := len(retrieveAll[mo.Datastore](e, "Datastore", "name")); dss.Total != n || n == 0 {
+		t.Errorf("%d datastores on ESXi, simulator has %d", dss.Total, n)
+	}
+	var dcs tools.DatacenterList
+	e.ok("datacenter_list", nil, &dcs)
+	if dcs.Total != 1 || dcs.Items[0].ID != "ha-datacenter" || dcs.Items[0].Hosts != 1 || dcs.Items[0].VMs != 6 {
+		t.Errorf("datacenters on ESXi: %+v", dcs)
+	}
+}
