@@ -283,6 +283,12 @@ func (c *call) protectAndConfirm(ctx context.Context, what string, targets []vce
 	if !c.g.p.Role.NeedsConfirm(c.info) {
 		return nil
 	}
+	if c.req.Params.Task != nil {
+		// A background task cannot stop to ask a person: confirmation
+		// has to come before the work turns into a task.
+		c.setDecision(audit.DecisionDenied)
+		return fmt.Errorf("%s needs a person's confirmation, which cannot be asked inside a background task; call it without task augmentation", c.info.Name)
+	}
 	digest := policy.ArgsDigest(c.args)
 	bound := targetKey(targets)
 	question := fmt.Sprintf("%s: %s?", what, describeTargets(targets))

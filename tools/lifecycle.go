@@ -81,15 +81,15 @@ func vmDelete(d Deps) Tool {
 				return err
 			}
 			out = ActionResult{Action: "Deleted", ID: o.ID(), Path: o.Path}
+			p := newProgress(ctx)
 			if on {
 				task, err := vm.PowerOff(ctx)
 				if err != nil {
-					return fmt.Errorf("power off %s: %w", o.Path, err)
+					return fmt.Errorf("power off %s: %w; nothing was deleted", o.Path, err)
 				}
 				out.Tasks = append(out.Tasks, task.Reference().Value)
-				noteTask(ctx, task.Reference().Value)
-				if _, err := task.WaitForResult(ctx); err != nil {
-					return fmt.Errorf("power off %s (task %s): %w; nothing was deleted", o.Path, task.Reference().Value, err)
+				if _, err := waitTask(ctx, task, "power off "+o.Path, p, 0, 30); err != nil {
+					return fmt.Errorf("%w; nothing was deleted", err)
 				}
 			}
 			task, err := vm.Destroy(ctx)
@@ -97,11 +97,8 @@ func vmDelete(d Deps) Tool {
 				return fmt.Errorf("delete %s: %w", o.Path, err)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			noteTask(ctx, task.Reference().Value)
-			if _, err := task.WaitForResult(ctx); err != nil {
-				return fmt.Errorf("delete %s (task %s): %w", o.Path, task.Reference().Value, err)
-			}
-			return nil
+			_, err = waitTask(ctx, task, "delete "+o.Path, p, 30, 100)
+			return err
 		})
 		return out, err
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
@@ -230,6 +231,7 @@ func powerTool(d Deps, op powerOp) Tool {
 		description: op.verb + ". Takes vm, a vms list, or a vm_list-style filter; reports each VM's outcome.",
 		risk:        op.risk,
 		idempotent:  op.already != "",
+		background:  true,
 	}, func(ctx context.Context, a VMTargets) (BulkResult, error) {
 		targets, err := resolveVMs(ctx, d.Session, a)
 		if err != nil {
@@ -239,6 +241,9 @@ func powerTool(d Deps, op powerOp) Tool {
 			return BulkResult{}, err
 		}
 		res := BulkResult{Action: op.action, Results: make([]TargetResult, len(targets))}
+		p := newProgress(ctx)
+		p.report(0, fmt.Sprintf("%s: %d VMs", op.action, len(targets)))
+		var finished atomic.Int32
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 4) // vCenter queues tasks anyway; don't flood it
 		for i, t := range targets {
@@ -248,6 +253,8 @@ func powerTool(d Deps, op powerOp) Tool {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				res.Results[i] = powerOne(ctx, d.Session, op, t)
+				n := finished.Add(1)
+				p.report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d VMs", op.action, n, len(targets)))
 			}()
 		}
 		wg.Wait()
@@ -301,8 +308,8 @@ func powerOne(ctx context.Context, s *vcenter.Session, op powerOp, t vcenter.Obj
 		}
 		if task != nil {
 			r.Task = task.Reference().Value
-			noteTask(ctx, r.Task)
-			if _, err := task.WaitForResult(ctx); err != nil {
+			// Per-VM progress would interleave; the bulk reports per VM.
+			if _, err := waitTask(ctx, task, op.action+" "+t.Name, nil, 0, 0); err != nil {
 				return err
 			}
 		}

@@ -37,6 +37,7 @@ func NewServer(d Deps, o Options) *server.MCPServer {
 	s := server.NewMCPServer("vsphere-mcp", o.Version,
 		server.WithToolCapabilities(false),
 		server.WithElicitation(),
+		server.WithTaskCapabilities(true, true, true),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
 		server.WithToolFilter(g.visible),

@@ -84,6 +84,9 @@ type spec struct {
 	// idempotent: repeating the call with the same arguments has no further
 	// effect (true for every read).
 	idempotent bool
+	// background: long-running; a client may run it as an MCP task and
+	// cancel it (which cancels the vCenter task).
+	background bool
 }
 
 // maxArgBytes bounds a call's arguments: nothing a tool takes is anywhere
@@ -111,6 +114,9 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 			OpenWorldHint:   &openWorld,
 		}),
 	)
+	if s.background {
+		mcp.WithTaskSupport(mcp.TaskSupportOptional)(&def)
+	}
 	compactOutputSchema(&def.OutputSchema)
 	if s.risk.IsWrite() {
 		addConfirmToken(&def)
