@@ -193,19 +193,23 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 		Name: o.Name, ID: o.ID(), Path: o.Path, Type: s.Type, URL: s.Url,
 		CapacityGB: gibf(s.Capacity), FreeGB: gibf(s.FreeSpace), UncommittedGB: gibf(s.Uncommitted),
 		UsedPct: usedPct(s.Capacity, s.FreeSpace), Accessible: s.Accessible, MaintenanceMode: s.MaintenanceMode,
-		Hosts: []DatastoreMount{}, VMCount: len(ds.Vm),
+		Hosts: []DatastoreMount{},
 	}
-	vms := ds.Vm[:min(len(ds.Vm), maxDatastoreVMs)]
-	refs := append([]types.ManagedObjectReference{}, vms...)
+	// Hosts and VMs are named only when the caller's scope shows them.
+	var hostRefs []types.ManagedObjectReference
 	for _, h := range ds.Host {
-		refs = append(refs, h.Key)
+		hostRefs = append(hostRefs, h.Key)
 	}
-	names, err := nameMap(ctx, c, refs)
+	hosts, err := visibleNames(ctx, c, "HostSystem", hostRefs)
 	if err != nil {
-		return out, fmt.Errorf("read hosts and VMs of datastore %s: %w", o.Path, err)
+		return out, fmt.Errorf("read hosts of datastore %s: %w", o.Path, err)
 	}
 	for _, h := range ds.Host {
-		m := DatastoreMount{Host: names[h.Key], AccessMode: h.MountInfo.AccessMode}
+		name, ok := hosts[h.Key]
+		if !ok {
+			continue
+		}
+		m := DatastoreMount{Host: name, AccessMode: h.MountInfo.AccessMode}
 		if h.MountInfo.Mounted != nil {
 			m.Mounted = *h.MountInfo.Mounted
 		}
@@ -214,6 +218,12 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 		}
 		out.Hosts = append(out.Hosts, m)
 	}
-	out.VMs = namesOf(vms, names)
+	vms, err := visibleNames(ctx, c, "VirtualMachine", ds.Vm)
+	if err != nil {
+		return out, fmt.Errorf("read VMs of datastore %s: %w", o.Path, err)
+	}
+	out.VMCount = len(vms)
+	out.VMs = namesOf(ds.Vm, vms)
+	out.VMs = out.VMs[:min(len(out.VMs), maxDatastoreVMs)]
 	return out, nil
 }

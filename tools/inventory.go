@@ -90,6 +90,39 @@ func nameMap(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectRef
 	return out, nil
 }
 
+// visibleNames names those of refs (all of kind) that the session's scope
+// lets the caller see. It selects them through a listing, the path the
+// scope gate applies to, so a detail view never names an object a scoped
+// role may not see. It costs what a listing filtered by name costs: one
+// read of the names of every object of that kind.
+func visibleNames(ctx context.Context, c *vcenter.Conn, kind string, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
+	out := map[types.ManagedObjectReference]string{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	want := make(map[types.ManagedObjectReference]bool, len(refs))
+	for _, r := range refs {
+		want[r] = true
+	}
+	seen := map[types.ManagedObjectReference]string{}
+	visible, err := c.Select(ctx, vcenter.Query{Type: kind, MatchProps: []string{"name"}, Match: func(oc types.ObjectContent) bool {
+		if !want[oc.Obj] {
+			return false
+		}
+		seen[oc.Obj], _ = propVal(oc, "name").(string)
+		return true
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("read %s names: %w", kind, err)
+	}
+	for _, r := range visible {
+		if n, ok := seen[r]; ok {
+			out[r] = n
+		}
+	}
+	return out, nil
+}
+
 // namesOf maps refs onto their names, in order, skipping vanished objects.
 func namesOf(refs []types.ManagedObjectReference, names map[types.ManagedObjectReference]string) []string {
 	out := make([]string, 0, len(refs))
@@ -570,7 +603,7 @@ func datacenterList(d Deps) Tool {
 		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name); err != nil {
 			return DatacenterList{}, err
 		}
-		dcs, page, err := listPage[mo.Datacenter](ctx, d.Session, q, []string{"name", "datastore", "network"}, a.Paging)
+		dcs, page, err := listPage[mo.Datacenter](ctx, d.Session, q, []string{"name"}, a.Paging)
 		if err != nil {
 			return DatacenterList{}, fmt.Errorf("list datacenters: %w", err)
 		}
@@ -578,12 +611,14 @@ func datacenterList(d Deps) Tool {
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			out.Items = out.Items[:0]
 			for _, dc := range dcs {
-				it := DatacenterItem{Name: dc.Name, ID: dc.Self.Value,
-					Datastores: len(uniqueRefs(dc.Datastore)), Networks: len(uniqueRefs(dc.Network))}
+				it := DatacenterItem{Name: dc.Name, ID: dc.Self.Value}
+				// Counted through listings, so a scoped role counts only
+				// what it may see.
 				for _, k := range []struct {
 					kind string
 					n    *int
-				}{{"ClusterComputeResource", &it.Clusters}, {"HostSystem", &it.Hosts}, {"VirtualMachine", &it.VMs}} {
+				}{{"ClusterComputeResource", &it.Clusters}, {"HostSystem", &it.Hosts}, {"VirtualMachine", &it.VMs},
+					{"Datastore", &it.Datastores}, {"Network", &it.Networks}} {
 					refs, err := c.Select(ctx, vcenter.Query{Type: k.kind, Roots: []types.ManagedObjectReference{dc.Self}})
 					if err != nil {
 						return err

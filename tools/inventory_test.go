@@ -15,6 +15,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -512,5 +513,107 @@ func TestESXInventory(t *testing.T) {
 	e.ok("datacenter_list", nil, &dcs)
 	if dcs.Total != 1 || dcs.Items[0].ID != "ha-datacenter" || dcs.Items[0].Hosts != 1 || dcs.Items[0].VMs != 6 {
 		t.Errorf("datacenters on ESXi: %+v", dcs)
+	}
+}
+
+// TestInventoryToolsInScope checks that a role scoped to a datacenter and a
+// VM name glob sees, counts and names only what its scope shows, in every
+// inventory tool, and that objects outside read as not found.
+func TestInventoryToolsInScope(t *testing.T) {
+	custom := map[string]policy.RoleSpec{
+		"dc1-web": {Inherits: "viewer", Scope: policy.Scope{Datacenters: []string{"DC1"}, VMs: []string{"DC1_C0_*"}}},
+	}
+	e := newPolicyEnv(t, testPolicy(t, "dc1-web", custom, nil), nil)
+	var inScope []string
+	for _, v := range e.allVMs("name") {
+		if ok, _ := path.Match("DC1_C0_*", v.Name); ok {
+			inScope = append(inScope, v.Name)
+		}
+	}
+	if len(inScope) == 0 {
+		t.Fatal("no VM in scope; fix the test")
+	}
+
+	var dcs tools.DatacenterList
+	e.ok("datacenter_list", nil, &dcs)
+	if dcs.Total != 1 || len(dcs.Items) != 1 ||
+		dcs.Items[0] != (tools.DatacenterItem{Name: "DC1", ID: dcRef(e, "DC1").Value, Clusters: 2, Hosts: 5, VMs: len(inScope), Datastores: 2, Networks: 4}) {
+		t.Errorf("datacenters in scope: %+v", dcs)
+	}
+
+	var sum tools.InventorySummary
+	e.ok("inventory_summary", nil, &sum)
+	var scopes []string
+	for _, r := range sum.Rows {
+		scopes = append(scopes, r.Scope+":"+r.Name)
+	}
+	if !slices.Equal(scopes, []string{"total:total", "datacenter:DC1", "cluster:DC1_C0", "cluster:DC1_C1"}) {
+		t.Errorf("summary rows %v", scopes)
+	}
+	if tot := sum.Rows[0]; tot.VMs+tot.Templates != len(inScope) || tot.Hosts != 5 || sum.Rows[3].VMs != 0 {
+		t.Errorf("summary counts VMs outside the scope: %+v", sum.Rows)
+	}
+
+	var hosts tools.HostList
+	e.ok("host_list", nil, &hosts)
+	var ds tools.DatastoreList
+	e.ok("datastore_list", nil, &ds)
+	var nets tools.NetworkList
+	e.ok("network_list", nil, &nets)
+	var clusters tools.ClusterList
+	e.ok("cluster_list", nil, &clusters)
+	var folders tools.FolderList
+	e.ok("folder_list", nil, &folders)
+	var pools tools.PoolList
+	e.ok("resource_pool_list", nil, &pools)
+	var tmpl tools.TemplateList
+	e.ok("template_list", nil, &tmpl)
+	if hosts.Total != 5 || ds.Total != 2 || nets.Total != 4 || clusters.Total != 2 || tmpl.Total != 0 {
+		t.Errorf("totals in scope: hosts %d datastores %d networks %d clusters %d templates %d",
+			hosts.Total, ds.Total, nets.Total, clusters.Total, tmpl.Total)
+	}
+	for _, h := range hosts.Items {
+		if !strings.HasPrefix(h.Name, "DC1_") {
+			t.Errorf("host %s listed", h.Name)
+		}
+	}
+	for _, f := range folders.Items {
+		if !strings.HasPrefix(f.Path, "/DC1/") {
+			t.Errorf("folder %s listed", f.Path)
+		}
+	}
+	for _, p := range pools.Items {
+		if !strings.HasPrefix(p.Path, "/DC1/") {
+			t.Errorf("pool %s listed", p.Path)
+		}
+	}
+	if folders.Total != 4 || pools.Total != 5 {
+		t.Errorf("folders %d pools %d in scope, want 4 and 5", folders.Total, pools.Total)
+	}
+
+	// A datastore in scope names only the VMs and hosts in scope.
+	var got tools.DatastoreDetail
+	text := e.ok("datastore_get", map[string]any{"datastore": "/DC1/datastore/LocalDS_0"}, &got)
+	if got.VMCount != len(inScope) || len(got.VMs) != len(inScope) || len(got.Hosts) != 5 {
+		t.Errorf("datastore shows %d VMs %v and %d hosts; %d VMs in scope", got.VMCount, got.VMs, len(got.Hosts), len(inScope))
+	}
+	for _, v := range got.VMs {
+		if !slices.Contains(inScope, v) {
+			t.Errorf("datastore_get names out-of-scope VM %s", v)
+		}
+	}
+	if strings.Contains(text, "DC1_H0_VM") || strings.Contains(text, "DC1_C1_RP1_VM") {
+		t.Errorf("datastore_get text names VMs outside the scope:\n%s", text)
+	}
+	e.ok("cluster_get", map[string]any{"cluster": "DC1_C0"}, nil)
+	e.ok("host_get", map[string]any{"host": "DC1_H0"}, nil)
+	for tool, args := range map[string]map[string]any{
+		"host_get":      {"host": "DC0_H0"},
+		"cluster_get":   {"cluster": "/DC0/host/DC0_C0"},
+		"datastore_get": {"datastore": "/DC0/datastore/LocalDS_0"},
+		"host_list":     {"cluster": "DC0_C0"},
+		"template_list": {"datacenter": "DC0"},
+	} {
+		mustContain(t, e.fails(tool, args), "within this profile's scope")
 	}
 }
