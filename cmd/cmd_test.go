@@ -33,6 +33,7 @@ func run(t *testing.T, env map[string]string, stdin io.Reader, args ...string) (
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
+	env = withHome(t, env)
 	c := newRootCmd(stdin, &out, &errw, func(k string) string { return env[k] })
 	c.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -100,6 +101,7 @@ func startStdio(t *testing.T, env map[string]string, args ...string) *stdioServe
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	stderr := &syncBuffer{}
+	env = withHome(t, env)
 	c := newRootCmd(inR, outW, stderr, func(k string) string { return env[k] })
 	c.SetArgs(args)
 	done := make(chan error, 1)
@@ -123,6 +125,24 @@ func startStdio(t *testing.T, env map[string]string, args ...string) *stdioServe
 	s := &stdioServer{client: cl, stdin: inW, done: done, stderr: stderr}
 	t.Cleanup(func() { _ = inW.Close() })
 	return s
+}
+
+// withHome returns env with HOME and the XDG directories pointing into a
+// temporary directory unless env sets HOME, so that no test reads the real
+// user's config or writes to the real audit trail.
+func withHome(t *testing.T, env map[string]string) map[string]string {
+	t.Helper()
+	out := make(map[string]string, len(env)+3)
+	for k, v := range env {
+		out[k] = v
+	}
+	if out["HOME"] == "" {
+		home := t.TempDir()
+		out["HOME"] = home
+		out["XDG_CONFIG_HOME"] = filepath.Join(home, "config")
+		out["XDG_STATE_HOME"] = filepath.Join(home, "state")
+	}
+	return out
 }
 
 func (s *stdioServer) call(t *testing.T, name string, args map[string]any) *mcp.CallToolResult {

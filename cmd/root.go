@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -40,9 +43,11 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 // globalOptions are the flags every subcommand takes and the process's
 // streams and environment, injected so commands are testable.
 type globalOptions struct {
-	simulator string
-	logLevel  string
-	logFile   string
+	configPath string
+	profile    string
+	simulator  string
+	logLevel   string
+	logFile    string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -66,8 +71,15 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) s
 Without a subcommand it serves MCP on stdin/stdout, which is what MCP clients
 launch:  claude mcp add vsphere -- vsphere-mcp
 
-Connection settings come from flags, then VSPHERE_* variables, then govc's
-GOVC_* variables. Try it without a vCenter:  vsphere-mcp tools call vm_list --simulator`,
+What it may do is decided by the role of your config profile (default: viewer,
+read-only), capped by the administrator's system policy, and every tool call is
+written to a hash-chained audit trail.
+
+Connection settings come from flags, then VSPHERE_* variables, then the config
+profile, then govc's GOVC_* variables. Start with:
+  vsphere-mcp config init        write a commented config file
+  vsphere-mcp doctor             check config, permissions, connection and rights
+  vsphere-mcp tools call vm_list --simulator    try it without a vCenter`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
@@ -79,27 +91,34 @@ GOVC_* variables. Try it without a vCenter:  vsphere-mcp tools call vm_list --si
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
+	pf.StringVar(&o.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/vsphere-mcp/config.yaml) [$"+envConfig+"]")
+	pf.StringVar(&o.profile, "profile", "", "config profile to use (default: the config's default_profile) [$"+envProfile+"]")
 	pf.StringVar(&o.simulator, "simulator", "", `serve an embedded vCenter simulator instead of a real vCenter ("vcenter" or "esx")`)
 	pf.Lookup("simulator").NoOptDefVal = string(vcenter.SimVCenter)
 	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (logs go to stderr, never stdout)")
 	pf.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
 	addConnectionFlags(pf)
 
-	root.AddCommand(newServeCmd(o), newToolsCmd(o), newVersionCmd(o))
+	root.AddCommand(newServeCmd(o), newToolsCmd(o), newConfigCmd(o), newProfilesCmd(o), newRolesCmd(o),
+		newDoctorCmd(o), newAuditCmd(o), newLoginCmd(o), newVersionCmd(o))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
 	return root
 }
 
-// app is one wired-up server: session, tools and MCP server.
+// app is one wired-up server: settings, session, policy, tools and MCP
+// server.
 type app struct {
-	log     *slog.Logger
-	session *vcenter.Session
-	sim     *vcenter.Simulator
-	tools   []tools.Tool
-	server  mcpServer
-	closers []func()
+	log      *slog.Logger
+	settings *settings
+	session  *vcenter.Session
+	sim      *vcenter.Simulator
+	audit    *audit.Writer
+	policy   *tools.Policy
+	tools    []tools.Tool
+	server   mcpServer
+	closers  []func()
 }
 
 func (o *globalOptions) logger() (*slog.Logger, func(), error) {
@@ -118,39 +137,88 @@ func (o *globalOptions) logger() (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
 }
 
-// newApp wires the server. The vCenter session connects lazily, so this
-// never blocks on vCenter; with --simulator it starts the simulator.
-func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version string) (*app, error) {
+// newApp wires the server: config and system policy → effective role →
+// vCenter session gated by the role's scope → audit trail and rate limits
+// → MCP server. The vCenter session connects lazily, so this never blocks
+// on vCenter; with --simulator it starts the simulator, whose connection
+// replaces the profile's while the profile's role, policy and audit still
+// apply.
+func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version string) (_ *app, err error) {
 	log, closeLog, err := o.logger()
 	if err != nil {
 		return nil, err
 	}
 	a := &app{log: log, closers: []func(){closeLog}}
-	cfg, err := connectionConfig(cmd.Flags(), o.getenv, nil)
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	s, err := o.loadSettings()
 	if err != nil {
-		a.close()
 		return nil, err
 	}
+	a.settings = s
+
+	var cfg vcenter.Config
 	if o.simulator != "" {
 		kind := vcenter.SimulatorKind(strings.ToLower(o.simulator))
 		if kind != vcenter.SimVCenter && kind != vcenter.SimESX {
-			a.close()
 			return nil, fmt.Errorf(`--simulator %q: want "vcenter" or "esx"`, o.simulator)
 		}
 		sim, err := vcenter.StartSimulator(ctx, vcenter.DemoModel(kind), true)
 		if err != nil {
-			a.close()
 			return nil, err
 		}
 		a.sim = sim
 		a.closers = append(a.closers, sim.Close)
 		cfg = sim.Config
+		cfg.KeepAlive = keepAliveDefault
 		log.Info("serving the embedded simulator", "kind", kind, "url", sim.Config.URL)
+	} else {
+		if cfg, _, err = o.connection(ctx, cmd.Flags(), s, true); err != nil {
+			return nil, err
+		}
+		if cfg.Insecure {
+			s.warnings = append(s.warnings, "TLS verification is off (insecure): anyone on the network path can read the vCenter password; use ca_file or thumbprint")
+		}
 	}
-	a.session = vcenter.NewSession(cfg, log)
+	for _, w := range s.warnings {
+		log.Warn(w)
+	}
+
+	if s.auditErr != nil {
+		return nil, fmt.Errorf("no audit file: %w", s.auditErr)
+	}
+	trail, err := audit.Open(s.auditPath)
+	if err != nil {
+		return nil, err
+	}
+	a.audit = trail
+	a.closers = append(a.closers, func() {
+		if err := trail.Close(); err != nil {
+			log.Warn("closing the audit trail", "error", err)
+		}
+	})
+	for _, w := range trail.Warnings() {
+		log.Warn(w)
+	}
+
+	a.session = vcenter.NewSession(cfg, log, vcenter.WithGate(tools.ScopeGate(s.role)))
+	a.policy = &tools.Policy{
+		Role:     s.role,
+		Profile:  s.profileName,
+		Limiter:  policy.NewLimiter(s.role.Limits(), time.Now),
+		Audit:    trail,
+		Fallback: s.fallback,
+		Tokens:   policy.NewTokens(time.Now, policy.DefaultTokenTTL),
+		VCenter:  audit.VCenter{Host: urlHost(cfg.URL), User: urlUser(cfg)},
+	}
 	deps := tools.Deps{Session: a.session, Log: log}
 	a.tools = tools.All(deps)
-	a.server = tools.NewServer(deps, tools.Options{Version: version, Tools: a.tools})
+	a.server = tools.NewServer(deps, tools.Options{Version: version, Tools: a.tools, Policy: a.policy})
+	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "tools", len(s.role.AllowedTools(toolInfos(a.tools))),
+		"confirm_fallback", s.fallback, "audit", s.auditPath, "system_policy", strings.Join(s.sys.Sources, ","))
 	return a, nil
 }
 
@@ -166,4 +234,13 @@ func (a *app) close() {
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()
 	}
+}
+
+// toolInfos is what policy needs of each tool.
+func toolInfos(ts []tools.Tool) []policy.ToolInfo {
+	out := make([]policy.ToolInfo, len(ts))
+	for i, t := range ts {
+		out[i] = t.Info()
+	}
+	return out
 }

@@ -43,45 +43,68 @@ func addConnectionFlags(fs *pflag.FlagSet) {
 // which are a fallback so a govc user is set up already. profile holds the
 // selected profile's values (may be nil).
 func connectionConfig(fs *pflag.FlagSet, getenv func(string) string, profile map[string]string) (vcenter.Config, error) {
+	cfg, _, err := connectionSettings(fs, getenv, profile, "profile")
+	return cfg, err
+}
+
+// setting is one effective connection setting and where it came from, for
+// `config show`. Secrets are never put in value.
+type setting struct {
+	key, value, source string
+}
+
+// connectionSettings is connectionConfig that also reports each value's
+// source; profileLabel names the profile in those sources.
+func connectionSettings(fs *pflag.FlagSet, getenv func(string) string, profile map[string]string, profileLabel string) (vcenter.Config, []setting, error) {
 	govc, err := govcEnv(getenv)
 	if err != nil {
-		return vcenter.Config{}, err
+		return vcenter.Config{}, nil, err
 	}
-	pick := func(key, env string) string {
+	var out []setting
+	pick := func(key, env, govcEnv string) string {
+		v, src := "", ""
 		if f := fs.Lookup(flagName(key)); f != nil && f.Changed {
-			return f.Value.String()
+			v, src = f.Value.String(), "flag --"+f.Name
+		} else if e := getenv(env); e != "" {
+			v, src = e, "env "+env
+		} else if p := profile[key]; p != "" {
+			v, src = p, profileLabel
+		} else if g := govc[key]; g != "" {
+			v, src = g, "env "+govcEnv
 		}
-		if v := getenv(env); v != "" {
-			return v
-		}
-		if v := profile[key]; v != "" {
-			return v
-		}
-		return govc[key]
+		out = append(out, setting{key: key, value: v, source: src})
+		return v
 	}
 	var cfg vcenter.Config
-	cfg.URL = pick("url", "VSPHERE_URL")
-	cfg.Username = pick("username", "VSPHERE_USERNAME")
-	cfg.CAFile = pick("ca_file", "VSPHERE_CA_FILE")
-	cfg.Thumbprint = pick("thumbprint", "VSPHERE_THUMBPRINT")
-	cfg.Datacenter = pick("datacenter", "VSPHERE_DATACENTER")
+	cfg.URL = pick("url", "VSPHERE_URL", "GOVC_URL")
+	cfg.Username = pick("username", "VSPHERE_USERNAME", "GOVC_USERNAME")
+	insecure := pick("insecure", "VSPHERE_INSECURE", "GOVC_INSECURE")
+	cfg.CAFile = pick("ca_file", "VSPHERE_CA_FILE", "GOVC_TLS_CA_CERTS")
+	cfg.Thumbprint = pick("thumbprint", "VSPHERE_THUMBPRINT", "")
+	cfg.Datacenter = pick("datacenter", "VSPHERE_DATACENTER", "GOVC_DATACENTER")
 	cfg.KnownHostsFile = govc["known_hosts"]
-	if insecure := pick("insecure", "VSPHERE_INSECURE"); insecure != "" {
+	if cfg.KnownHostsFile != "" {
+		out = append(out, setting{key: "known_hosts", value: cfg.KnownHostsFile, source: "env GOVC_TLS_KNOWN_HOSTS"})
+	}
+	if insecure != "" {
 		b, err := parseBool(insecure)
 		if err != nil {
-			return vcenter.Config{}, fmt.Errorf("insecure setting %q: %w", insecure, err)
+			return vcenter.Config{}, nil, fmt.Errorf("insecure setting %q: %w", insecure, err)
 		}
 		cfg.Insecure = b
 	}
-	cfg.Password = getenv("VSPHERE_PASSWORD")
-	if cfg.Password == "" {
-		cfg.Password = profile["password"]
+	pwSource := ""
+	switch {
+	case getenv("VSPHERE_PASSWORD") != "":
+		cfg.Password, pwSource = getenv("VSPHERE_PASSWORD"), "env VSPHERE_PASSWORD"
+	case profile["password"] != "":
+		cfg.Password, pwSource = profile["password"], profileLabel
+	case govc["password"] != "":
+		cfg.Password, pwSource = govc["password"], "env GOVC_PASSWORD"
 	}
-	if cfg.Password == "" {
-		cfg.Password = govc["password"]
-	}
+	out = append(out, setting{key: "password", source: pwSource})
 	cfg.KeepAlive = keepAliveDefault
-	return cfg, nil
+	return cfg, out, nil
 }
 
 func flagName(key string) string {

@@ -11,6 +11,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/spf13/cobra"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
 )
 
 func newToolsCmd(o *globalOptions) *cobra.Command {
@@ -23,26 +25,44 @@ func newToolsCmd(o *globalOptions) *cobra.Command {
 }
 
 func newToolsListCmd(o *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var all bool
+	c := &cobra.Command{
 		Use:   "list",
-		Short: "Print every tool with its risk and a one-line description",
-		Args:  cobra.NoArgs,
+		Short: "Print the tools the effective role allows, with risk and a one-line description",
+		Long: `Print the tools the effective role allows (the role of the selected profile,
+capped by the system policy), with their risk and a one-line description.
+With --all, print every tool and whether the role allows it.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Listing needs no vCenter: do not start a simulator for it.
-			o.simulator = ""
-			a, err := o.newApp(cmd.Context(), cmd, versionString())
+			// Listing needs neither vCenter nor a password: only the role.
+			s, err := o.loadSettings()
 			if err != nil {
 				return err
 			}
-			defer a.close()
 			w := tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TOOL\tRISK\tDESCRIPTION")
-			for _, t := range a.tools {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", t.Def.Name, t.Risk, firstSentence(t.Def.Description))
+			if all {
+				fmt.Fprintf(w, "TOOL\tRISK\tROLE %s\tDESCRIPTION\n", s.role.Name())
+			} else {
+				fmt.Fprintln(w, "TOOL\tRISK\tDESCRIPTION")
+			}
+			for _, t := range tools.All(tools.Deps{}) {
+				allowed := s.role.Allows(t.Info())
+				switch {
+				case all:
+					mark := "-"
+					if allowed {
+						mark = "allowed"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Def.Name, t.Risk, mark, firstSentence(t.Def.Description))
+				case allowed:
+					fmt.Fprintf(w, "%s\t%s\t%s\n", t.Def.Name, t.Risk, firstSentence(t.Def.Description))
+				}
 			}
 			return w.Flush()
 		},
 	}
+	c.Flags().BoolVar(&all, "all", false, "list every tool, marking those the role allows")
+	return c
 }
 
 func firstSentence(s string) string {

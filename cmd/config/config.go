@@ -1,0 +1,339 @@
+// Package config reads the vsphere-mcp configuration file: profiles (which
+// vCenter, which account, which role), custom roles and the audit file. It
+// finds the file, checks its permissions, decodes it strictly (a misspelt
+// key is an error that names it) and resolves a profile's password from the
+// source the profile names. It decides nothing about policy: roles are
+// handed to package policy as written.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/spf13/viper"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+)
+
+// File is the configuration file as written.
+type File struct {
+	// DefaultProfile is used when neither --profile nor
+	// VSPHERE_MCP_PROFILE names one.
+	DefaultProfile string `mapstructure:"default_profile"`
+	// Audit configures the audit trail.
+	Audit Audit `mapstructure:"audit"`
+	// Profiles by name (lower-case: names are case-insensitive).
+	Profiles map[string]Profile `mapstructure:"profiles"`
+	// Roles are custom roles by name (see policy.RoleSpec).
+	Roles map[string]policy.RoleSpec `mapstructure:"roles"`
+
+	// Path is where the file was looked for.
+	Path string `mapstructure:"-"`
+	// Found reports whether the file exists. A missing default file is an
+	// empty configuration.
+	Found bool `mapstructure:"-"`
+	// Mode is the file's permission bits when found.
+	Mode fs.FileMode `mapstructure:"-"`
+}
+
+// Audit is the audit section.
+type Audit struct {
+	// File is the audit trail; empty means DefaultAuditPath. A system
+	// policy's audit.file overrides it.
+	File string `mapstructure:"file"`
+}
+
+// Profile names a vCenter, an account and a role.
+type Profile struct {
+	URL        string `mapstructure:"url"`
+	Username   string `mapstructure:"username"`
+	Insecure   *bool  `mapstructure:"insecure"` // nil: not set in the profile
+	CAFile     string `mapstructure:"ca_file"`
+	Thumbprint string `mapstructure:"thumbprint"`
+	Datacenter string `mapstructure:"datacenter"`
+
+	// The password comes from at most one of these.
+	PasswordEnv     string `mapstructure:"password_env"`
+	PasswordFile    string `mapstructure:"password_file"`
+	PasswordCommand string `mapstructure:"password_command"`
+	Keyring         bool   `mapstructure:"keyring"`
+	Password        string `mapstructure:"password"` // plain text: discouraged
+
+	// Role is a built-in or custom role; empty means viewer.
+	Role string `mapstructure:"role"`
+	// ConfirmFallback is deny (default) or preview; the system policy may
+	// force deny.
+	ConfirmFallback string `mapstructure:"confirm_fallback"`
+	// Description is shown by `vsphere-mcp profiles`.
+	Description string `mapstructure:"description"`
+}
+
+// Load reads the configuration file at path. A missing file is an empty
+// configuration unless explicit (the user named the file), when it is an
+// error. getenv expands "~" in paths (HOME, or USERPROFILE on Windows).
+//
+// The file is refused when anyone but its owner can write it (others
+// could change the role), and when it holds a plain password that anyone
+// but its owner can read.
+func Load(path string, explicit bool, getenv func(string) string) (*File, error) {
+	f := &File{Path: path}
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		return f, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("config file %s does not exist (create one with: vsphere-mcp config init --config %s)", path, path)
+	case err != nil:
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	case st.IsDir():
+		return nil, fmt.Errorf("config file %s is a directory", path)
+	}
+	f.Found, f.Mode = true, st.Mode().Perm()
+	if CheckPerms && f.Mode&0o002 != 0 {
+		return nil, fmt.Errorf("config file %s has mode %04o: anyone can change it, and with it your role; fix with: chmod 600 %s", path, f.Mode, path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if err := decode(data, f); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if err := f.normalize(getenv); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if names := f.plainPasswordProfiles(); len(names) > 0 && CheckPerms && f.Mode&0o077 != 0 {
+		return nil, fmt.Errorf("config file %s holds a plain password (profile %s) and has mode %04o, so others can read it: fix with: chmod 600 %s (better: use password_env, password_file, password_command or keyring)",
+			path, strings.Join(names, ", "), f.Mode, path)
+	}
+	return f, nil
+}
+
+// CheckPerms is whether Unix permission bits are checked. On Windows they
+// mean little (ACLs decide), so the checks are skipped there.
+const CheckPerms = runtime.GOOS != "windows"
+
+// decode parses YAML strictly into f. viper lower-cases keys, so profile
+// and role names are case-insensitive; the key delimiter is set to
+// something no name contains, so a profile called "lab.example" stays one
+// name.
+func decode(data []byte, f *File) error {
+	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("not valid YAML: %w", unwrapViper(err))
+	}
+	if err := v.UnmarshalExact(f); err != nil {
+		return tidyDecodeError(err)
+	}
+	return nil
+}
+
+// unwrapViper drops viper's generic wrapper around the YAML parser's message.
+func unwrapViper(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+var invalidKeysRE = regexp.MustCompile(`'([^']*)' has invalid keys: (.*)`)
+
+// tidyDecodeError turns mapstructure's report into lines that name the
+// unknown keys with where they are.
+func tidyDecodeError(err error) error {
+	msg := err.Error()
+	var out []string
+	for _, line := range strings.Split(msg, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* "))
+		if line == "" || strings.HasPrefix(line, "decoding failed") {
+			continue
+		}
+		if m := invalidKeysRE.FindStringSubmatch(line); m != nil {
+			where := m[1]
+			if where == "" {
+				where = "the top level"
+			} else {
+				where = strings.NewReplacer("[", ".", "]", "").Replace(where)
+			}
+			line = fmt.Sprintf("unknown key %s in %s (check the spelling; see vsphere-mcp config init for every key)", m[2], where)
+		}
+		out = append(out, line)
+	}
+	if len(out) == 0 {
+		return err
+	}
+	return errors.New(strings.Join(out, "; "))
+}
+
+// normalize lower-cases names, expands paths and validates what can be
+// validated without the system policy.
+func (f *File) normalize(getenv func(string) string) error {
+	f.DefaultProfile = strings.ToLower(strings.TrimSpace(f.DefaultProfile))
+	base := filepath.Dir(f.Path)
+	var err error
+	if f.Audit.File, err = expandPath(f.Audit.File, base, getenv); err != nil {
+		return fmt.Errorf("audit.file: %w", err)
+	}
+	profiles := make(map[string]Profile, len(f.Profiles))
+	for name, p := range f.Profiles {
+		name = strings.ToLower(name)
+		if p.PasswordFile, err = expandPath(p.PasswordFile, base, getenv); err != nil {
+			return fmt.Errorf("profiles.%s.password_file: %w", name, err)
+		}
+		if p.CAFile, err = expandPath(p.CAFile, base, getenv); err != nil {
+			return fmt.Errorf("profiles.%s.ca_file: %w", name, err)
+		}
+		if err := p.validate(); err != nil {
+			return fmt.Errorf("profiles.%s: %w", name, err)
+		}
+		profiles[name] = p
+	}
+	f.Profiles = profiles
+	if f.DefaultProfile != "" {
+		if _, ok := f.Profiles[f.DefaultProfile]; !ok {
+			return fmt.Errorf("default_profile %q is not a profile (profiles: %s)", f.DefaultProfile, f.profileList())
+		}
+	}
+	// Every custom role must resolve, used or not: a broken role is a
+	// mistake to report now, not when someone first picks it.
+	for name := range f.Roles {
+		if _, err := policy.Resolve(f.Roles, name); err != nil {
+			return fmt.Errorf("roles: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p Profile) validate() error {
+	if srcs := p.passwordSources(); len(srcs) > 1 {
+		return fmt.Errorf("more than one password source (%s): keep one", strings.Join(srcs, ", "))
+	}
+	if _, err := policy.ParseFallback(p.ConfirmFallback); err != nil {
+		return err
+	}
+	if p.PasswordEnv != "" && strings.ContainsAny(p.PasswordEnv, "=$ ") {
+		return fmt.Errorf("password_env must be the name of an environment variable, like LAB_VC_PASSWORD, not %s", describeEnvMistake(p.PasswordEnv))
+	}
+	return nil
+}
+
+// describeEnvMistake never repeats the value: someone may have pasted the
+// password itself into password_env.
+func describeEnvMistake(s string) string {
+	if strings.HasPrefix(s, "$") {
+		return "a $-reference"
+	}
+	return "a value with spaces or '='"
+}
+
+func (p Profile) passwordSources() []string {
+	var out []string
+	if p.PasswordEnv != "" {
+		out = append(out, "password_env")
+	}
+	if p.PasswordFile != "" {
+		out = append(out, "password_file")
+	}
+	if p.PasswordCommand != "" {
+		out = append(out, "password_command")
+	}
+	if p.Keyring {
+		out = append(out, "keyring")
+	}
+	if p.Password != "" {
+		out = append(out, "password")
+	}
+	return out
+}
+
+func (f *File) plainPasswordProfiles() []string {
+	var out []string
+	for name, p := range f.Profiles {
+		if p.Password != "" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ProfileNames returns the profile names, sorted.
+func (f *File) ProfileNames() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// RoleNames returns the custom role names as written, sorted.
+func (f *File) RoleNames() []string {
+	names := make([]string, 0, len(f.Roles))
+	for n := range f.Roles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (f *File) profileList() string {
+	if len(f.Profiles) == 0 {
+		return "none defined"
+	}
+	return strings.Join(f.ProfileNames(), ", ")
+}
+
+// Profile returns the named profile (case-insensitive), or an error that
+// lists the profiles there are.
+func (f *File) Profile(name string) (Profile, error) {
+	p, ok := f.Profiles[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		where := f.Path
+		if !f.Found {
+			where += " (not found)"
+		}
+		return Profile{}, fmt.Errorf("no profile %q in config file %s (profiles: %s)", name, where, f.profileList())
+	}
+	return p, nil
+}
+
+// PlainPasswordWarning is what startup and doctor say about a plain
+// password in the file.
+func PlainPasswordWarning(profile, path string) string {
+	return fmt.Sprintf("profile %s keeps its password in plain text in %s: move it to the OS keyring (vsphere-mcp login --profile %s, then keyring: true) or use password_env, password_file or password_command",
+		profile, path, profile)
+}
+
+// expandPath expands a leading "~" and makes a relative path relative to
+// base (the config file's directory).
+func expandPath(p, base string, getenv func(string) string) (string, error) {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return "", nil
+	}
+	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
+		home := homeDir(getenv)
+		if home == "" {
+			return "", fmt.Errorf("%q starts with ~ but the home directory is unknown (HOME is not set)", p)
+		}
+		p = filepath.Join(home, p[1:])
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	return filepath.Clean(p), nil
+}

@@ -1,0 +1,64 @@
+package config
+
+// Example is the commented configuration `vsphere-mcp config init` writes.
+// A test loads it, so it always parses and its roles always resolve.
+const Example = `# vsphere-mcp configuration.
+#
+# Keys are checked: a misspelt key is an error that names it.
+# Check what is in effect with:  vsphere-mcp config show
+#                                vsphere-mcp doctor
+# Environment variables (VSPHERE_URL, VSPHERE_USERNAME, VSPHERE_PASSWORD, …)
+# and flags (--url, --username, …) override the profile; govc's GOVC_*
+# variables are used for whatever is still unset.
+
+# The profile used when neither --profile nor VSPHERE_MCP_PROFILE names one.
+# Without any profile, vsphere-mcp uses the environment and the viewer role.
+default_profile: lab
+
+audit:
+  # One JSON line per tool call, hash-chained: vsphere-mcp audit verify.
+  # Default: $XDG_STATE_HOME/vsphere-mcp/audit.jsonl (~/.local/state/…).
+  # An administrator's system policy may force another file.
+  # file: ~/.local/state/vsphere-mcp/audit.jsonl
+
+profiles:
+  lab:
+    description: Lab vCenter, operator rights in the lab folder
+    url: https://vc.lab.example/sdk
+    username: svc-ai@vsphere.local
+    # The password comes from exactly one of:
+    password_env: LAB_VC_PASSWORD        # an environment variable
+    # password_file: ~/.config/vsphere-mcp/lab.password   # a file only you can read (chmod 600)
+    # password_command: pass show vsphere/lab            # a command's output (run by the shell, 30 s limit)
+    # keyring: true                      # the OS keyring; store it with: vsphere-mcp login --profile lab
+    # password: "…"                      # plain text: works, but warned about; refused unless the file is chmod 600
+    insecure: false                      # true skips TLS verification: labs only
+    # ca_file: ~/.config/vsphere-mcp/lab-ca.pem           # vCenter's CA (https://VC/certs/download.zip)
+    # thumbprint: "AB:CD:…"               # or pin vCenter's certificate
+    # datacenter: DC1                    # for relative inventory paths
+    role: lab-operator                   # viewer (the default), operator, vm-admin, admin, or a role below
+    # confirm_fallback: deny             # when the MCP client cannot ask you to confirm: deny, or preview
+
+  prod:
+    description: Production, read-only
+    url: https://vc.prod.example/sdk
+    username: svc-ai-readonly@vsphere.local
+    keyring: true
+    role: viewer
+
+# Custom roles. Tool selectors are names or globs ("snapshot_*"),
+# "toolset:<glob>" or "risk:<read|write|destructive|irreversible>".
+# See every role and what it allows with:  vsphere-mcp roles
+roles:
+  lab-operator:
+    inherits: operator                   # viewer < operator < vm-admin < admin
+    allow: ["snapshot_*"]                # tools added to the inherited ones
+    deny: ["vm_reset"]                   # tools taken away; a deny always wins
+    scope:                               # what the role may see and touch
+      datacenters: [DC1]
+      folders: ["/DC1/vm/lab"]
+      vms: ["lab-*"]
+    protect: ["*-prod-*"]                # objects no write may touch
+    confirm: ["vm_power_off"]            # extra tools a person must confirm
+    limits: {calls_per_second: 10, burst: 20, writes_per_hour: 30}
+`
