@@ -216,3 +216,58 @@ func (pl *placer) place(oc types.ObjectContent) Placement {
 	}
 	return p
 }
+
+// Visible returns the refs the gate lets the caller see, in order. Tools
+// use it where they name objects they did not list or resolve themselves
+// (the VMs of a datastore, the hosts of a cluster), so a scoped role does
+// not learn of objects outside its scope.
+func (c *Conn) Visible(ctx context.Context, refs []types.ManagedObjectReference) ([]types.ManagedObjectReference, error) {
+	restricted := false
+	for _, r := range refs {
+		if c.restricts(r.Type) || c.restricts(kindOf(r.Type)) {
+			restricted = true
+			break
+		}
+	}
+	if !restricted || len(refs) == 0 {
+		return refs, nil
+	}
+	pl, err := c.newPlacer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	props := []string{"name", "parent", "runtime.host"}
+	var out []types.ManagedObjectReference
+	byType := map[string][]types.ManagedObjectReference{}
+	for _, r := range refs {
+		byType[r.Type] = append(byType[r.Type], r)
+	}
+	keep := map[types.ManagedObjectReference]bool{}
+	for t, rs := range byType {
+		if !c.restricts(t) && !c.restricts(kindOf(t)) {
+			for _, r := range rs {
+				keep[r] = true
+			}
+			continue
+		}
+		ps := props[:2]
+		if t == "VirtualMachine" {
+			ps = props
+		}
+		objs, _, err := c.RetrieveMany(ctx, rs, ps)
+		if err != nil {
+			return nil, err
+		}
+		for _, oc := range objs {
+			if c.gate.Permits(pl.place(oc)) {
+				keep[oc.Obj] = true
+			}
+		}
+	}
+	for _, r := range refs {
+		if keep[r] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
