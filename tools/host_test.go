@@ -235,13 +235,22 @@ func TestHostListPaging(t *testing.T) {
 }
 
 func testHostGet(t *testing.T, e *env) {
-	host, err := find.NewFinder(e.vim).HostSystem(e.ctx, "/DC0/host/DC0_C1/DC0_C1_H1")
+	// The simulator spreads a cluster's VMs over its hosts at random: take
+	// the clustered host with the most.
+	hosts, err := find.NewFinder(e.vim).HostSystemList(e.ctx, "/DC0/host/DC0_C1/*")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var host *object.HostSystem
 	var h mo.HostSystem
-	if err := host.Properties(e.ctx, host.Reference(), hostProps, &h); err != nil {
-		t.Fatal(err)
+	for _, hs := range hosts {
+		var m mo.HostSystem
+		if err := hs.Properties(e.ctx, hs.Reference(), hostProps, &m); err != nil {
+			t.Fatal(err)
+		}
+		if host == nil || len(m.Vm) > len(h.Vm) {
+			host, h = hs, m
+		}
 	}
 	on := 0
 	for _, ref := range h.Vm {
@@ -261,14 +270,14 @@ func testHostGet(t *testing.T, e *env) {
 		netNames = append(netNames, objectName(e, r))
 	}
 	hw := h.Summary.Hardware
-	wantPath := "/DC0/host/DC0_C1/DC0_C1_H1"
+	wantPath := "/DC0/host/DC0_C1/" + h.Name
 
-	for _, ident := range []string{"DC0_C1_H1", wantPath, host.Reference().Value, hw.Uuid} {
+	for _, ident := range []string{h.Name, wantPath, host.Reference().Value, hw.Uuid} {
 		t.Run(ident, func(t *testing.T) {
 			e := e.at(t)
 			var got tools.HostDetail
 			text := e.ok("host_get", map[string]any{"host": ident}, &got)
-			if got.ID != host.Reference().Value || got.Path != wantPath || got.Name != "DC0_C1_H1" {
+			if got.ID != host.Reference().Value || got.Path != wantPath || got.Name != h.Name {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
 			}
 			li := wantHostItem(e, h)
@@ -289,7 +298,7 @@ func testHostGet(t *testing.T, e *env) {
 			if got.BootTime == "" || got.VMs == 0 {
 				t.Errorf("boot time or VMs missing: %+v", got)
 			}
-			mustContain(t, text, "Host DC0_C1_H1 ("+host.Reference().Value+") "+wantPath, "cluster: DC0_C1",
+			mustContain(t, text, "Host "+h.Name+" ("+host.Reference().Value+") "+wantPath, "cluster: DC0_C1",
 				"state: connected, poweredOn, maintenance mode no", "cpu: "+hw.CpuModel, "esxi: "+h.Summary.Config.Product.FullName,
 				"datastores: "+strings.Join(dsNames, ", "))
 		})
