@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -16,12 +17,19 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/bench/inventory"
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// The paging benchmarks run on an in-process simulator of 2,000 VMs, built
-// once into .cache (bench/.cache) and loaded from there afterwards.
-const benchVMs = 2000
+// The paging benchmarks run on an in-process simulator of 2,000 VMs (or
+// BENCH_VMS), built once into .cache (bench/.cache) and loaded from there
+// afterwards.
+var benchVMs = func() int {
+	if n, err := strconv.Atoi(os.Getenv("BENCH_VMS")); err == nil && n >= 100 {
+		return n
+	}
+	return 2000
+}()
 
 // vmListProps mirrors what tools/vm.go's vm_list reads for its default
 // columns.
@@ -235,5 +243,22 @@ func BenchmarkRoleAllowedTools(b *testing.B) {
 	}
 	for b.Loop() {
 		_ = role.AllowedTools(all)
+	}
+}
+
+// BenchmarkToolsAll builds every tool definition (schemas from struct tags
+// by reflection), which every server start does before it can answer
+// tools/list: the main cost of cold start beyond a bare mcp-go server.
+func BenchmarkToolsAll(b *testing.B) {
+	for b.Loop() {
+		_ = tools.All(tools.Deps{})
+	}
+	b.ReportMetric(float64(len(tools.All(tools.Deps{}))), "tools")
+}
+
+// BenchmarkNewServer is tools.All plus the MCP server around it.
+func BenchmarkNewServer(b *testing.B) {
+	for b.Loop() {
+		_ = tools.NewServer(tools.Deps{}, tools.Options{Version: "bench"})
 	}
 }

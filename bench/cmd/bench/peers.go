@@ -197,8 +197,8 @@ func (f *floor) next(ctx context.Context, token string) (string, error) {
 
 // govc runs the govc binary against the simulator: a new process each
 // time, which logs in, collects and logs out, as a person running govc
-// would. It returns stdout's line count.
-func govc(ctx context.Context, bin string, sim *simProc, args ...string) (int, error) {
+// would. It returns stdout.
+func govc(ctx context.Context, bin string, sim *simProc, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "GOVC_")
@@ -206,7 +206,7 @@ func govc(ctx context.Context, bin string, sim *simProc, args ...string) (int, e
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("govc %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+		return nil, fmt.Errorf("govc %s: %v: %s", strings.Join(args, " "), err, stderr.String())
 	}
-	return bytes.Count(stdout.Bytes(), []byte{'\n'}), nil
+	return stdout.Bytes(), nil
 }
