@@ -86,13 +86,29 @@ func clusterList(d Deps) Tool {
 			hostRefs = append(hostRefs, cl.Host...)
 		}
 		var hosts []mo.HostSystem
+		var visible map[types.ManagedObjectReference]bool
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			objs, _, err := c.RetrieveMany(ctx, uniqueRefs(hostRefs), clusterHostProps)
+			var err error
+			if visible, err = visibleSet(ctx, c, hostRefs); err != nil {
+				return err
+			}
+			objs, _, err := c.RetrieveMany(ctx, inSet(uniqueRefs(hostRefs), visible), clusterHostProps)
 			if err != nil {
 				return err
 			}
 			hosts = nil
-			return mo.LoadObjectContent(objs, &hosts)
+			if err := mo.LoadObjectContent(objs, &hosts); err != nil {
+				return err
+			}
+			var vms []types.ManagedObjectReference
+			for _, h := range hosts {
+				vms = append(vms, h.Vm...)
+			}
+			vmVisible, err := visibleSet(ctx, c, vms)
+			for r := range vmVisible {
+				visible[r] = true
+			}
+			return err
 		})
 		if err != nil {
 			return ClusterList{}, fmt.Errorf("list clusters: read their hosts: %w", err)
@@ -103,13 +119,14 @@ func clusterList(d Deps) Tool {
 		}
 		out := ClusterList{Items: make([]ClusterItem, 0, len(clusters)), Total: page.Total, NextCursor: page.NextCursor}
 		for _, cl := range clusters {
-			it := ClusterItem{Name: cl.Name, ID: cl.Self.Value, Hosts: len(cl.Host)}
+			it := ClusterItem{Name: cl.Name, ID: cl.Self.Value}
 			it.DRSEnabled, it.HAEnabled = drsHA(cl.ConfigurationEx)
 			var u usage
 			for _, h := range cl.Host {
 				if hs := byRef[h]; hs != nil {
+					it.Hosts++
 					u.addHost(hs)
-					it.VMs += len(hs.Vm)
+					it.VMs += len(inSet(hs.Vm, visible))
 				}
 			}
 			it.CPUUsedMHz, it.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
@@ -252,7 +269,12 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 		}
 	}
 
-	objs, _, err := c.RetrieveMany(ctx, cl.Host, append([]string{"name", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode"}, clusterHostProps...))
+	visible, err := visibleSet(ctx, c, cl.Host)
+	if err != nil {
+		return out, err
+	}
+	objs, _, err := c.RetrieveMany(ctx, inSet(cl.Host, visible),
+		append([]string{"name", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode"}, clusterHostProps...))
 	if err != nil {
 		return out, fmt.Errorf("read hosts of cluster %s: %w", o.Path, err)
 	}
@@ -263,17 +285,23 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 	var u usage
 	var vms []types.ManagedObjectReference
 	for i := range hosts {
+		vms = append(vms, hosts[i].Vm...)
+	}
+	vmVisible, err := visibleSet(ctx, c, vms)
+	if err != nil {
+		return out, err
+	}
+	for i := range hosts {
 		h := &hosts[i]
 		u.addHost(h)
-		vms = append(vms, h.Vm...)
 		out.Hosts = append(out.Hosts, ClusterHost{Name: h.Name, ID: h.Self.Value,
 			ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
-			MaintenanceMode: h.Runtime.InMaintenanceMode, VMs: len(h.Vm)})
+			MaintenanceMode: h.Runtime.InMaintenanceMode, VMs: len(inSet(h.Vm, vmVisible))})
 	}
 	out.CPUUsedMHz, out.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
 	out.MemoryUsedGB, out.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
 
-	vmObjs, _, err := c.RetrieveMany(ctx, uniqueRefs(vms), []string{"runtime.powerState", "config.template"})
+	vmObjs, _, err := c.RetrieveMany(ctx, inSet(uniqueRefs(vms), vmVisible), []string{"runtime.powerState", "config.template"})
 	if err != nil {
 		return out, fmt.Errorf("read VMs of cluster %s: %w", o.Path, err)
 	}
@@ -285,7 +313,7 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 	}
 	out.VMs, out.PoweredOn, out.PoweredOff, out.Suspended, out.Templates = row.VMs, row.PoweredOn, row.PoweredOff, row.Suspended, row.Templates
 
-	names, err := nameMap(ctx, c, cl.Datastore)
+	names, err := visibleNames(ctx, c, cl.Datastore)
 	if err != nil {
 		return out, fmt.Errorf("read datastores of cluster %s: %w", o.Path, err)
 	}

@@ -76,13 +76,26 @@ func datastoreList(d Deps) Tool {
 		if err != nil {
 			return DatastoreList{}, fmt.Errorf("list datastores: %w", err)
 		}
+		var vmRefs []types.ManagedObjectReference
+		for _, ds := range dss {
+			vmRefs = append(vmRefs, ds.Vm...)
+		}
+		var visible map[types.ManagedObjectReference]bool
+		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			var err error
+			visible, err = visibleSet(ctx, c, vmRefs)
+			return err
+		})
+		if err != nil {
+			return DatastoreList{}, fmt.Errorf("list datastores: %w", err)
+		}
 		out := DatastoreList{Items: make([]DatastoreItem, 0, len(dss)), Total: page.Total, NextCursor: page.NextCursor}
 		for _, ds := range dss {
 			s := ds.Summary
 			out.Items = append(out.Items, DatastoreItem{
 				Name: ds.Name, ID: ds.Self.Value, Type: s.Type,
 				CapacityGB: gibf(s.Capacity), FreeGB: gibf(s.FreeSpace), UsedPct: usedPct(s.Capacity, s.FreeSpace),
-				Accessible: s.Accessible, VMs: len(ds.Vm),
+				Accessible: s.Accessible, VMs: len(inSet(ds.Vm, visible)),
 			})
 		}
 		return out, nil
@@ -200,7 +213,7 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 	for _, h := range ds.Host {
 		hostRefs = append(hostRefs, h.Key)
 	}
-	hosts, err := visibleNames(ctx, c, "HostSystem", hostRefs)
+	hosts, err := visibleNames(ctx, c, hostRefs)
 	if err != nil {
 		return out, fmt.Errorf("read hosts of datastore %s: %w", o.Path, err)
 	}
@@ -218,7 +231,7 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 		}
 		out.Hosts = append(out.Hosts, m)
 	}
-	vms, err := visibleNames(ctx, c, "VirtualMachine", ds.Vm)
+	vms, err := visibleNames(ctx, c, ds.Vm)
 	if err != nil {
 		return out, fmt.Errorf("read VMs of datastore %s: %w", o.Path, err)
 	}

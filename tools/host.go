@@ -83,16 +83,21 @@ func hostList(d Deps) Tool {
 		if err != nil {
 			return HostList{}, fmt.Errorf("list hosts: %w", err)
 		}
-		var clusters []types.ManagedObjectReference
+		var clusters, vms []types.ManagedObjectReference
 		for _, h := range hosts {
 			if h.Parent != nil && h.Parent.Type == "ClusterComputeResource" {
 				clusters = append(clusters, *h.Parent)
 			}
+			vms = append(vms, h.Vm...)
 		}
 		var names map[types.ManagedObjectReference]string
+		var visible map[types.ManagedObjectReference]bool
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			var err error
-			names, err = nameMap(ctx, c, clusters)
+			if names, err = nameMap(ctx, c, clusters); err != nil {
+				return err
+			}
+			visible, err = visibleSet(ctx, c, vms)
 			return err
 		})
 		if err != nil {
@@ -109,7 +114,7 @@ func hostList(d Deps) Tool {
 				MaintenanceMode: h.Runtime.InMaintenanceMode,
 				CPUUsedMHz:      u.cpuUsedMHz, CPUTotalMHz: u.cpuTotalMHz,
 				MemoryUsedGB: u.memUsedGB(), MemoryTotalGB: u.memTotalGB(),
-				VMs: len(h.Vm),
+				VMs: len(inSet(h.Vm, visible)),
 			}
 			if h.Parent != nil {
 				it.Cluster = names[*h.Parent]
@@ -251,7 +256,7 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 		Name: o.Name, ID: o.ID(), Path: o.Path,
 		ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 		MaintenanceMode: h.Runtime.InMaintenanceMode, OverallStatus: string(h.OverallStatus),
-		UptimeSeconds: int64(h.Summary.QuickStats.Uptime), VMs: len(h.Vm),
+		UptimeSeconds: int64(h.Summary.QuickStats.Uptime),
 	}
 	var u usage
 	u.addHost(h)
@@ -268,21 +273,28 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 		out.BootTime = h.Runtime.BootTime.UTC().Format(time.RFC3339)
 	}
 
-	refs := append(append([]types.ManagedObjectReference{}, h.Datastore...), h.Network...)
 	if h.Parent != nil && h.Parent.Type == "ClusterComputeResource" {
-		refs = append(refs, *h.Parent)
-	}
-	names, err := nameMap(ctx, c, refs)
-	if err != nil {
-		return out, fmt.Errorf("read names of host %s's cluster, datastores and networks: %w", o.Path, err)
-	}
-	if h.Parent != nil {
+		// The cluster is the host's own parent: in scope with it.
+		names, err := nameMap(ctx, c, []types.ManagedObjectReference{*h.Parent})
+		if err != nil {
+			return out, fmt.Errorf("read the cluster of host %s: %w", o.Path, err)
+		}
 		out.Cluster = names[*h.Parent]
+	}
+	names, err := visibleNames(ctx, c, append(append([]types.ManagedObjectReference{}, h.Datastore...), h.Network...))
+	if err != nil {
+		return out, fmt.Errorf("read datastores and networks of host %s: %w", o.Path, err)
 	}
 	out.Datastores = namesOf(h.Datastore, names)
 	out.Networks = namesOf(h.Network, names)
 
-	vms, _, err := c.RetrieveMany(ctx, h.Vm, []string{"runtime.powerState"})
+	visible, err := visibleSet(ctx, c, h.Vm)
+	if err != nil {
+		return out, err
+	}
+	vmRefs := inSet(h.Vm, visible)
+	out.VMs = len(vmRefs)
+	vms, _, err := c.RetrieveMany(ctx, vmRefs, []string{"runtime.powerState"})
 	if err != nil {
 		return out, fmt.Errorf("read power states of host %s's VMs: %w", o.Path, err)
 	}

@@ -90,37 +90,41 @@ func nameMap(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectRef
 	return out, nil
 }
 
-// visibleNames names those of refs (all of kind) that the session's scope
-// lets the caller see. It selects them through a listing, the path the
-// scope gate applies to, so a detail view never names an object a scoped
-// role may not see. It costs what a listing filtered by name costs: one
-// read of the names of every object of that kind.
-func visibleNames(ctx context.Context, c *vcenter.Conn, kind string, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
-	out := map[types.ManagedObjectReference]string{}
-	if len(refs) == 0 {
-		return out, nil
-	}
-	want := make(map[types.ManagedObjectReference]bool, len(refs))
-	for _, r := range refs {
-		want[r] = true
-	}
-	seen := map[types.ManagedObjectReference]string{}
-	visible, err := c.Select(ctx, vcenter.Query{Type: kind, MatchProps: []string{"name"}, Match: func(oc types.ObjectContent) bool {
-		if !want[oc.Obj] {
-			return false
-		}
-		seen[oc.Obj], _ = propVal(oc, "name").(string)
-		return true
-	}})
+// visibleSet returns which of refs the caller's scope shows: all of them,
+// at no cost, for an unscoped role. Tools pass every object they name or
+// count but did not list or resolve themselves (the VMs of a host, the
+// hosts of a datastore) through it, so a scoped role learns nothing of
+// objects outside its scope.
+func visibleSet(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]bool, error) {
+	vis, err := c.Visible(ctx, uniqueRefs(refs))
 	if err != nil {
-		return nil, fmt.Errorf("read %s names: %w", kind, err)
+		return nil, fmt.Errorf("apply the profile's scope: %w", err)
 	}
-	for _, r := range visible {
-		if n, ok := seen[r]; ok {
-			out[r] = n
+	set := make(map[types.ManagedObjectReference]bool, len(vis))
+	for _, r := range vis {
+		set[r] = true
+	}
+	return set, nil
+}
+
+// visibleNames reads the names of those of refs the caller's scope shows.
+func visibleNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
+	set, err := visibleSet(ctx, c, refs)
+	if err != nil {
+		return nil, err
+	}
+	return nameMap(ctx, c, inSet(refs, set))
+}
+
+// inSet keeps the refs in set, in order.
+func inSet(refs []types.ManagedObjectReference, set map[types.ManagedObjectReference]bool) []types.ManagedObjectReference {
+	var out []types.ManagedObjectReference
+	for _, r := range refs {
+		if set[r] {
+			out = append(out, r)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // namesOf maps refs onto their names, in order, skipping vanished objects.
@@ -445,7 +449,7 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 		clusterIdx[cl.Self] = i
 		cls = append(cls, SummaryRow{
 			Scope: "cluster", Name: cl.Name, ID: cl.Self.Value, Datacenter: dcNames[dcRefs[in[cl.Self]]],
-			Datastores: len(uniqueRefs(cl.Datastore)), Networks: len(uniqueRefs(cl.Network)),
+			Datastores: countSelected(cl.Datastore, in), Networks: countSelected(cl.Network, in),
 		})
 		dcs[in[cl.Self]].Clusters++
 	}
@@ -497,7 +501,7 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 	}
 	for i, cl := range clusters {
 		var st [2]int64
-		for _, ds := range uniqueRefs(cl.Datastore) {
+		for _, ds := range uniqueRefs(cl.Datastore) { // dsCap holds only those in scope
 			st[0] += dsCap[ds][0]
 			st[1] += dsCap[ds][1]
 		}
@@ -530,6 +534,18 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 		}
 	}
 	return out, nil
+}
+
+// countSelected counts the distinct refs a summary selected (those in
+// scope).
+func countSelected(refs []types.ManagedObjectReference, in map[types.ManagedObjectReference]int) int {
+	n := 0
+	for _, r := range uniqueRefs(refs) {
+		if _, ok := in[r]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 func countVM(r *SummaryRow, template bool, power types.VirtualMachinePowerState) {
@@ -724,13 +740,19 @@ func folderList(d Deps) Tool {
 			return FolderList{}, fmt.Errorf("list folders: %w", err)
 		}
 		var paths map[types.ManagedObjectReference]string
+		var visible map[types.ManagedObjectReference]bool
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			refs := make([]types.ManagedObjectReference, len(folders))
+			var children []types.ManagedObjectReference
 			for i, f := range folders {
 				refs[i] = f.Self
+				children = append(children, f.ChildEntity...)
 			}
 			var err error
-			paths, err = inventoryPaths(ctx, c, refs)
+			if paths, err = inventoryPaths(ctx, c, refs); err != nil {
+				return err
+			}
+			visible, err = visibleSet(ctx, c, children)
 			return err
 		})
 		if err != nil {
@@ -739,7 +761,7 @@ func folderList(d Deps) Tool {
 		out := FolderList{Items: make([]FolderItem, 0, len(folders)), Total: page.Total, NextCursor: page.NextCursor}
 		for _, f := range folders {
 			out.Items = append(out.Items, FolderItem{Name: f.Name, ID: f.Self.Value, Path: paths[f.Self],
-				Type: folderType(f.ChildType), Children: len(f.ChildEntity)})
+				Type: folderType(f.ChildType), Children: len(inSet(f.ChildEntity, visible))})
 		}
 		return out, nil
 	})

@@ -591,6 +591,44 @@ func TestInventoryToolsInScope(t *testing.T) {
 		t.Errorf("folders %d pools %d in scope, want 4 and 5", folders.Total, pools.Total)
 	}
 
+	// Counts of related objects count only what the scope shows: the VMs
+	// of DC1_H0 and DC1_C1 are outside the VM name glob.
+	vmsOf := map[string]int{}
+	for _, h := range hosts.Items {
+		vmsOf["host "+h.Name] = h.VMs
+		if strings.HasPrefix(h.Name, "DC1_C0_") {
+			vmsOf["hosts of DC1_C0"] += h.VMs
+		}
+	}
+	for _, c := range clusters.Items {
+		vmsOf["cluster "+c.Name] = c.VMs
+	}
+	for _, d := range ds.Items {
+		vmsOf["datastore "+d.Name] = d.VMs
+	}
+	for _, f := range folders.Items {
+		vmsOf["folder "+f.Path] = f.Children
+	}
+	for _, p := range pools.Items {
+		vmsOf["pool "+p.Path] = p.VMs
+	}
+	n := len(inScope)
+	for k, want := range map[string]int{
+		"host DC1_H0": 0, "hosts of DC1_C0": n, "cluster DC1_C0": n, "cluster DC1_C1": 0, "datastore LocalDS_0": n,
+		"folder /DC1/vm": n, "pool /DC1/host/DC1_H0/Resources": 0, "pool /DC1/host/DC1_C0/Resources/DC1_C0_RP1": n,
+	} {
+		if vmsOf[k] != want {
+			t.Errorf("%s counts %d VMs, %d in scope", k, vmsOf[k], want)
+		}
+	}
+	var hd tools.HostDetail
+	e.ok("host_get", map[string]any{"host": "DC1_H0"}, &hd)
+	var cd tools.ClusterDetail
+	e.ok("cluster_get", map[string]any{"cluster": "DC1_C0"}, &cd)
+	if hd.VMs != 0 || hd.VMsPoweredOn != 0 || cd.VMs+cd.Templates != n || len(cd.Hosts) != 2 || len(hd.Datastores) != 2 {
+		t.Errorf("host_get DC1_H0 %+v, cluster_get DC1_C0 %+v", hd, cd)
+	}
+
 	// A datastore in scope names only the VMs and hosts in scope.
 	var got tools.DatastoreDetail
 	text := e.ok("datastore_get", map[string]any{"datastore": "/DC1/datastore/LocalDS_0"}, &got)
@@ -605,8 +643,6 @@ func TestInventoryToolsInScope(t *testing.T) {
 	if strings.Contains(text, "DC1_H0_VM") || strings.Contains(text, "DC1_C1_RP1_VM") {
 		t.Errorf("datastore_get text names VMs outside the scope:\n%s", text)
 	}
-	e.ok("cluster_get", map[string]any{"cluster": "DC1_C0"}, nil)
-	e.ok("host_get", map[string]any{"host": "DC1_H0"}, nil)
 	for tool, args := range map[string]map[string]any{
 		"host_get":      {"host": "DC0_H0"},
 		"cluster_get":   {"cluster": "/DC0/host/DC0_C0"},

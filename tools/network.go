@@ -75,43 +75,48 @@ func networkList(d Deps) Tool {
 			return NetworkList{}, fmt.Errorf("list networks: %w", err)
 		}
 		switches := map[types.ManagedObjectReference]string{}
-		var pgs []types.ManagedObjectReference
+		var pgs, related []types.ManagedObjectReference
 		for _, n := range nets {
 			if n.Self.Type == "DistributedVirtualPortgroup" {
 				pgs = append(pgs, n.Self)
 			}
+			related = append(append(related, n.Vm...), n.Host...)
 		}
-		if len(pgs) > 0 {
-			err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
-				objs, _, err := c.RetrieveMany(ctx, pgs, []string{"config.distributedVirtualSwitch"})
-				if err != nil {
-					return err
-				}
-				pgSwitch := map[types.ManagedObjectReference]types.ManagedObjectReference{}
-				var dvs []types.ManagedObjectReference
-				for _, oc := range objs {
-					if s, ok := propVal(oc, "config.distributedVirtualSwitch").(types.ManagedObjectReference); ok {
-						pgSwitch[oc.Obj] = s
-						dvs = append(dvs, s)
-					}
-				}
-				names, err := nameMap(ctx, c, dvs)
-				if err != nil {
-					return err
-				}
-				for pg, s := range pgSwitch {
-					switches[pg] = names[s]
-				}
-				return nil
-			})
-			if err != nil {
-				return NetworkList{}, fmt.Errorf("list networks: read distributed switches: %w", err)
+		var visible map[types.ManagedObjectReference]bool
+		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			var err error
+			visible, err = visibleSet(ctx, c, related)
+			if err != nil || len(pgs) == 0 {
+				return err
 			}
+			objs, _, err := c.RetrieveMany(ctx, pgs, []string{"config.distributedVirtualSwitch"})
+			if err != nil {
+				return err
+			}
+			pgSwitch := map[types.ManagedObjectReference]types.ManagedObjectReference{}
+			var dvs []types.ManagedObjectReference
+			for _, oc := range objs {
+				if s, ok := propVal(oc, "config.distributedVirtualSwitch").(types.ManagedObjectReference); ok {
+					pgSwitch[oc.Obj] = s
+					dvs = append(dvs, s)
+				}
+			}
+			names, err := nameMap(ctx, c, dvs)
+			if err != nil {
+				return err
+			}
+			for pg, s := range pgSwitch {
+				switches[pg] = names[s]
+			}
+			return nil
+		})
+		if err != nil {
+			return NetworkList{}, fmt.Errorf("list networks: %w", err)
 		}
 		out := NetworkList{Items: make([]NetworkItem, 0, len(nets)), Total: page.Total, NextCursor: page.NextCursor}
 		for _, n := range nets {
 			out.Items = append(out.Items, NetworkItem{Name: n.Name, ID: n.Self.Value, Type: networkType(n.Self.Type),
-				Switch: switches[n.Self], VMs: len(n.Vm), Hosts: len(n.Host)})
+				Switch: switches[n.Self], VMs: len(inSet(n.Vm, visible)), Hosts: len(inSet(n.Host, visible))})
 		}
 		return out, nil
 	})

@@ -89,13 +89,19 @@ func resourcePoolList(d Deps) Tool {
 			return PoolList{}, fmt.Errorf("list resource pools: %w", err)
 		}
 		var paths map[types.ManagedObjectReference]string
+		var visible map[types.ManagedObjectReference]bool
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			refs := make([]types.ManagedObjectReference, len(pools))
+			var vms []types.ManagedObjectReference
 			for i, p := range pools {
 				refs[i] = p.Self
+				vms = append(vms, p.Vm...)
 			}
 			var err error
-			paths, err = inventoryPaths(ctx, c, refs)
+			if paths, err = inventoryPaths(ctx, c, refs); err != nil {
+				return err
+			}
+			visible, err = visibleSet(ctx, c, vms)
 			return err
 		})
 		if err != nil {
@@ -103,7 +109,7 @@ func resourcePoolList(d Deps) Tool {
 		}
 		out := PoolList{Items: make([]PoolItem, 0, len(pools)), Total: page.Total, NextCursor: page.NextCursor}
 		for _, p := range pools {
-			it := PoolItem{Name: p.Name, ID: p.Self.Value, Path: paths[p.Self], VMs: len(p.Vm)}
+			it := PoolItem{Name: p.Name, ID: p.Self.Value, Path: paths[p.Self], VMs: len(inSet(p.Vm, visible))}
 			it.CPUReservationMHz, it.CPULimitMHz = allocation(p.Config.CpuAllocation)
 			it.MemReservationMB, it.MemLimitMB = allocation(p.Config.MemoryAllocation)
 			out.Items = append(out.Items, it)
