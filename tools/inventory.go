@@ -165,18 +165,23 @@ func inventoryPaths(ctx context.Context, c *vcenter.Conn, refs []types.ManagedOb
 		if err != nil {
 			return nil, fmt.Errorf("read inventory paths: %w", err)
 		}
-		todo = nil
+		for _, oc := range objs {
+			nodes[oc.Obj] = node{}
+		}
+		var next []types.ManagedObjectReference
 		for _, oc := range objs {
 			var n node
 			n.name, _ = propVal(oc, "name").(string)
 			if p, ok := propVal(oc, "parent").(types.ManagedObjectReference); ok {
 				n.parent = &p
-				if _, known := nodes[p]; !known && !slices.Contains(todo, p) {
-					todo = append(todo, p)
+				if _, known := nodes[p]; !known {
+					nodes[p] = node{} // queued; filled in by the next round
+					next = append(next, p)
 				}
 			}
 			nodes[oc.Obj] = n
 		}
+		todo = next
 	}
 	memo := map[types.ManagedObjectReference]string{}
 	var pathOf func(types.ManagedObjectReference, int) string
