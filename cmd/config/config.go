@@ -149,26 +149,37 @@ func unwrapViper(err error) error {
 	}
 }
 
-var invalidKeysRE = regexp.MustCompile(`'([^']*)' has invalid keys: (.*)`)
+var (
+	invalidKeysRE = regexp.MustCompile(`'([^']*)' has invalid keys: (.*)`)
+	quotedPathRE  = regexp.MustCompile(`'([^']*)'`)
+	// valueRE matches the value mapstructure quotes in a type error: it
+	// could be a password typed into the wrong place, so it is dropped.
+	valueRE = regexp.MustCompile(`,? value: .*$`)
+)
 
 // tidyDecodeError turns mapstructure's report into lines that name the
-// unknown keys with where they are.
+// unknown keys (or bad values) with where they are: profiles.lab.url.
 func tidyDecodeError(err error) error {
-	msg := err.Error()
+	dotted := func(p string) string { return strings.NewReplacer("[", ".", "]", "").Replace(p) }
 	var out []string
-	for _, line := range strings.Split(msg, "\n") {
+	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* "))
 		if line == "" || strings.HasPrefix(line, "decoding failed") {
 			continue
 		}
 		if m := invalidKeysRE.FindStringSubmatch(line); m != nil {
-			where := m[1]
-			if where == "" {
-				where = "the top level"
-			} else {
-				where = strings.NewReplacer("[", ".", "]", "").Replace(where)
+			where := "at the top level"
+			if m[1] != "" {
+				where = "in " + dotted(m[1])
 			}
-			line = fmt.Sprintf("unknown key %s in %s (check the spelling; see vsphere-mcp config init for every key)", m[2], where)
+			noun := "key"
+			if strings.Contains(m[2], ",") {
+				noun = "keys"
+			}
+			line = fmt.Sprintf("unknown %s %s %s (check the spelling; vsphere-mcp config init writes an example with every key)", noun, m[2], where)
+		} else {
+			line = valueRE.ReplaceAllString(line, "")
+			line = quotedPathRE.ReplaceAllStringFunc(line, func(q string) string { return dotted(strings.Trim(q, "'")) })
 		}
 		out = append(out, line)
 	}

@@ -102,7 +102,11 @@ func readPasswordFile(profile, path string) (string, error) {
 // its standard output without the trailing newline. The command gets no
 // standard input: the server's stdin is the MCP stream.
 func runPasswordCommand(ctx context.Context, profile, command string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, PasswordCommandTimeout)
+	return runPasswordCommandWithin(ctx, profile, command, PasswordCommandTimeout)
+}
+
+func runPasswordCommandWithin(ctx context.Context, profile, command string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var c *exec.Cmd
 	if runtime.GOOS == "windows" {
@@ -116,7 +120,7 @@ func runPasswordCommand(ctx context.Context, profile, command string) (string, e
 	err := c.Run()
 	switch {
 	case ctx.Err() != nil:
-		return "", fmt.Errorf("profile %s: password_command did not finish within %s", profile, PasswordCommandTimeout)
+		return "", fmt.Errorf("profile %s: password_command did not finish within %s", profile, timeout)
 	case err != nil:
 		msg := lastLine(stderr.String(), 200)
 		if msg != "" {
