@@ -2,50 +2,44 @@ package tools
 
 import (
 	"encoding/json"
-	"math"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// compactOutputSchema drops what the generated output schema says without
-// telling a client anything: the int32/int64 bounds of every integer and
-// additionalProperties=false on every object. Every byte of tools/list is
-// paid for in the model's context on every turn.
+// compactOutputSchema keeps the output schema to what a client needs to
+// know: the top-level fields and their types. Nested objects are declared
+// as objects without their fields, integer bounds and
+// additionalProperties=false go. Every byte of tools/list is paid for in
+// the model's context on every turn; the full detail is in each result.
 func compactOutputSchema(s *mcp.ToolOutputSchema) {
 	s.AdditionalProperties = nil
-	for _, p := range s.Properties {
-		compactSchemaNode(p)
+	for k, p := range s.Properties {
+		s.Properties[k] = shallowSchema(p)
 	}
 }
 
-func compactSchemaNode(node any) {
+// shallowSchema reduces a property schema to its type (and enum or
+// description), and an array's items to their type.
+func shallowSchema(node any) any {
 	m, ok := node.(map[string]any)
 	if !ok {
-		return
+		return node
 	}
-	if m["type"] == "integer" {
-		if isIntBound(m["minimum"]) && isIntBound(m["maximum"]) {
-			delete(m, "minimum")
-			delete(m, "maximum")
+	out := map[string]any{}
+	for _, k := range []string{"type", "enum", "description"} {
+		if v, ok := m[k]; ok {
+			out[k] = v
 		}
 	}
-	if ap, ok := m["additionalProperties"].(bool); ok && !ap {
-		delete(m, "additionalProperties")
+	if _, ok := m["properties"]; ok && out["type"] == nil {
+		out["type"] = "object"
 	}
-	for _, k := range []string{"items", "additionalProperties"} {
-		compactSchemaNode(m[k])
-	}
-	if props, ok := m["properties"].(map[string]any); ok {
-		for _, p := range props {
-			compactSchemaNode(p)
+	if items, ok := m["items"].(map[string]any); ok {
+		if t, ok := items["type"]; ok {
+			out["items"] = map[string]any{"type": t}
 		}
 	}
-}
-
-func isIntBound(v any) bool {
-	f, ok := v.(float64)
-	return ok && (f == math.MinInt32 || f == math.MaxInt32 || f == math.MinInt64 || f == math.MaxInt64 ||
-		f == 0 || f == math.MaxUint32 || f == math.MaxUint64)
+	return out
 }
 
 // addConfirmToken declares the confirm_token argument on a write tool: it
