@@ -117,6 +117,9 @@ func (d *doctor) run(cmd *cobra.Command) {
 	d.checkVCenter(cmd, s, infos)
 
 	for _, w := range s.warnings {
+		if s.profile.Password != "" && w == config.PlainPasswordWarning(s.profileName, s.file.Path) {
+			continue // said under "password"
+		}
 		d.warn("warning", "%s", w)
 	}
 }

@@ -246,3 +246,51 @@ profiles:
 		t.Errorf("verify of a missing file: %v", err)
 	}
 }
+
+// TestStartupWarnsAboutPlainPassword: a plain password in the config works
+// but startup warns, and the password shows nowhere.
+func TestStartupWarnsAboutPlainPassword(t *testing.T) {
+	const secret = "Plain-Startup-Secret-77"
+	f := newFixture(t)
+	f.writeConfig("default_profile: p\nprofiles:\n  p: {url: \"https://127.0.0.1:1/sdk\", username: u, password: " + secret + "}\n")
+	s := startStdio(t, f.env)
+	res := s.call(t, "vm_list", nil)
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "keeps its password in plain text") {
+		t.Errorf("no startup warning:\n%s", s.stderr)
+	}
+	b, err := os.ReadFile(f.auditPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ""
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			text += tc.Text
+		}
+	}
+	assertNoSecret(t, secret, s.stderr.String(), string(b), text)
+}
+
+func TestSystemPolicyForcesFallback(t *testing.T) {
+	f := newFixture(t)
+	f.writeConfig("default_profile: p\nprofiles:\n  p: {role: admin, confirm_fallback: preview}\n")
+	out, _, err := f.run(nil, "config", "show")
+	if err != nil || !strings.Contains(line(out, "confirm_fallback"), "preview") || !strings.Contains(line(out, "confirm_fallback"), "profile p") {
+		t.Errorf("user fallback: %v\n%s", err, out)
+	}
+	sys := f.write(filepath.Join(f.home, "p.yaml"), "confirm_fallback: deny\nmax_role: viewer\n", 0o644)
+	out, _, err = f.run(f.with("VSPHERE_MCP_SYSTEM_POLICY", sys), "config", "show")
+	if err != nil || !strings.Contains(line(out, "confirm_fallback"), "deny") || !strings.Contains(line(out, "confirm_fallback"), "system policy") {
+		t.Errorf("forced fallback: %v\n%s", err, out)
+	}
+	if l := line(out, "role "); !strings.Contains(l, "admin") || !strings.Contains(l, "capped by system max_role viewer") {
+		t.Errorf("role line: %q", l)
+	}
+	if l := line(out, "system policy"); !strings.Contains(l, "/etc/vsphere-mcp/policy.yaml") && !strings.Contains(l, "policy.yaml") {
+		t.Errorf("system policy line: %q", l)
+	}
+	if !strings.Contains(out, sys) || !strings.Contains(out, "applied") {
+		t.Errorf("extra policy file not shown as applied:\n%s", out)
+	}
+}

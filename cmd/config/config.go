@@ -135,6 +135,24 @@ func decode(data []byte, f *File) error {
 	if err := v.UnmarshalExact(f); err != nil {
 		return tidyDecodeError(err)
 	}
+	// viper's unmarshalling walks leaf keys, so a profile or role written
+	// with an empty body ("lab: {}") would vanish; keep it, empty.
+	for name := range v.GetStringMap("profiles") {
+		if _, ok := f.Profiles[name]; !ok {
+			if f.Profiles == nil {
+				f.Profiles = map[string]Profile{}
+			}
+			f.Profiles[name] = Profile{}
+		}
+	}
+	for name := range v.GetStringMap("roles") {
+		if _, ok := f.Roles[name]; !ok {
+			if f.Roles == nil {
+				f.Roles = map[string]policy.RoleSpec{}
+			}
+			f.Roles[name] = policy.RoleSpec{}
+		}
+	}
 	return nil
 }
 

@@ -164,6 +164,24 @@ roles:
 	}
 }
 
+func TestEmptyProfileAndRoleKept(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "config.yaml", "default_profile: lab\nprofiles:\n  lab: {}\n  other:\nroles:\n  nothing: {}\n", 0o600)
+	f, err := Load(p, true, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.Profiles["other"]; !ok || len(f.Profiles) != 2 {
+		t.Errorf("profiles: %v", f.Profiles)
+	}
+	r, err := policy.Resolve(f.Roles, "nothing")
+	if err != nil {
+		t.Fatalf("an empty custom role: %v", err)
+	}
+	if got := r.AllowedTools([]policy.ToolInfo{{Name: "vm_list", Toolset: "vm", Risk: policy.RiskRead}}); len(got) != 0 {
+		t.Errorf("an empty role allows %v", got)
+	}
+}
+
 func TestPasswordSources(t *testing.T) {
 	const secret = "S3cr3t-Pw-4711"
 	dir := t.TempDir()
