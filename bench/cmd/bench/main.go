@@ -46,7 +46,14 @@ func main() {
 	flag.IntVar(&o.coldRuns, "cold-runs", 7, "launches per server for the cold start")
 	flag.StringVar(&o.out, "o", "", "also write the table (markdown) to this file")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the raw figures as JSON to this file")
+	toolsOnly := flag.Bool("tools", false, "only print where the bytes of tools/list go, tool by tool, and exit")
 	flag.Parse()
+	if *toolsOnly {
+		if err := printToolBreakdown(os.Stdout); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 10 {
