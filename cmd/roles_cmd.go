@@ -76,7 +76,7 @@ func writeRole(w io.Writer, r *policy.Role, infos []policy.ToolInfo) {
 	d := r.Describe()
 	line := func(label string, items []string) {
 		if len(items) > 0 {
-			fmt.Fprintf(w, "  %-9s %s\n", label+":", strings.Join(items, ", "))
+			fmt.Fprintf(w, "  %-10s %s\n", label+":", strings.Join(items, ", "))
 		}
 	}
 	line("allow", d.Allow)
@@ -84,10 +84,10 @@ func writeRole(w io.Writer, r *policy.Role, infos []policy.ToolInfo) {
 	line("confirm", d.Confirm)
 	line("protect", d.Protect)
 	for _, sc := range d.Scopes {
-		fmt.Fprintf(w, "  %-9s %s\n", "scope:", describeScope(sc))
+		fmt.Fprintf(w, "  %-10s %s\n", "scope:", describeScope(sc))
 	}
 	if !d.Limits.IsZero() {
-		fmt.Fprintf(w, "  %-9s %s\n", "limits:", describeLimits(d.Limits))
+		fmt.Fprintf(w, "  %-10s %s\n", "limits:", describeLimits(d.Limits))
 	}
 	allowed := r.AllowedTools(infos)
 	var names, confirmed []string
@@ -100,9 +100,9 @@ func writeRole(w io.Writer, r *policy.Role, infos []policy.ToolInfo) {
 	if len(names) == 0 {
 		names = []string{"(none)"}
 	}
-	fmt.Fprintf(w, "  %-9s %d of %d: %s\n", "tools:", len(allowed), len(infos), strings.Join(names, ", "))
+	fmt.Fprintf(w, "  %-10s %d of %d: %s\n", "tools:", len(allowed), len(infos), strings.Join(names, ", "))
 	if len(confirmed) > 0 {
-		fmt.Fprintf(w, "  %-9s %s\n", "confirmed:", strings.Join(confirmed, ", "))
+		fmt.Fprintf(w, "  %-10s %s\n", "confirmed:", strings.Join(confirmed, ", "))
 	}
 }
 
