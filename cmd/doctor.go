@@ -178,6 +178,12 @@ func (d *doctor) checkVCenter(cmd *cobra.Command, s *settings, infos []policy.To
 		var srcs []setting
 		var err error
 		cfg, srcs, err = o.connection(ctx, cmd.Flags(), s, true)
+		if err == nil && cfg.PasswordFunc != nil {
+			// The server reads the password at login; doctor checks the
+			// source here, so its failure is reported as such.
+			cfg.Password, err = cfg.PasswordFunc(ctx)
+			cfg.PasswordFunc = nil
+		}
 		if err != nil {
 			d.fail("password", "%v", err)
 			return

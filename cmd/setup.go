@@ -225,11 +225,12 @@ func (o *globalOptions) connection(ctx context.Context, fs *pflag.FlagSet, s *se
 	if !resolve {
 		return cfg, srcs, nil
 	}
-	p, err := s.profile.ResolvePassword(ctx, s.profileName, o.getenv)
-	if err != nil {
-		return vcenter.Config{}, nil, err
+	// Fetched at login, not now: a keyring or a password command may take
+	// a while, and the server must answer initialize at once.
+	profile, name, getenv := s.profile, s.profileName, o.getenv
+	cfg.PasswordFunc = func(ctx context.Context) (string, error) {
+		return profile.ResolvePassword(ctx, name, getenv)
 	}
-	cfg.Password = p
 	return cfg, srcs, nil
 }
 

@@ -6,6 +6,7 @@
 package vcenter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,6 +22,11 @@ type Config struct {
 	Username string
 	// Password is never logged or echoed; see Config.String.
 	Password string
+	// PasswordFunc, when Password is empty, fetches the password at login
+	// (a keyring or a command may be slow): the server answers initialize
+	// and tools/list without waiting for it, and a rotated password is
+	// picked up at the next login.
+	PasswordFunc func(context.Context) (string, error)
 
 	// TLS. Verified against the system roots unless Insecure is set.
 	Insecure bool

@@ -228,6 +228,14 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	if pass == "" && cfg.PasswordFunc != nil {
+		p, err := cfg.PasswordFunc(ctx)
+		if err != nil {
+			return nil, &ConfigError{Msg: fmt.Sprintf("cannot read the vCenter password: %v", err)}
+		}
+		pass = p
+	}
+
 	sc := soap.NewClient(u, cfg.Insecure)
 	if cfg.CAFile != "" {
 		if err := sc.SetRootCAs(cfg.CAFile); err != nil {

@@ -305,3 +305,28 @@ func TestNormalizeThumbprint(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionPasswordFuncIsLazy(t *testing.T) {
+	ctx := context.Background()
+	sim := startSim(t, simulator.ESX())
+	calls := 0
+	cfg := sim.Config
+	pass := cfg.Password
+	cfg.Password = ""
+	cfg.PasswordFunc = func(context.Context) (string, error) { calls++; return pass, nil }
+	s := NewSession(cfg, nil)
+	defer s.Close(ctx)
+	if calls != 0 {
+		t.Fatal("password read before the first call")
+	}
+	if _, err := countVMs(ctx, s); err != nil || calls != 1 {
+		t.Fatalf("first call: %v, password reads %d", err, calls)
+	}
+
+	cfg.PasswordFunc = func(context.Context) (string, error) { return "", errors.New("keyring locked") }
+	_, err := countVMs(ctx, NewSession(cfg, nil))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "keyring locked") {
+		t.Errorf("password source failure: %v", err)
+	}
+}
