@@ -35,6 +35,7 @@ type options struct {
 	coldRuns int
 	out      string
 	jsonOut  string
+	readme   string
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.IntVar(&o.coldRuns, "cold-runs", 7, "launches per server for the cold start")
 	flag.StringVar(&o.out, "o", "", "also write the table (markdown) to this file")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the raw figures as JSON to this file")
+	flag.StringVar(&o.readme, "readme", "", "also put the table between the <!-- PERF-START --> and <!-- PERF-END --> markers of this file (e.g. README.md)")
 	toolsOnly := flag.Bool("tools", false, "only print where the bytes of tools/list go, tool by tool, and exit")
 	flag.Parse()
 	if *toolsOnly {
@@ -152,6 +154,11 @@ func run(ctx context.Context, o options) error {
 	fmt.Print(table)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(table), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.readme != "" {
+		if err := spliceReadme(o.readme, table); err != nil {
 			return err
 		}
 	}
@@ -690,6 +697,27 @@ func (rep *report) markdown() string {
 		}
 	}
 	return b.String()
+}
+
+const (
+	perfStart = "<!-- PERF-START -->"
+	perfEnd   = "<!-- PERF-END -->"
+)
+
+// spliceReadme replaces what lies between the performance markers of the
+// file at path with the table and how to reproduce it.
+func spliceReadme(path, table string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(b)
+	i, j := strings.Index(s, perfStart), strings.Index(s, perfEnd)
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %s … %s section", path, perfStart, perfEnd)
+	}
+	body := "\nMeasured with `go run ./bench/cmd/bench` (how, and what each figure means: [bench/README.md](bench/README.md)):\n\n" + table + "\n"
+	return os.WriteFile(path, []byte(s[:i+len(perfStart)]+body+s[j:]), 0o644)
 }
 
 func thousands(n int) string {

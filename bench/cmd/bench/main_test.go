@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +55,25 @@ func TestReportTargets(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestSpliceReadme(t *testing.T) {
+	path := t.TempDir() + "/README.md"
+	if err := os.WriteFile(path, []byte("# X\n\n## Performance\n\n<!-- PERF-START -->\nold\n<!-- PERF-END -->\n\n## Next\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := spliceReadme(path, "| table |\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(path)
+	got := string(b)
+	if strings.Contains(got, "old") || strings.Count(got, "| table |") != 1 || !strings.HasSuffix(got, "<!-- PERF-END -->\n\n## Next\n") {
+		t.Errorf("spliced README:\n%s", got)
+	}
+	if err := spliceReadme(t.TempDir()+"/missing.md", "x"); err == nil {
+		t.Error("no error for a missing file")
 	}
 }
