@@ -213,6 +213,8 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 		Fallback: s.fallback,
 		Tokens:   policy.NewTokens(time.Now, policy.DefaultTokenTTL),
 		VCenter:  audit.VCenter{Host: urlHost(cfg.URL), User: urlUser(cfg)},
+		// Posting events writes to vCenter; off unless the config asks.
+		VCenterEvents: s.file != nil && s.file.Audit.VCenterEvents,
 	}
 	deps := tools.Deps{Session: a.session, Log: log}
 	a.tools = tools.All(deps)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/user"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +41,9 @@ type Policy struct {
 	VCenter audit.VCenter
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// VCenterEvents also records each write as a vCenter user event on its
+	// targets, so vCenter's own administrators see it (audit.vcenter_events).
+	VCenterEvents bool
 }
 
 // ConfirmKey is the elicitation field a person answers.
@@ -49,9 +54,11 @@ const confirmTokenArg = policy.ConfirmTokenArg
 
 // guard applies a Policy to the calls of one server.
 type guard struct {
-	p     Policy
-	log   *slog.Logger
-	tools map[string]policy.ToolInfo
+	p       Policy
+	log     *slog.Logger
+	session *vcenter.Session // for vCenter user events; may be nil
+	osUser  string
+	tools   map[string]policy.ToolInfo
 
 	mu      sync.Mutex
 	pending map[string]pendingConfirm // elicitation state, kept server-side
@@ -66,7 +73,7 @@ type pendingConfirm struct {
 
 const confirmTTL = 10 * time.Minute
 
-func newGuard(p Policy, log *slog.Logger, ts []Tool) *guard {
+func newGuard(p Policy, log *slog.Logger, session *vcenter.Session, ts []Tool) *guard {
 	if p.Role == nil {
 		// Least privilege when the caller configured nothing. The built-in
 		// default role always resolves.
@@ -88,7 +95,7 @@ func newGuard(p Policy, log *slog.Logger, ts []Tool) *guard {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &guard{p: p, log: log, tools: make(map[string]policy.ToolInfo, len(ts)), pending: map[string]pendingConfirm{}}
+	g := &guard{p: p, log: log, session: session, osUser: currentUser(), tools: make(map[string]policy.ToolInfo, len(ts)), pending: map[string]pendingConfirm{}}
 	for _, t := range ts {
 		g.tools[t.Def.Name] = t.Info()
 	}
@@ -117,6 +124,7 @@ type call struct {
 
 	mu       sync.Mutex
 	targets  []audit.Target
+	refs     []vcenter.Object
 	decision audit.Decision
 	taskIDs  []string
 }
@@ -156,6 +164,9 @@ func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 				rec.Outcome = audit.OutcomeOK
 			}
 			g.write(rec, info.Risk.IsWrite())
+			if info.Risk.IsWrite() && rec.Outcome != "" {
+				g.vcenterEvents(ctx, c, rec)
+			}
 			return res, err
 		}
 
@@ -211,6 +222,42 @@ func (g *guard) write(rec audit.Record, sync bool) {
 	if err := g.p.Audit.Write(rec, sync); err != nil {
 		// The call has happened; losing its record is worth shouting about.
 		g.log.Error("audit write failed", "tool", rec.Tool, "error", err)
+	}
+}
+
+// vcenterEvents posts the outcome of a write that ran as a user event on
+// each target (at most ten), when the policy asks for it.
+func (g *guard) vcenterEvents(ctx context.Context, c *call, rec audit.Record) {
+	if !g.p.VCenterEvents || g.session == nil {
+		return
+	}
+	c.mu.Lock()
+	targets := c.refs
+	c.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	who := g.osUser
+	if rec.Client.Name != "" {
+		who += " via " + rec.Client.Name
+	}
+	msg := fmt.Sprintf("vsphere-mcp: %s by %s (profile %s, role %s): %s", rec.Tool, who, rec.Profile, rec.Role, rec.Outcome)
+	if len(rec.TaskIDs) > 0 {
+		msg += " [" + strings.Join(rec.TaskIDs, ",") + "]"
+	}
+	// Bounded: an event is a courtesy; the audit line is the record.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := g.session.Do(ctx, func(conn *vcenter.Conn) error {
+		for _, t := range targets[:min(len(targets), 10)] {
+			if err := conn.LogUserEvent(ctx, t.Ref, msg); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		g.log.Warn("vCenter user event not logged", "tool", rec.Tool, "error", err)
 	}
 }
 
@@ -386,6 +433,7 @@ func (c *call) addTargets(ts []vcenter.Object) {
 	for _, t := range ts {
 		c.targets = append(c.targets, audit.Target{ID: t.ID(), Path: t.Path})
 	}
+	c.refs = append(c.refs, ts...)
 }
 
 func (c *call) setDecision(d audit.Decision) {
@@ -472,3 +520,10 @@ type scopeGate struct {
 func (g scopeGate) Restricts(kind string) bool { return g.all || (g.vms && kind == "VirtualMachine") }
 
 func (g scopeGate) Permits(p vcenter.Placement) bool { return g.r.InScope(policy.Object(p)) }
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}

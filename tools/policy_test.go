@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vmware/govmomi/event"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -501,4 +502,35 @@ func TestAuditEveryDecision(t *testing.T) {
 // never reach vCenter (tool lists).
 func testConfigUnreachable() vcenter.Config {
 	return vcenter.Config{URL: "https://127.0.0.1:1/sdk", Username: "u", Password: "p"}
+}
+
+func TestWritesAsVCenterEvents(t *testing.T) {
+	p := testPolicy(t, "operator", nil, func(p *tools.Policy) { p.VCenterEvents = true })
+	e := newPolicyEnv(t, p, nil)
+	var res tools.BulkResult
+	e.ok("vm_power_off", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0"}, &res)
+	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, "/DC0/vm/DC0_H0_VM0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := event.NewManager(e.vim).QueryEvents(e.ctx, types.EventFilterSpec{
+		Entity:      &types.EventFilterSpecByEntity{Entity: vm.Reference(), Recursion: types.EventFilterSpecRecursionOptionSelf},
+		EventTypeId: []string{vcenter.UserEventTypeID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, ev := range events {
+		msgs = append(msgs, ev.GetEvent().FullFormattedMessage)
+	}
+	found := false
+	for _, m := range msgs {
+		if strings.Contains(m, "vsphere-mcp: vm_power_off by ") && strings.Contains(m, "via tools-test (profile test, role operator): ok [task-") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no user event for the power off; events: %q", msgs)
+	}
 }

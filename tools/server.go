@@ -31,7 +31,7 @@ func NewServer(d Deps, o Options) *server.MCPServer {
 	if o.Policy != nil {
 		p = *o.Policy
 	}
-	g := newGuard(p, d.Log, tools)
+	g := newGuard(p, d.Log, d.Session, tools)
 	hooks := &server.Hooks{}
 	hooks.AddOnError(g.refused)
 	s := server.NewMCPServer("vsphere-mcp", o.Version,

@@ -50,6 +50,9 @@ type Audit struct {
 	// File is the audit trail; empty means DefaultAuditPath. A system
 	// policy's audit.file overrides it.
 	File string `mapstructure:"file"`
+	// VCenterEvents also posts each write as an event on its targets in
+	// vCenter, for vCenter's own administrators to see.
+	VCenterEvents bool `mapstructure:"vcenter_events"`
 }
 
 // Profile names a vCenter, an account and a role.

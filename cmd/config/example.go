@@ -20,6 +20,9 @@ audit:
   # Default: $XDG_STATE_HOME/vsphere-mcp/audit.jsonl (~/.local/state/…).
   # An administrator's system policy may force another file.
   # file: ~/.local/state/vsphere-mcp/audit.jsonl
+  # Also post each write as an event on its targets in vCenter (Monitor >
+  # Events), so vCenter's own administrators see it. Needs Global.LogEvent.
+  # vcenter_events: true
 
 profiles:
   lab:
