@@ -65,6 +65,14 @@ func All(d Deps) []Tool {
 	// VM power and lifecycle.
 	all = append(all, powerTools(d)...)
 	all = append(all, vmDelete(d))
+	// Snapshots.
+	all = append(all,
+		snapshotList(d),
+		snapshotCreate(d),
+		snapshotRevert(d),
+		snapshotDelete(d),
+		snapshotDeleteAll(d),
+	)
 	return all
 }
 
