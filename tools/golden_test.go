@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mark3labs/mcp-go/mcp"
+
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
 )
 
@@ -80,7 +82,7 @@ func TestToolMetadataComplete(t *testing.T) {
 			t.Errorf("%s: readOnlyHint %v contradicts risk %s", d.Name, *a.ReadOnlyHint, tool.Risk)
 		case *a.DestructiveHint && !tool.Risk.IsWrite():
 			t.Errorf("%s: a read tool marked destructive", d.Name)
-		case len(d.RawInputSchema) == 0 || d.OutputSchema.Type != "object":
+		case !hasObjectSchemas(t, d):
 			t.Errorf("%s: missing typed input or output schema", d.Name)
 		case d.Description == "" || !strings.HasSuffix(strings.TrimSpace(d.Description), "."):
 			t.Errorf("%s: description must be sentences", d.Name)
@@ -106,4 +108,21 @@ func isSnakeNounVerb(name string) bool {
 		}
 	}
 	return true
+}
+
+// hasObjectSchemas reports whether the definition as served declares an
+// object input schema and an object output schema.
+func hasObjectSchemas(t *testing.T, d mcp.Tool) bool {
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		In  struct{ Type string } `json:"inputSchema"`
+		Out struct{ Type string } `json:"outputSchema"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.In.Type == "object" && v.Out.Type == "object"
 }

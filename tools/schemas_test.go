@@ -1,0 +1,58 @@
+package tools_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
+)
+
+// TestServedSchemas keeps tools/schemas/*.json, which the server serves,
+// equal to the schemas reflection generates from each tool's Go types.
+// UPDATE_GOLDEN=1 go test ./tools/ rewrites them.
+func TestServedSchemas(t *testing.T) {
+	update := os.Getenv("UPDATE_GOLDEN") != ""
+	seen := map[string]bool{}
+	for _, tool := range tools.All(tools.Deps{}) {
+		name := tool.Def.Name
+		seen[name+".json"] = true
+		want, err := json.Marshal(tool.Reflected())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := json.Marshal(tool.Def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !update {
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: tools/schemas/%s.json is stale or missing (the argument or result type changed); run UPDATE_GOLDEN=1 go test ./tools/ and review the diff", name, name)
+			}
+			continue
+		}
+		var f tools.SchemaFile
+		if err := json.Unmarshal(want, &f); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.MarshalIndent(f, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("schemas", name+".json"), append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ := os.ReadDir("schemas")
+	for _, e := range entries {
+		if !seen[e.Name()] {
+			if update {
+				_ = os.Remove(filepath.Join("schemas", e.Name()))
+				continue
+			}
+			t.Errorf("schemas/%s belongs to no tool; delete it or run UPDATE_GOLDEN=1", e.Name())
+		}
+	}
+}
