@@ -153,8 +153,8 @@ func validSnapshotIdent(arg, s string, required bool) error {
 	return nil
 }
 
-// readVM reads props of one resolved VM.
-func readVM(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props ...string) (mo.VirtualMachine, error) {
+// snapshotVM reads props of one resolved VM.
+func snapshotVM(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props ...string) (mo.VirtualMachine, error) {
 	var vm mo.VirtualMachine
 	if err := object.NewVirtualMachine(c.Client, o.Ref).Properties(ctx, o.Ref, props, &vm); err != nil {
 		return vm, fmt.Errorf("read VM %s: %w", o.Path, err)
@@ -416,7 +416,7 @@ func snapshotList(d Deps) Tool {
 			if err != nil {
 				return err
 			}
-			vm, err := readVM(ctx, c, o, "snapshot", "layoutEx")
+			vm, err := snapshotVM(ctx, c, o, "snapshot", "layoutEx")
 			if err != nil {
 				return err
 			}
@@ -632,7 +632,7 @@ func snapshotCreate(d Deps) Tool {
 func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t vcenter.Object, p *progressReporter) SnapshotTargetResult {
 	r := SnapshotTargetResult{VM: t.Name, ID: t.ID()}
 	err := s.Do(ctx, func(c *vcenter.Conn) error {
-		vm, err := readVM(ctx, c, t, "snapshot", "runtime.powerState", "guest.toolsRunningStatus", "config.template")
+		vm, err := snapshotVM(ctx, c, t, "snapshot", "runtime.powerState", "guest.toolsRunningStatus", "config.template")
 		if err != nil {
 			return err
 		}
@@ -667,7 +667,7 @@ func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t 
 		}
 		if ref, ok := info.Result.(types.ManagedObjectReference); ok {
 			r.SnapshotID = ref.Value
-			if vm, err := readVM(ctx, c, t, "snapshot"); err == nil {
+			if vm, err := snapshotVM(ctx, c, t, "snapshot"); err == nil {
 				all, _ := snapshotTree(&vm)
 				if i := slices.IndexFunc(all, func(e snapEntry) bool { return e.tree.Snapshot == ref }); i >= 0 {
 					r.Snapshot = all[i].path
@@ -757,7 +757,7 @@ func (r SnapshotActionResult) Text() string {
 
 // after fills in the VM's state once the action is done.
 func (r *SnapshotActionResult) after(ctx context.Context, c *vcenter.Conn, o vcenter.Object) {
-	vm, err := readVM(ctx, c, o, "snapshot", "runtime.powerState")
+	vm, err := snapshotVM(ctx, c, o, "snapshot", "runtime.powerState")
 	if err != nil {
 		return // the action is done; its result stands without the read-back
 	}
@@ -787,7 +787,7 @@ func snapshotRevert(d Deps) Tool {
 			if err != nil {
 				return err
 			}
-			vm, err := readVM(ctx, c, o, "snapshot", "runtime.powerState")
+			vm, err := snapshotVM(ctx, c, o, "snapshot", "runtime.powerState")
 			if err != nil {
 				return err
 			}
@@ -874,7 +874,7 @@ func snapshotDelete(d Deps) Tool {
 			if err != nil {
 				return err
 			}
-			vm, err := readVM(ctx, c, o, "snapshot")
+			vm, err := snapshotVM(ctx, c, o, "snapshot")
 			if err != nil {
 				return err
 			}
@@ -945,7 +945,7 @@ func snapshotDeleteAll(d Deps) Tool {
 		counts := map[types.ManagedObjectReference]int{}
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			for _, t := range targets {
-				vm, err := readVM(ctx, c, t, "snapshot")
+				vm, err := snapshotVM(ctx, c, t, "snapshot")
 				if err != nil {
 					return err
 				}
@@ -1011,7 +1011,7 @@ func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n i
 			return err
 		}
 		r.Removed = n
-		if vm, err := readVM(ctx, c, t, "snapshot"); err == nil {
+		if vm, err := snapshotVM(ctx, c, t, "snapshot"); err == nil {
 			if left := len(flattenOf(&vm)); left > 0 {
 				r.Removed = max(n-left, 0)
 				return &explainedError{fmt.Sprintf("vCenter finished the task but %d snapshots of %s remain; check them with snapshot_list", left, t.Name)}

@@ -3,7 +3,9 @@ package tools_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
@@ -436,5 +438,65 @@ func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
 				t.Errorf("person asked %d times: %q", len(tc.person.asked), tc.person.asked)
 			}
 		})
+	}
+}
+
+// TestSnapshotDeleteProgress: snapshot removal reports MCP progress from
+// vCenter's task, through the person's confirmation round trip.
+func TestSnapshotDeleteProgress(t *testing.T) {
+	p := testPolicy(t, "admin", nil, nil)
+	e := newPolicyEnv(t, p, &person{action: mcp.ElicitationResponseActionAccept, confirm: true})
+	const vm = "/DC0/vm/DC0_H0_VM2"
+	e.createSnapshot(vm, "base", nil)
+
+	var mu sync.Mutex
+	var progress []float64
+	var messages []string
+	e.client.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method != "notifications/progress" || n.Params.AdditionalFields["progressToken"] != "del-1" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if v, ok := n.Params.AdditionalFields["progress"].(float64); ok {
+			progress = append(progress, v)
+		}
+		if m, ok := n.Params.AdditionalFields["message"].(string); ok {
+			messages = append(messages, m)
+		}
+	})
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "snapshot_delete"
+	req.Params.Arguments = map[string]any{"vm": vm, "snapshot": "base"}
+	req.Params.Meta = &mcp.Meta{ProgressToken: "del-1"}
+	res, err := e.client.CallTool(e.ctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("snapshot_delete: %v %s", err, resultText(res))
+	}
+	if len(e.snapshots(vm).order) != 0 {
+		t.Fatal("snapshot not deleted")
+	}
+	// Notifications may trail the result a little.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		n := len(progress)
+		last := 0.0
+		if n > 0 {
+			last = progress[n-1]
+		}
+		mu.Unlock()
+		if (n >= 2 && last == 100) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(progress) < 2 || progress[0] != 0 || progress[len(progress)-1] != 100 || !slices.IsSorted(progress) {
+		t.Errorf("progress %v (%q)", progress, messages)
+	}
+	if len(messages) == 0 || !strings.Contains(messages[0], "delete snapshot base of DC0_H0_VM2: started (task task-") {
+		t.Errorf("progress messages %q", messages)
 	}
 }

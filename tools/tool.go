@@ -80,6 +80,12 @@ func All(d Deps) []Tool {
 		snapshotDelete(d),
 		snapshotDeleteAll(d),
 	)
+	// vCenter tasks.
+	all = append(all,
+		taskList(d),
+		taskGet(d),
+		taskCancel(d),
+	)
 	return all
 }
 

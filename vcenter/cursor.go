@@ -26,10 +26,22 @@ const (
 var ErrCursor = errors.New("invalid cursor")
 
 type snapshot struct {
-	id      string
-	key     string
-	refs    []types.ManagedObjectReference
+	id   string
+	key  string
+	refs []types.ManagedObjectReference
+	// items holds a listing a tool collected itself (see PageCollected),
+	// n its length; refs is then nil.
+	items   any
+	n       int
 	expires time.Time
+}
+
+// len is the number of entries the snapshot lists.
+func (s *snapshot) len() int {
+	if s.items != nil {
+		return s.n
+	}
+	return len(s.refs)
 }
 
 // cursorStore keeps listing snapshots server-side. The cursor a client sees
@@ -93,7 +105,7 @@ func (cs *cursorStore) get(cursor, key string) (*snapshot, int, error) {
 	if s.key != key {
 		return nil, 0, fmt.Errorf("%w: it belongs to a listing with other filters; pass the same filters as the first page, or list again without a cursor", ErrCursor)
 	}
-	if offset > len(s.refs) {
+	if offset > s.len() {
 		return nil, 0, fmt.Errorf("%w: it points past the end of the listing; list again without a cursor", ErrCursor)
 	}
 	return s, offset, nil
