@@ -128,7 +128,3 @@ func kindList(kinds []string) string {
 	}
 	return strings.Join(labels, ", ")
 }
-
-// KindLabel is how messages name a managed object type ("VM" for
-// VirtualMachine).
-func KindLabel(kind string) string { return kindLabel(kind) }
