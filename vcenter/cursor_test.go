@@ -21,7 +21,7 @@ func TestCursorStore(t *testing.T) {
 	}
 	tests := []struct {
 		name, cursor, key, want string
-		advance            time.Duration
+		advance                 time.Duration
 	}{
 		{"other query", c, "q2", "other filters", 0},
 		{"garbage", "!!!", "q1", "not a cursor this server issued", 0},
