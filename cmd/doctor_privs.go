@@ -2,12 +2,7 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"slices"
-
-	"github.com/vmware/govmomi/session"
-	"github.com/vmware/govmomi/vim25/methods"
-	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
@@ -58,7 +53,7 @@ func (d *doctor) checkPrivileges(ctx context.Context, c *vcenter.Conn, role *pol
 	for _, pc := range checks {
 		ids = append(ids, pc.priv)
 	}
-	granted, err := sessionPrivileges(ctx, c, ids)
+	granted, err := c.SessionPrivileges(ctx, ids)
 	if err != nil {
 		d.warn("privileges", "cannot read the account's privileges (%v): compare its vCenter role with the profile's role by hand", vcenter.Explain(err))
 		return
@@ -95,47 +90,4 @@ func (d *doctor) checkPrivileges(ctx context.Context, c *vcenter.Conn, role *pol
 		return
 	}
 	d.ok("privileges", "the account can do nothing (of %d privileges checked %s) that role %s cannot", len(checks), where, role.Name())
-}
-
-// sessionPrivileges asks vCenter which of ids the current session holds on
-// the root folder: HasPrivilegeOnEntities for our own session, or, where
-// that is refused, the user's effective privileges from
-// FetchUserPrivilegeOnEntities.
-func sessionPrivileges(ctx context.Context, c *vcenter.Conn, ids []string) (map[string]bool, error) {
-	sc := c.Client.ServiceContent
-	if sc.AuthorizationManager == nil {
-		return nil, fmt.Errorf("this endpoint has no AuthorizationManager")
-	}
-	root := sc.RootFolder
-	us, err := session.NewManager(c.Client).UserSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if us == nil {
-		return nil, fmt.Errorf("no current session")
-	}
-	out := map[string]bool{}
-	res, err := methods.HasPrivilegeOnEntities(ctx, c.Client, &types.HasPrivilegeOnEntities{
-		This: *sc.AuthorizationManager, Entity: []types.ManagedObjectReference{root}, SessionId: us.Key, PrivId: ids,
-	})
-	if err == nil {
-		for _, ep := range res.Returnval {
-			for _, pa := range ep.PrivAvailability {
-				out[pa.PrivId] = pa.IsGranted
-			}
-		}
-		return out, nil
-	}
-	fres, ferr := methods.FetchUserPrivilegeOnEntities(ctx, c.Client, &types.FetchUserPrivilegeOnEntities{
-		This: *sc.AuthorizationManager, Entities: []types.ManagedObjectReference{root}, UserName: us.UserName,
-	})
-	if ferr != nil {
-		return nil, fmt.Errorf("%v; %v", err, ferr)
-	}
-	for _, r := range fres.Returnval {
-		for _, p := range r.Privileges {
-			out[p] = true
-		}
-	}
-	return out, nil
 }
