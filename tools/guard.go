@@ -62,6 +62,8 @@ type guard struct {
 
 	mu      sync.Mutex
 	pending map[string]pendingConfirm // elicitation state, kept server-side
+
+	bg *bgTasks // contexts of calls running as MCP background tasks
 }
 
 // pendingConfirm binds a question put to a person to exactly what it was
@@ -96,6 +98,7 @@ func newGuard(p Policy, log *slog.Logger, session *vcenter.Session, ts []Tool) *
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := &guard{p: p, log: log, session: session, osUser: currentUser(), tools: make(map[string]policy.ToolInfo, len(ts)), pending: map[string]pendingConfirm{}}
+	g.bg = newBgTasks()
 	for _, t := range ts {
 		g.tools[t.Def.Name] = t.Info()
 	}
@@ -141,6 +144,13 @@ func callFrom(ctx context.Context) *call {
 // Every call that reaches it leaves exactly one audit line.
 func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if req.Params.Task != nil {
+			// See bgTasks: the context mcp-go gives a background call ends
+			// with the tools/call request, not with the task.
+			var done func()
+			ctx, done = g.bg.detach(ctx)
+			defer done()
+		}
 		start := g.p.Now()
 		info, known := g.tools[req.Params.Name]
 		args := req.GetArguments()

@@ -102,7 +102,10 @@ func waitTask(ctx context.Context, task *object.Task, label string, p *progressR
 		<-done
 	}
 
-	if err != nil && ctx.Err() != nil {
+	// On a cancelled context govmomi's WaitForUpdatesEx cancels the wait
+	// and returns nil, so WaitForResult reports no error and the task's
+	// last seen (unfinished) state: that is a cancellation too.
+	if ctx.Err() != nil && (err != nil || !taskFinished(info)) {
 		if isBackgroundTask(ctx) && errors.Is(ctx.Err(), context.Canceled) {
 			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -118,4 +121,9 @@ func waitTask(ctx context.Context, task *object.Task, label string, p *progressR
 	}
 	p.report(to, fmt.Sprintf("%s: done", label))
 	return info, nil
+}
+
+// taskFinished reports whether info shows a task that has ended.
+func taskFinished(info *types.TaskInfo) bool {
+	return info != nil && (info.State == types.TaskInfoStateSuccess || info.State == types.TaskInfoStateError)
 }

@@ -38,6 +38,7 @@ func NewServer(d Deps, o Options) *server.MCPServer {
 		server.WithToolCapabilities(false),
 		server.WithElicitation(),
 		server.WithTaskCapabilities(true, true, true),
+		server.WithTaskHooks(g.bg.hooks()),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
 		server.WithToolFilter(g.visible),

@@ -190,8 +190,18 @@ func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, erro
 	if err := missingFault(res.Returnval); err != nil {
 		return Object{}, err
 	}
-	if err := mo.LoadObjectContent(res.Returnval, &all); err != nil {
-		return Object{}, fmt.Errorf("search %ss by name: %w", kindLabel(kind), err)
+	// Names are read from the property set, not with mo.LoadObjectContent
+	// into ManagedEntity: mo.Network has a Name field of its own, which
+	// shadows ManagedEntity's, so every network came back nameless.
+	for _, oc := range res.Returnval {
+		e := mo.ManagedEntity{}
+		e.Self = oc.Obj
+		for _, p := range oc.PropSet {
+			if n, ok := p.Val.(string); ok && p.Name == "name" {
+				e.Name = n
+			}
+		}
+		all = append(all, e)
 	}
 	var matches []types.ManagedObjectReference
 	var similar []string
