@@ -72,6 +72,16 @@ func All(d Deps) []Tool {
 	// VM power and lifecycle.
 	all = append(all, powerTools(d)...)
 	all = append(all, vmDelete(d))
+	all = append(all,
+		vmCreate(d),
+		vmClone(d),
+		vmReconfigure(d),
+		vmRename(d),
+		vmMigrate(d),
+		vmMove(d),
+		vmMarkTemplate(d),
+		vmMarkVM(d),
+	)
 	// Snapshots.
 	all = append(all,
 		snapshotList(d),
