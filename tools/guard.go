@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -310,11 +311,26 @@ func act(ctx context.Context, what string, targets ...vcenter.Object) error {
 	if c == nil {
 		return errors.New("internal error: write tool called outside the policy middleware")
 	}
-	return c.authorize(ctx, what, targets)
+	return c.authorize(ctx, what, targets, nil)
 }
 
-func (c *call) authorize(ctx context.Context, what string, targets []vcenter.Object) error {
-	if err := c.protectAndConfirm(ctx, what, targets); err != nil {
+// actOn authorizes a write on target, as act does, that also involves
+// other objects: a destination folder, pool, host or datastore, or the
+// snapshot a revert goes to. Those are refused when protected (snapshots
+// excepted: protect patterns name inventory objects), bound into the
+// person's confirmation — an answer about one snapshot does not revert to
+// another — and recorded in the audit trail, but not charged to the write
+// budget: the call is still one write.
+func actOn(ctx context.Context, what string, target vcenter.Object, touches ...vcenter.Object) error {
+	c := callFrom(ctx)
+	if c == nil {
+		return errors.New("internal error: write tool called outside the policy middleware")
+	}
+	return c.authorize(ctx, what, []vcenter.Object{target}, touches)
+}
+
+func (c *call) authorize(ctx context.Context, what string, targets, touches []vcenter.Object) error {
+	if err := c.protectAndConfirm(ctx, what, targets, touches); err != nil {
 		return err
 	}
 	// The middleware charged one write; a bulk call pays per target, once
@@ -328,12 +344,19 @@ func (c *call) authorize(ctx context.Context, what string, targets []vcenter.Obj
 	return nil
 }
 
-func (c *call) protectAndConfirm(ctx context.Context, what string, targets []vcenter.Object) error {
+func (c *call) protectAndConfirm(ctx context.Context, what string, targets, touches []vcenter.Object) error {
 	c.addTargets(targets)
-	for _, t := range targets {
+	c.addTargets(touches)
+	for i, t := range append(slices.Clip(targets), touches...) {
+		if t.Ref.Type == "VirtualMachineSnapshot" {
+			continue
+		}
 		obj := policy.Object{Type: t.Ref.Type, Name: t.Name, Path: t.Path}
 		if c.info.Risk.IsWrite() && c.g.p.Role.Protected(obj) {
 			c.setDecision(audit.DecisionDenied)
+			if i >= len(targets) {
+				return fmt.Errorf("%s is protected by policy: no tool may change it or place anything in it (protect patterns come from your config or the system policy)", t.Path)
+			}
 			return fmt.Errorf("%s is protected by policy: no tool may change it (protect patterns come from your config or the system policy)", t.Path)
 		}
 	}
@@ -347,7 +370,7 @@ func (c *call) protectAndConfirm(ctx context.Context, what string, targets []vce
 		return fmt.Errorf("%s needs a person's confirmation, which cannot be asked inside a background task; call it without task augmentation", c.info.Name)
 	}
 	digest := policy.ArgsDigest(c.args)
-	bound := targetKey(targets)
+	bound := targetKey(append(slices.Clip(targets), touches...))
 	question := fmt.Sprintf("%s: %s?", what, describeTargets(targets))
 
 	// A retry carrying the person's answer.

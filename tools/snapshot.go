@@ -817,8 +817,10 @@ func snapshotRevert(d Deps) Tool {
 				what += "; the VM resumes running from the snapshot's memory"
 			}
 			what += ")"
-			// Confirmation comes before anything happens.
-			if err := act(ctx, what, o); err != nil {
+			// Confirmation comes before anything happens, and is bound to
+			// this snapshot: if the current one changes meanwhile, the
+			// person is asked again.
+			if err := actOn(ctx, what, o, snapshotObject(o, target)); err != nil {
 				return err
 			}
 			out = SnapshotActionResult{Action: "Reverted", VM: o.Name, ID: o.ID(), Path: o.Path, Snapshot: target.path, SnapshotID: target.id()}
@@ -899,7 +901,7 @@ func snapshotDelete(d Deps) Tool {
 			if !consolidate(a.Consolidate) {
 				what += " without consolidating its disks"
 			}
-			if err := act(ctx, what, o); err != nil {
+			if err := actOn(ctx, what, o, snapshotObject(o, target)); err != nil {
 				return err
 			}
 			out = SnapshotActionResult{Action: "Deleted", VM: o.Name, ID: o.ID(), Path: o.Path, Snapshot: target.path, SnapshotID: target.id(), Removed: removed}
@@ -1030,4 +1032,10 @@ func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n i
 func flattenOf(vm *mo.VirtualMachine) []snapEntry {
 	all, _ := snapshotTree(vm)
 	return all
+}
+
+// snapshotObject names a snapshot for confirmation binding and the audit
+// trail: its ID, and VMPATH@SNAPSHOTPATH.
+func snapshotObject(vm vcenter.Object, e snapEntry) vcenter.Object {
+	return vcenter.Object{Ref: e.tree.Snapshot, Name: e.tree.Name, Path: vm.Path + "@" + e.path}
 }

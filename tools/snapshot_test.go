@@ -1,6 +1,7 @@
 package tools_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -205,7 +207,8 @@ func TestSnapshotLifecycle(t *testing.T) {
 	mustContain(t, text, "Reverted: VM /DC0/vm/DC0_H0_VM0", "snapshot base/after-patch ("+after.SnapshotID+")", "task task-")
 	rec := lastAudit(t, p)
 	if rec.Tool != "snapshot_revert" || rec.Decision != audit.DecisionConfirmed || rec.Outcome != audit.OutcomeOK ||
-		len(rec.Targets) != 1 || rec.Targets[0].Path != vm || len(rec.TaskIDs) != 1 || rec.TaskIDs[0] != rev.Task {
+		len(rec.Targets) != 2 || rec.Targets[0].Path != vm || rec.Targets[1].ID != after.SnapshotID ||
+		rec.Targets[1].Path != vm+"@base/after-patch" || len(rec.TaskIDs) != 1 || rec.TaskIDs[0] != rev.Task {
 		t.Errorf("audit of the revert: %+v", rec)
 	}
 
@@ -430,7 +433,12 @@ func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
 					t.Errorf("%s changed the power state without confirmation", call.tool)
 				}
 				rec := lastAudit(t, p)
-				if rec.Tool != call.tool || rec.Decision != tc.decision || len(rec.TaskIDs) != 0 || len(rec.Targets) != 1 {
+				// The VM, and the snapshot a revert or delete would have touched.
+				targets := 2
+				if call.tool == "snapshot_delete_all" {
+					targets = 1
+				}
+				if rec.Tool != call.tool || rec.Decision != tc.decision || len(rec.TaskIDs) != 0 || len(rec.Targets) != targets {
 					t.Errorf("audit of %s: %+v", call.tool, rec)
 				}
 			}
@@ -498,5 +506,49 @@ func TestSnapshotDeleteProgress(t *testing.T) {
 	}
 	if len(messages) == 0 || !strings.Contains(messages[0], "delete snapshot base of DC0_H0_VM2: started (task task-") {
 		t.Errorf("progress messages %q", messages)
+	}
+}
+
+// switcher is a person who, while being asked, sees the VM's current
+// snapshot change (another admin reverts it), then says yes.
+type switcher struct {
+	person
+	once   sync.Once
+	change func()
+}
+
+func (s *switcher) Elicit(ctx context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	s.once.Do(s.change)
+	return s.person.Elicit(ctx, req)
+}
+
+// TestRevertConfirmationBoundToSnapshot: a yes about reverting to one
+// snapshot does not revert to another. When the current snapshot changes
+// between the question and the answer, the person is asked again, about
+// the new one.
+func TestRevertConfirmationBoundToSnapshot(t *testing.T) {
+	p := testPolicy(t, "admin", nil, nil)
+	h := &switcher{person: person{action: mcp.ElicitationResponseActionAccept, confirm: true}}
+	e := newPolicyEnv(t, p, h)
+	const vm = "/DC0/vm/DC0_H0_VM0"
+	first := e.createSnapshot(vm, "first", nil)
+	e.createSnapshot(vm, "second", nil) // current
+	h.change = func() {
+		snap := object.NewVirtualMachine(e.vim, e.vmRef(vm))
+		task, err := snap.RevertToSnapshot(e.ctx, first.SnapshotID, true)
+		if err == nil {
+			err = task.Wait(e.ctx)
+		}
+		if err != nil {
+			t.Errorf("revert behind the server's back: %v", err)
+		}
+	}
+	e.ok("snapshot_revert", map[string]any{"vm": vm}, nil)
+	if len(h.asked) != 2 || !strings.Contains(h.asked[0], "to snapshot first/second (") || !strings.Contains(h.asked[1], "to snapshot first (") {
+		t.Fatalf("questions: %q; want a second question naming the new current snapshot", h.asked)
+	}
+	rec := lastAudit(t, p)
+	if rec.Decision != audit.DecisionConfirmed || len(rec.Targets) != 2 || rec.Targets[1].ID != first.SnapshotID {
+		t.Errorf("audit: %+v", rec)
 	}
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
-	"github.com/vsphere-mcp/vsphere-mcp/policy"
-	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -436,30 +434,6 @@ func checkVMFolder(ctx context.Context, c *vcenter.Conn, f vcenter.Object) error
 }
 
 // ---- policy for the objects a call touches besides its target ----
-
-// actOn authorizes a write on target, as act does, and also refuses it
-// when one of the other objects it touches (a destination folder, pool,
-// host or datastore) is protected by policy. Those are recorded in the
-// audit trail beside the target but, unlike act's targets, not charged to
-// the write budget: the call is still one write.
-func actOn(ctx context.Context, what string, target vcenter.Object, touches ...vcenter.Object) error {
-	c := callFrom(ctx)
-	if c == nil {
-		return act(ctx, what, target)
-	}
-	if c.info.Risk.IsWrite() {
-		for _, t := range touches {
-			if c.g.p.Role.Protected(policy.Object{Type: t.Ref.Type, Name: t.Name, Path: t.Path}) {
-				c.addTargets(append([]vcenter.Object{target}, touches...))
-				c.setDecision(audit.DecisionDenied)
-				return fmt.Errorf("%s is protected by policy: no tool may change it or place anything in it (protect patterns come from your config or the system policy)", t.Path)
-			}
-		}
-	}
-	err := act(ctx, what, target)
-	c.addTargets(touches)
-	return err
-}
 
 // ---- faults ----
 

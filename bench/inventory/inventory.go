@@ -49,6 +49,10 @@ type Spec struct {
 	// Clusters in the one datacenter, each with HostsPerCluster hosts.
 	Clusters        int
 	HostsPerCluster int
+	// Workers is how many VMs are created at once; 0 means many. The
+	// simulator has data races between concurrent creations (its own
+	// code), harmless for a benchmark but reported by -race: tests use 1.
+	Workers int `json:"-"`
 }
 
 // ForVMs returns the benchmark's inventory shape for n VMs: one datacenter,
@@ -373,7 +377,10 @@ func populate(ctx context.Context, c *vim25.Client, s Spec, logw io.Writer) erro
 		return errors.New("the simulator has no cluster resource pools")
 	}
 
-	workers := max(64, 32*runtime.NumCPU())
+	workers := s.Workers
+	if workers <= 0 {
+		workers = max(64, 32*runtime.NumCPU())
+	}
 	jobs := make(chan int)
 	errs := make(chan error, workers)
 	var done atomic.Int64

@@ -15,6 +15,7 @@ func TestSaveAndLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s := ForVMs(200)
+	s.Workers = 1 // one creation at a time: vcsim races between concurrent ones
 	root := t.TempDir()
 	dir, built, err := Ensure(ctx, root, s, nil)
 	if err != nil {
