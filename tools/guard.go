@@ -191,7 +191,8 @@ func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 				return finish(mcp.NewToolResultError(err.Error()), nil)
 			}
 		}
-		return finish(next(context.WithValue(ctx, callKey{}, c), req))
+		ctx = vcenter.TrackWork(context.WithValue(ctx, callKey{}, c))
+		return finish(next(ctx, req))
 	}
 }
 
@@ -477,6 +478,7 @@ func (c *call) setDecision(d audit.Decision) {
 
 // noteTask records a vCenter task the call started, for the audit trail.
 func noteTask(ctx context.Context, id string) {
+	vcenter.MarkWorkStarted(ctx) // a lost session must not start it twice
 	if c := callFrom(ctx); c != nil {
 		c.mu.Lock()
 		c.taskIDs = append(c.taskIDs, id)

@@ -69,6 +69,8 @@ func (s *Session) Logins() int64 { return s.logins.Load() }
 // is no longer authenticated (expired, or terminated by an administrator),
 // Do logs in again and runs fn once more. fn must therefore be safe to
 // repeat: a NotAuthenticated fault means vCenter did not run the request.
+// Once fn has started a change (MarkWorkStarted on a TrackWork context),
+// it is not repeated.
 func (s *Session) Do(ctx context.Context, fn func(*Conn) error) error {
 	c, err := s.get(ctx)
 	if err != nil {
@@ -77,6 +79,13 @@ func (s *Session) Do(ctx context.Context, fn func(*Conn) error) error {
 	err = fn(c)
 	if !IsNotAuthenticated(err) && !c.lostView(ctx, err) {
 		return err
+	}
+	if workStarted(ctx) {
+		// Log in again for the calls to come, but do not repeat this one.
+		if !c.alive(ctx) {
+			_, _ = s.relogin(ctx, c)
+		}
+		return fmt.Errorf("the vCenter session ended while the work was under way, so it was not repeated; check what happened with task_list (%v)", err)
 	}
 	if c.alive(ctx) {
 		// Only a view was gone (destroyed by someone else); it has been

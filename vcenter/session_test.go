@@ -330,3 +330,47 @@ func TestSessionPasswordFuncIsLazy(t *testing.T) {
 		t.Errorf("password source failure: %v", err)
 	}
 }
+
+// TestSessionDoesNotRepeatStartedWork: a lost session makes Do repeat its
+// function, unless the function had already started a change.
+func TestSessionDoesNotRepeatStartedWork(t *testing.T) {
+	ctx := context.Background()
+	sim := startSim(t, simulator.ESX())
+	s := NewSession(sim.Config, nil)
+	defer s.Close(ctx)
+	lost := soap.WrapVimFault(&types.NotAuthenticated{})
+
+	tests := []struct {
+		name    string
+		started bool
+		runs    int
+	}{
+		{"nothing started: repeated", false, 2},
+		{"work started: not repeated", true, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			wctx := TrackWork(ctx)
+			runs := 0
+			err := s.Do(wctx, func(*Conn) error {
+				runs++
+				if tc.started {
+					MarkWorkStarted(wctx)
+				}
+				if runs == 1 {
+					return lost
+				}
+				return nil
+			})
+			if runs != tc.runs {
+				t.Fatalf("fn ran %d times, want %d", runs, tc.runs)
+			}
+			if tc.started && (err == nil || !strings.Contains(err.Error(), "not repeated") || IsNotAuthenticated(err)) {
+				t.Errorf("started work: err = %v", err)
+			}
+			if !tc.started && err != nil {
+				t.Errorf("repeated call: %v", err)
+			}
+		})
+	}
+}
