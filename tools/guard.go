@@ -65,6 +65,10 @@ type guard struct {
 	pending map[string]pendingConfirm // elicitation state, kept server-side
 
 	bg *bgTasks // contexts of calls running as MCP background tasks
+
+	// previewDefs are the write tools' definitions with confirm_token, for
+	// confirm_fallback: preview.
+	previewDefs map[string]mcp.Tool
 }
 
 // pendingConfirm binds a question put to a person to exactly what it was
@@ -102,18 +106,31 @@ func newGuard(p Policy, log *slog.Logger, session *vcenter.Session, ts []Tool) *
 	g.bg = newBgTasks()
 	for _, t := range ts {
 		g.tools[t.Def.Name] = t.Info()
+		if p.Fallback == policy.FallbackPreview && t.Risk.IsWrite() {
+			if g.previewDefs == nil {
+				g.previewDefs = map[string]mcp.Tool{}
+			}
+			g.previewDefs[t.Def.Name] = withConfirmToken(t.Def)
+		}
 	}
 	return g
 }
 
 // visible is the tool filter: the role decides which tools exist, for
-// tools/list and tools/call alike.
+// tools/list and tools/call alike. Under confirm_fallback: preview, write
+// tools also declare the confirm_token argument a preview asks for; other
+// configurations never take one, so they do not pay for it in tools/list.
 func (g *guard) visible(_ context.Context, ts []mcp.Tool) []mcp.Tool {
 	out := ts[:0:0]
 	for _, t := range ts {
-		if info, ok := g.tools[t.Name]; ok && g.p.Role.Allows(info) {
-			out = append(out, t)
+		info, ok := g.tools[t.Name]
+		if !ok || !g.p.Role.Allows(info) {
+			continue
 		}
+		if pt, ok := g.previewDefs[t.Name]; ok {
+			t = pt
+		}
+		out = append(out, t)
 	}
 	return out
 }

@@ -534,3 +534,27 @@ func TestWritesAsVCenterEvents(t *testing.T) {
 		t.Errorf("no user event for the power off; events: %q", msgs)
 	}
 }
+
+// TestConfirmTokenDeclaredOnlyForPreview: write tools declare confirm_token
+// only where a preview can hand one out.
+func TestConfirmTokenDeclaredOnlyForPreview(t *testing.T) {
+	for _, fb := range []policy.Fallback{policy.FallbackDeny, policy.FallbackPreview} {
+		p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = fb })
+		e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p})
+		res, err := e.client.ListTools(e.ctx, mcp.ListToolsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tl := range res.Tools {
+			b, _ := json.Marshal(tl.InputSchema)
+			if len(tl.RawInputSchema) > 0 {
+				b = tl.RawInputSchema
+			}
+			has := strings.Contains(string(b), `"confirm_token"`)
+			write := tl.Annotations.ReadOnlyHint != nil && !*tl.Annotations.ReadOnlyHint
+			if want := write && fb == policy.FallbackPreview; has != want {
+				t.Errorf("fallback %s: %s declares confirm_token=%v, want %v", fb, tl.Name, has, want)
+			}
+		}
+	}
+}

@@ -42,13 +42,21 @@ func shallowSchema(node any) any {
 	return out
 }
 
-// addConfirmToken declares the confirm_token argument on a write tool: it
+// withConfirmToken returns t declaring the confirm_token argument, which
 // carries a preview token when the client cannot ask a person (see
 // confirm_fallback). The policy middleware consumes it.
-func addConfirmToken(t *mcp.Tool) {
+func withConfirmToken(t mcp.Tool) mcp.Tool {
+	raw := t.RawInputSchema
+	if len(raw) == 0 {
+		b, err := json.Marshal(t.InputSchema)
+		if err != nil {
+			return t
+		}
+		raw = b
+	}
 	var schema map[string]any
-	if err := json.Unmarshal(t.RawInputSchema, &schema); err != nil {
-		return
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		return t
 	}
 	props, _ := schema["properties"].(map[string]any)
 	if props == nil {
@@ -59,7 +67,11 @@ func addConfirmToken(t *mcp.Tool) {
 		"type":        "string",
 		"description": "Only to proceed after a preview: the token that preview returned",
 	}
-	if b, err := json.Marshal(schema); err == nil {
-		t.RawInputSchema = b
+	b, err := json.Marshal(schema)
+	if err != nil {
+		return t
 	}
+	t.RawInputSchema = b
+	t.InputSchema = mcp.ToolInputSchema{}
+	return t
 }

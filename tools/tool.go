@@ -132,9 +132,6 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 	reflected := func() mcp.Tool {
 		def := baseDef(s, mcp.WithInputSchema[A](), mcp.WithOutputSchema[R]())
 		compactOutputSchema(&def.OutputSchema)
-		if s.risk.IsWrite() {
-			addConfirmToken(&def)
-		}
 		return def
 	}
 	// Schemas are served from the files generated from A and R (see
