@@ -304,7 +304,17 @@ func missingFault(objs []types.ObjectContent) error {
 // vCenter keeps views current as the inventory changes.
 type viewCache struct {
 	mu    sync.Mutex
-	views map[viewKey]types.ManagedObjectReference
+	views map[viewKey]*cachedView
+	tick  uint64 // use counter, for least-recently-used eviction
+}
+
+// maxViews bounds the views a session keeps on vCenter: a listing per
+// datacenter or cluster makes one each, and each holds server memory.
+const maxViews = 64
+
+type cachedView struct {
+	ref      types.ManagedObjectReference
+	lastUsed uint64
 }
 
 type viewKey struct {
@@ -315,9 +325,11 @@ type viewKey struct {
 func (vc *viewCache) get(ctx context.Context, c *vim25.Client, root types.ManagedObjectReference, kind string) (types.ManagedObjectReference, error) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
+	vc.tick++
 	k := viewKey{root, kind}
-	if ref, ok := vc.views[k]; ok {
-		return ref, nil
+	if v, ok := vc.views[k]; ok {
+		v.lastUsed = vc.tick
+		return v.ref, nil
 	}
 	// kind may list several types, comma-separated.
 	v, err := view.NewManager(c).CreateContainerView(ctx, root, strings.Split(kind, ","), true)
@@ -325,10 +337,31 @@ func (vc *viewCache) get(ctx context.Context, c *vim25.Client, root types.Manage
 		return types.ManagedObjectReference{}, fmt.Errorf("create %s view of %s: %w", kind, root.Value, err)
 	}
 	if vc.views == nil {
-		vc.views = make(map[viewKey]types.ManagedObjectReference)
+		vc.views = make(map[viewKey]*cachedView)
 	}
-	vc.views[k] = v.Reference()
+	if len(vc.views) >= maxViews {
+		vc.evictLocked(ctx, c)
+	}
+	vc.views[k] = &cachedView{ref: v.Reference(), lastUsed: vc.tick}
 	return v.Reference(), nil
+}
+
+// evictLocked destroys the least recently used view. A call still reading
+// it gets ManagedObjectNotFound, which Session.Do answers by rebuilding the
+// view (see lostView).
+func (vc *viewCache) evictLocked(ctx context.Context, c *vim25.Client) {
+	var oldest viewKey
+	var found *cachedView
+	for k, v := range vc.views {
+		if found == nil || v.lastUsed < found.lastUsed {
+			oldest, found = k, v
+		}
+	}
+	if found == nil {
+		return
+	}
+	delete(vc.views, oldest)
+	_, _ = methods.DestroyView(ctx, c, &types.DestroyView{This: found.ref})
 }
 
 // forget drops ref from the cache; it reports whether ref was cached.
@@ -336,7 +369,7 @@ func (vc *viewCache) forget(ref types.ManagedObjectReference) bool {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
 	for k, v := range vc.views {
-		if v == ref {
+		if v.ref == ref {
 			delete(vc.views, k)
 			return true
 		}
@@ -347,8 +380,8 @@ func (vc *viewCache) forget(ref types.ManagedObjectReference) bool {
 func (vc *viewCache) destroyAll(ctx context.Context, c *vim25.Client) {
 	vc.mu.Lock()
 	defer vc.mu.Unlock()
-	for k, ref := range vc.views {
-		_, _ = methods.DestroyView(ctx, c, &types.DestroyView{This: ref})
+	for k, v := range vc.views {
+		_, _ = methods.DestroyView(ctx, c, &types.DestroyView{This: v.ref})
 		delete(vc.views, k)
 	}
 }

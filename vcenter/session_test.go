@@ -374,3 +374,55 @@ func TestSessionDoesNotRepeatStartedWork(t *testing.T) {
 		})
 	}
 }
+
+// TestViewCacheBounded: a session keeps at most maxViews container views
+// on vCenter, destroying the least recently used; listings still work.
+func TestViewCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	sim := startSim(t, simulator.VPX())
+	s := NewSession(sim.Config, nil)
+	defer s.Close(ctx)
+	kinds := []string{"VirtualMachine", "HostSystem", "ResourcePool", "Datastore", "Network", "Folder", "ClusterComputeResource"}
+	err := s.Do(ctx, func(c *Conn) error {
+		containers, err := c.Select(ctx, Query{Type: "Folder"})
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{"Datacenter", "ClusterComputeResource", "HostSystem", "ResourcePool"} {
+			more, err := c.Select(ctx, Query{Type: k})
+			if err != nil {
+				return err
+			}
+			containers = append(containers, more...)
+		}
+		n := 0
+		for _, root := range containers {
+			for _, k := range kinds {
+				if _, err := c.Select(ctx, Query{Type: k, Roots: []types.ManagedObjectReference{root}}); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		if n <= maxViews {
+			t.Fatalf("only %d views made; the test needs more than %d", n, maxViews)
+		}
+		if got := len(c.views.views); got > maxViews {
+			t.Errorf("%d views cached, bound is %d", got, maxViews)
+		}
+		var vm mo.ViewManager
+		if err := property.DefaultCollector(c.Client).RetrieveOne(ctx, *c.Client.ServiceContent.ViewManager, []string{"viewList"}, &vm); err != nil {
+			return err
+		}
+		if len(vm.ViewList) > maxViews {
+			t.Errorf("vCenter holds %d views of this session, bound is %d", len(vm.ViewList), maxViews)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := countVMs(ctx, s); err != nil || n == 0 {
+		t.Fatalf("listing after evictions: %d, %v", n, err)
+	}
+}
