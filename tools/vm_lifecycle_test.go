@@ -847,3 +847,37 @@ func TestVMCreateSingleCluster(t *testing.T) {
 		t.Error("solo not created")
 	}
 }
+
+// TestVMCloneOutlivesImpatientClient: a plain (not background) call whose
+// client gives up still finishes on vCenter, and shows in task_list.
+func TestVMCloneOutlivesImpatientClient(t *testing.T) {
+	e, _ := newAdminEnv(t)
+	const src = "/DC0/vm/DC0_C0_RP1_VM2"
+	e.slowClones(src, 10, 100*time.Millisecond) // about a second
+	ctx, cancel := context.WithTimeout(e.ctx, 250*time.Millisecond)
+	defer cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "vm_clone"
+	req.Params.Arguments = map[string]any{"vm": src, "name": "patient-clone"}
+	if res, err := e.client.CallTool(ctx, req); err == nil && !res.IsError {
+		t.Fatalf("the clone finished within the client's patience; make it slower: %s", resultText(res))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !e.exists("/DC0/vm/patient-clone") {
+		if time.Now().After(deadline) {
+			t.Fatal("the clone never finished on vCenter after the client gave up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var tasks tools.TaskList
+	e.ok("task_list", map[string]any{"object": src, "state": "success"}, &tasks)
+	found := false
+	for _, it := range tasks.Items {
+		if strings.Contains(strings.ToLower(it.Operation), "clone") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("task_list does not show the clone: %+v", tasks.Items)
+	}
+}
