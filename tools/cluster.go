@@ -160,8 +160,8 @@ type ClusterArgs struct {
 }
 
 func (a *ClusterArgs) validate() error {
-	if strings.TrimSpace(a.Cluster) == "" {
-		return fmt.Errorf("cluster is required: pass the cluster's name, inventory path or ID")
+	if err := requireIdent("cluster", a.Cluster, "cluster"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -110,8 +110,8 @@ type DatastoreArgs struct {
 }
 
 func (a *DatastoreArgs) validate() error {
-	if strings.TrimSpace(a.Datastore) == "" {
-		return fmt.Errorf("datastore is required: pass the datastore's name, inventory path or ID")
+	if err := requireIdent("datastore", a.Datastore, "datastore"); err != nil {
+		return err
 	}
 	return nil
 }

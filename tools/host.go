@@ -139,8 +139,8 @@ type HostArgs struct {
 }
 
 func (a *HostArgs) validate() error {
-	if strings.TrimSpace(a.Host) == "" {
-		return fmt.Errorf("host is required: pass the host's name, inventory path, ID or UUID")
+	if err := requireIdent("host", a.Host, "host"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -20,8 +20,8 @@ type VMDeleteArgs struct {
 }
 
 func (a *VMDeleteArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return fmt.Errorf("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -153,3 +153,16 @@ func yesNo(b bool) string {
 	}
 	return "no"
 }
+
+// requireIdent checks an argument that names one object: empty is an
+// argument error saying what identifiers the tool takes.
+func requireIdent(arg, value, noun string) error {
+	if strings.TrimSpace(value) != "" {
+		return nil
+	}
+	kinds := "name, inventory path or ID"
+	if noun == "VM" || noun == "template" || noun == "host" {
+		kinds = "name, inventory path, ID or UUID"
+	}
+	return fmt.Errorf("%s is required: pass the %s's %s", arg, noun, kinds)
+}

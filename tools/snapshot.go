@@ -712,8 +712,8 @@ type SnapshotRevertArgs struct {
 }
 
 func (a *SnapshotRevertArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	return validSnapshotIdent("snapshot", a.Snapshot, false)
 }
@@ -852,8 +852,8 @@ type SnapshotDeleteArgs struct {
 }
 
 func (a *SnapshotDeleteArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	return validSnapshotIdent("snapshot", a.Snapshot, true)
 }

@@ -19,8 +19,8 @@ type VMArgs struct {
 }
 
 func (a *VMArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return fmt.Errorf("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -787,8 +787,8 @@ type VMReconfigureArgs struct {
 }
 
 func (a *VMReconfigureArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	if a.CPUs == nil && a.CoresPerSocket == nil && a.MemoryMB == nil && a.Annotation == nil && a.CPUHotAdd == nil && a.MemoryHotAdd == nil {
 		return errors.New("nothing to change: pass at least one of cpus, cores_per_socket, memory_mb, annotation, cpu_hot_add, memory_hot_add")
@@ -1013,8 +1013,8 @@ type VMRenameArgs struct {
 }
 
 func (a *VMRenameArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	return checkVMName("name", a.Name)
 }
@@ -1084,8 +1084,8 @@ type VMMoveArgs struct {
 }
 
 func (a *VMMoveArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	if strings.TrimSpace(a.Folder) == "" {
 		return errors.New("folder is required: the VM folder to move into, e.g. /DC0/vm/web (folder_list shows them)")
@@ -1213,8 +1213,8 @@ type VMMarkVMArgs struct {
 }
 
 func (a *VMMarkVMArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the template's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "template"); err != nil {
+		return err
 	}
 	if a.Cluster != "" && a.ResourcePool != "" {
 		return errors.New("pass cluster or resource_pool, not both: a cluster means its root resource pool")
@@ -1301,8 +1301,8 @@ type VMMigrateArgs struct {
 }
 
 func (a *VMMigrateArgs) validate() error {
-	if strings.TrimSpace(a.VM) == "" {
-		return errors.New("vm is required: pass the VM's name, inventory path, ID or UUID")
+	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+		return err
 	}
 	if a.Host == "" && a.Cluster == "" && a.ResourcePool == "" && a.Datastore == "" {
 		return errors.New("say where to: pass host, cluster, resource_pool and/or datastore")
