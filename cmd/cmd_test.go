@@ -98,6 +98,13 @@ type stdioServer struct {
 
 func startStdio(t *testing.T, env map[string]string, args ...string) *stdioServer {
 	t.Helper()
+	return startStdioWith(t, env, nil, args...)
+}
+
+// startStdioWith is startStdio with client options, e.g. an elicitation
+// handler: a client that can ask its person.
+func startStdioWith(t *testing.T, env map[string]string, opts []client.ClientOption, args ...string) *stdioServer {
+	t.Helper()
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	stderr := &syncBuffer{}
@@ -110,7 +117,7 @@ func startStdio(t *testing.T, env map[string]string, args ...string) *stdioServe
 		_ = outW.Close()
 		done <- err
 	}()
-	cl := client.NewClient(transport.NewIO(outR, inW, io.NopCloser(strings.NewReader(""))))
+	cl := client.NewClient(transport.NewIO(outR, inW, io.NopCloser(strings.NewReader(""))), opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := cl.Start(ctx); err != nil {
