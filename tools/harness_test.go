@@ -63,6 +63,8 @@ type envOptions struct {
 	// elicit answers the server's questions; nil means a client that
 	// cannot elicit.
 	elicit client.ElicitationHandler
+	// protocol is the MCP version the client asks for; empty: the latest.
+	protocol string
 }
 
 // newPolicyEnv starts the demo simulator with the server under p, and a
@@ -105,6 +107,9 @@ func newEnvWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg v
 	}
 	init := mcp.InitializeRequest{}
 	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	if o.protocol != "" {
+		init.Params.ProtocolVersion = o.protocol
+	}
 	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "1"}
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)

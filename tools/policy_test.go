@@ -558,3 +558,28 @@ func TestConfirmTokenDeclaredOnlyForPreview(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteConfirmedByLegacyClient: a client on an older protocol (before
+// multi-round-trip input requests) is asked through server-initiated
+// elicitation/create, which mcp-go bridges to; the binding holds the same.
+func TestDeleteConfirmedByLegacyClient(t *testing.T) {
+	for _, version := range []string{"2025-06-18", "2025-11-25"} {
+		t.Run(version, func(t *testing.T) {
+			p := testPolicy(t, "admin", nil, nil)
+			h := &person{action: mcp.ElicitationResponseActionAccept, confirm: true}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			t.Cleanup(cancel)
+			sim, err := vcenter.StartSimulator(ctx, vcenter.DemoModel(vcenter.SimVCenter), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(sim.Close)
+			e := newEnvWith(t, ctx, sim, sim.Config, envOptions{policy: p, elicit: h, protocol: version})
+			const vm = "/DC0/vm/DC0_H0_VM0"
+			mustContain(t, e.ok("vm_delete", map[string]any{"vm": vm, "force": true}, nil), "Deleted: "+vm)
+			if e.exists(vm) || len(h.asked) != 1 {
+				t.Fatalf("exists=%v asked=%q", e.exists(vm), h.asked)
+			}
+		})
+	}
+}
