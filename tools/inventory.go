@@ -39,9 +39,7 @@ func scope(ctx context.Context, s *vcenter.Session, q *vcenter.Query, cursor, na
 	if cursor != "" {
 		return nil
 	}
-	var err error
-	q.Roots, q.Within, err = containerFilters(ctx, s, containers)
-	if err != nil {
+	if err := inContainers(ctx, s, q, containers); err != nil {
 		return err
 	}
 	if name != "" {

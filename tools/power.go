@@ -117,19 +117,9 @@ func resolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 
 func resolveFilter(ctx context.Context, c *vcenter.Conn, f VMFilter, max int, out *[]vcenter.Object) error {
 	q := vcenter.Query{Type: "VirtualMachine"}
-	for _, cf := range []containerFilter{{"HostSystem", f.Host}, {"ClusterComputeResource", f.Cluster}, {"Folder", f.Folder}, {"Datacenter", f.Datacenter}} {
-		if cf.ident == "" {
-			continue
-		}
-		o, err := c.Resolve(ctx, cf.kind, cf.ident)
-		if err != nil {
-			return err
-		}
-		if q.Roots == nil {
-			q.Roots = []types.ManagedObjectReference{o.Ref}
-		} else {
-			q.Within = append(q.Within, o.Ref)
-		}
+	var err error
+	if q.Roots, q.Within, err = containerFilters(ctx, c, vmContainers(f.Host, f.Cluster, f.Folder, f.Datacenter)); err != nil {
+		return err
 	}
 	notTemplate := false
 	setVMMatch(&q, f.Name, f.PowerState, f.GuestOS, &notTemplate)

@@ -55,9 +55,7 @@ func templateList(d Deps) Tool {
 	}, func(ctx context.Context, a TemplateListArgs) (TemplateList, error) {
 		q := vcenter.Query{Type: "VirtualMachine", Key: queryKey("template_list", a.Name, a.Datacenter)}
 		if a.Cursor == "" {
-			var err error
-			q.Roots, q.Within, err = containerFilters(ctx, d.Session, []containerFilter{{"Datacenter", a.Datacenter}})
-			if err != nil {
+			if err := inContainers(ctx, d.Session, &q, []containerFilter{{"Datacenter", a.Datacenter}}); err != nil {
 				return TemplateList{}, err
 			}
 			template := true

@@ -214,11 +214,7 @@ func vmList(d Deps) Tool {
 		cols, _ := vmColumns(a.Fields)
 		q := vcenter.Query{Type: "VirtualMachine", Key: queryKey("vm_list", a.Name, a.PowerState, a.Datacenter, a.Cluster, a.Host, a.Folder, a.GuestOS)}
 		if a.Cursor == "" {
-			var err error
-			q.Roots, q.Within, err = containerFilters(ctx, d.Session, []containerFilter{
-				{"HostSystem", a.Host}, {"ClusterComputeResource", a.Cluster}, {"Folder", a.Folder}, {"Datacenter", a.Datacenter},
-			})
-			if err != nil {
+			if err := inContainers(ctx, d.Session, &q, vmContainers(a.Host, a.Cluster, a.Folder, a.Datacenter)); err != nil {
 				return VMList{}, err
 			}
 			setVMMatch(&q, a.Name, a.PowerState, a.GuestOS, nil)
@@ -350,20 +346,23 @@ type containerFilter struct {
 	ident string
 }
 
+// vmContainers are vm_list's container filters, most specific first: the
+// first given one roots the listing.
+func vmContainers(host, cluster, folder, datacenter string) []containerFilter {
+	return []containerFilter{
+		{"HostSystem", host}, {"ClusterComputeResource", cluster}, {"Folder", folder}, {"Datacenter", datacenter},
+	}
+}
+
 // containerFilters resolves the filters that are containers (host, cluster,
 // folder, datacenter) so vCenter applies them: the first given one is the
 // root of the listing, the rest narrow it.
-func containerFilters(ctx context.Context, s *vcenter.Session, fs []containerFilter) (roots, within []types.ManagedObjectReference, err error) {
+func containerFilters(ctx context.Context, c *vcenter.Conn, fs []containerFilter) (roots, within []types.ManagedObjectReference, err error) {
 	for _, f := range fs {
 		if f.ident == "" {
 			continue
 		}
-		var o vcenter.Object
-		err := s.Do(ctx, func(c *vcenter.Conn) error {
-			var err error
-			o, err = c.Resolve(ctx, f.kind, f.ident)
-			return err
-		})
+		o, err := c.Resolve(ctx, f.kind, f.ident)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -374,6 +373,16 @@ func containerFilters(ctx context.Context, s *vcenter.Session, fs []containerFil
 		}
 	}
 	return roots, within, nil
+}
+
+// inContainers sets q's roots from container filters, resolved in one
+// session round.
+func inContainers(ctx context.Context, s *vcenter.Session, q *vcenter.Query, fs []containerFilter) error {
+	return s.Do(ctx, func(c *vcenter.Conn) error {
+		var err error
+		q.Roots, q.Within, err = containerFilters(ctx, c, fs)
+		return err
+	})
 }
 
 // queryKey fingerprints a listing's filters so a cursor only continues the
