@@ -81,68 +81,74 @@ type VMList struct {
 type vmColumn struct {
 	name string
 	prop string
-	set  func(it *VMItem, s *types.VirtualMachineSummary, hosts map[string]string)
+	set  func(it *VMItem, s *types.VirtualMachineSummary, hosts map[types.ManagedObjectReference]string)
 	text func(it *VMItem) string
 }
 
 var vmColumnCatalog = []vmColumn{
 	{"power_state", "summary.runtime.powerState",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.PowerState = string(s.Runtime.PowerState)
 		}, func(it *VMItem) string { return it.PowerState }},
 	{"cpus", "summary.config.numCpu",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.CPUs = s.Config.NumCpu },
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
+			it.CPUs = s.Config.NumCpu
+		},
 		func(it *VMItem) string { return itoa(int(it.CPUs)) }},
 	{"memory_mb", "summary.config.memorySizeMB",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.MemoryMB = s.Config.MemorySizeMB
 		},
 		func(it *VMItem) string { return itoa(int(it.MemoryMB)) }},
 	{"guest_os", "summary.config.guestId",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.GuestOS = s.Config.GuestId },
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
+			it.GuestOS = s.Config.GuestId
+		},
 		func(it *VMItem) string { return it.GuestOS }},
 	{"ip", "summary.guest.ipAddress",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			if s.Guest != nil {
 				it.IP = s.Guest.IpAddress
 			}
 		}, func(it *VMItem) string { return it.IP }},
 	{"host", "summary.runtime.host",
-		func(it *VMItem, s *types.VirtualMachineSummary, hosts map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, hosts map[types.ManagedObjectReference]string) {
 			if s.Runtime.Host != nil {
-				it.Host = hosts[s.Runtime.Host.Value]
+				it.Host = hosts[*s.Runtime.Host]
 			}
 		}, func(it *VMItem) string { return it.Host }},
 	{"tools", "summary.guest.toolsRunningStatus",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			if s.Guest != nil {
 				it.Tools = s.Guest.ToolsRunningStatus
 			}
 		}, func(it *VMItem) string { return it.Tools }},
 	{"uptime", "summary.quickStats.uptimeSeconds",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.UptimeSeconds = s.QuickStats.UptimeSeconds
 		}, func(it *VMItem) string { return itoa(int(it.UptimeSeconds)) }},
 	{"uuid", "summary.config.instanceUuid",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) { it.UUID = s.Config.InstanceUuid },
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
+			it.UUID = s.Config.InstanceUuid
+		},
 		func(it *VMItem) string { return it.UUID }},
 	{"annotation", "summary.config.annotation",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.Annotation = s.Config.Annotation
 		},
 		func(it *VMItem) string { return truncate(it.Annotation, 80) }},
 	{"storage_gb", "summary.storage.committed",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			if s.Storage != nil {
 				it.StorageGB = gibf(s.Storage.Committed)
 			}
 		}, func(it *VMItem) string { return fmt.Sprintf("%.1f", it.StorageGB) }},
 	{"cpu_usage_mhz", "summary.quickStats.overallCpuUsage",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.CPUUsageMHz = s.QuickStats.OverallCpuUsage
 		}, func(it *VMItem) string { return itoa(int(it.CPUUsageMHz)) }},
 	{"memory_usage_mb", "summary.quickStats.guestMemoryUsage",
-		func(it *VMItem, s *types.VirtualMachineSummary, _ map[string]string) {
+		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.MemoryUsageMB = s.QuickStats.GuestMemoryUsage
 		}, func(it *VMItem) string { return itoa(int(it.MemoryUsageMB)) }},
 }
@@ -301,42 +307,23 @@ func setVMMatch(q *vcenter.Query, name, power, guest string, template *bool) {
 	}
 }
 
-// hostNames maps the host IDs the page refers to onto their names, in one
+// hostNames maps the hosts the page refers to onto their names, in one
 // read, only when the host column is shown.
-func hostNames(ctx context.Context, s *vcenter.Session, vms []mo.VirtualMachine, cols []vmColumn) (map[string]string, error) {
+func hostNames(ctx context.Context, s *vcenter.Session, vms []mo.VirtualMachine, cols []vmColumn) (map[types.ManagedObjectReference]string, error) {
 	if !slices.ContainsFunc(cols, func(c vmColumn) bool { return c.name == "host" }) {
 		return nil, nil
 	}
 	var refs []types.ManagedObjectReference
-	seen := map[types.ManagedObjectReference]bool{}
 	for _, vm := range vms {
-		if h := vm.Summary.Runtime.Host; h != nil && !seen[*h] {
-			seen[*h] = true
+		if h := vm.Summary.Runtime.Host; h != nil {
 			refs = append(refs, *h)
 		}
 	}
-	return names(ctx, s, refs)
-}
-
-// names reads the name of each ref.
-func names(ctx context.Context, s *vcenter.Session, refs []types.ManagedObjectReference) (map[string]string, error) {
-	out := make(map[string]string, len(refs))
-	if len(refs) == 0 {
-		return out, nil
-	}
+	var out map[types.ManagedObjectReference]string
 	err := s.Do(ctx, func(c *vcenter.Conn) error {
-		objs, _, err := c.RetrieveMany(ctx, refs, []string{"name"})
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			for _, p := range o.PropSet {
-				if n, ok := p.Val.(string); ok {
-					out[o.Obj.Value] = n
-				}
-			}
-		}
-		return nil
+		var err error
+		out, err = nameMap(ctx, c, refs)
+		return err
 	})
 	return out, err
 }

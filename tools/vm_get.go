@@ -237,17 +237,9 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 	}
 	refs = append(refs, vm.Datastore...)
 	refs = append(refs, vm.Network...)
-	objs, _, err := c.RetrieveMany(ctx, refs, []string{"name"})
+	name, err := nameMap(ctx, c, refs)
 	if err != nil {
-		return v, fmt.Errorf("read names of VM %s's host, datastores and networks: %w", o.Path, err)
-	}
-	name := map[types.ManagedObjectReference]string{}
-	for _, oc := range objs {
-		for _, p := range oc.PropSet {
-			if s, ok := p.Val.(string); ok {
-				name[oc.Obj] = s
-			}
-		}
+		return v, fmt.Errorf("VM %s's host, datastores and networks: %w", o.Path, err)
 	}
 	if vm.Runtime.Host != nil {
 		v.Host = name[*vm.Runtime.Host]
