@@ -24,7 +24,7 @@ func TestDecodeArgs(t *testing.T) {
 			VM string `json:"vm"`
 			Paging
 		}
-		err := decodeArgs(tc.raw, &dst)
+		err := DecodeArgs(tc.raw, &dst)
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("decodeArgs(%v): %v", tc.raw, err)
@@ -47,12 +47,12 @@ func FuzzDecodeArgs(f *testing.F) {
 			return
 		}
 		var a VMListArgs
-		if err := decodeArgs(raw, &a); err == nil {
-			_ = a.validate()
+		if err := DecodeArgs(raw, &a); err == nil {
+			_ = a.Validate()
 		}
 		var g VMArgs
-		if err := decodeArgs(raw, &g); err == nil {
-			_ = g.validate()
+		if err := DecodeArgs(raw, &g); err == nil {
+			_ = g.Validate()
 		}
 	})
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-// bgTasks gives a tool call that runs as an MCP background task a context
+// BgTasks gives a tool call that runs as an MCP background task a context
 // of its own, cancelled only when the client cancels that task.
 //
 // Why: mcp-go v1.2.1 runs a task-augmented tools/call in a goroutine whose
@@ -29,7 +29,7 @@ import (
 //
 // A task that outlives its TTL is cleaned up by mcp-go without a hook; its
 // call runs on to the end, as a plain call whose client gave up does.
-type bgTasks struct {
+type BgTasks struct {
 	mu sync.Mutex
 	// task is the MCP task ID of a request whose handler has not started.
 	task map[*server.RequestProtocolInfo]string
@@ -39,8 +39,8 @@ type bgTasks struct {
 	early map[string]bool
 }
 
-func newBgTasks() *bgTasks {
-	return &bgTasks{
+func NewBgTasks() *BgTasks {
+	return &BgTasks{
 		task:   map[*server.RequestProtocolInfo]string{},
 		cancel: map[string]context.CancelFunc{},
 		early:  map[string]bool{},
@@ -48,14 +48,14 @@ func newBgTasks() *bgTasks {
 }
 
 // hooks are the server task hooks that feed b.
-func (b *bgTasks) hooks() *server.TaskHooks {
+func (b *BgTasks) hooks() *server.TaskHooks {
 	h := &server.TaskHooks{}
 	h.AddOnTaskCreated(b.created)
 	h.AddOnTaskCancelled(b.cancelled)
 	return h
 }
 
-func (b *bgTasks) created(ctx context.Context, m server.TaskMetrics) {
+func (b *BgTasks) created(ctx context.Context, m server.TaskMetrics) {
 	info := server.RequestProtocolInfoFromContext(ctx)
 	if info == nil {
 		return
@@ -66,7 +66,7 @@ func (b *bgTasks) created(ctx context.Context, m server.TaskMetrics) {
 }
 
 // cancelled runs under mcp-go's task lock: it must not call the server.
-func (b *bgTasks) cancelled(_ context.Context, m server.TaskMetrics) {
+func (b *BgTasks) cancelled(_ context.Context, m server.TaskMetrics) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if cancel, ok := b.cancel[m.TaskID]; ok {
@@ -78,7 +78,7 @@ func (b *bgTasks) cancelled(_ context.Context, m server.TaskMetrics) {
 
 // detach returns the context a background call runs in, and the function
 // to call when it ends.
-func (b *bgTasks) detach(ctx context.Context) (context.Context, func()) {
+func (b *BgTasks) detach(ctx context.Context) (context.Context, func()) {
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	info := server.RequestProtocolInfoFromContext(ctx)
 	b.mu.Lock()

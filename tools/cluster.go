@@ -21,7 +21,7 @@ type ClusterListArgs struct {
 	Paging
 }
 
-func (a *ClusterListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *ClusterListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // ClusterItem is one row of cluster_list.
 type ClusterItem struct {
@@ -46,12 +46,12 @@ type ClusterList struct {
 
 // Text renders the page as a table.
 func (l ClusterList) Text() string {
-	t := newTable("name", "id", "hosts", "vms", "drs", "ha", "cpu_mhz", "memory_gb")
+	t := NewTable("name", "id", "hosts", "vms", "drs", "ha", "cpu_mhz", "memory_gb")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, itoa(it.Hosts), itoa(it.VMs), onOff(it.DRSEnabled), onOff(it.HAEnabled),
-			usedOf(float64(it.CPUUsedMHz), float64(it.CPUTotalMHz), 0, ""), usedOf(it.MemoryUsedGB, it.MemoryTotalGB, 1, ""))
+		t.Row(it.Name, it.ID, Itoa(it.Hosts), Itoa(it.VMs), onOff(it.DRSEnabled), onOff(it.HAEnabled),
+			UsedOf(float64(it.CPUUsedMHz), float64(it.CPUTotalMHz), 0, ""), UsedOf(it.MemoryUsedGB, it.MemoryTotalGB, 1, ""))
 	}
-	return pageText("clusters", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("clusters", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 func onOff(b bool) string {
@@ -62,22 +62,22 @@ func onOff(b bool) string {
 }
 
 // clusterHostProps read per host of a cluster: usage, and its VMs to count.
-var clusterHostProps = append([]string{"vm"}, hostUsageProps...)
+var clusterHostProps = append([]string{"vm"}, HostUsageProps...)
 
 func clusterList(d Deps) Tool {
-	return define(spec{
-		name:    "cluster_list",
+	return Define(Spec{
+		Name:    "cluster_list",
 		toolset: "cluster",
-		title:   "List clusters",
-		description: "List clusters with their numbers of hosts and VMs (templates included), DRS and HA state, and CPU and memory used vs capacity, " +
+		Title:   "List clusters",
+		Description: "List clusters with their numbers of hosts and VMs (templates included), DRS and HA state, and CPU and memory used vs capacity, " +
 			"filtered by name glob or datacenter.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a ClusterListArgs) (ClusterList, error) {
-		q := vcenter.Query{Type: "ClusterComputeResource", Key: queryKey("cluster_list", a.Name, a.Datacenter)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "ClusterComputeResource", Key: QueryKey("cluster_list", a.Name, a.Datacenter)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name, Container{"Datacenter", a.Datacenter}); err != nil {
 			return ClusterList{}, err
 		}
-		clusters, page, err := listPage[mo.ClusterComputeResource](ctx, d.Session, q, []string{"name", "host", "configurationEx"}, a.Paging)
+		clusters, page, err := ListPage[mo.ClusterComputeResource](ctx, d.Session, q, []string{"name", "host", "configurationEx"}, a.Paging)
 		if err != nil {
 			return ClusterList{}, fmt.Errorf("list clusters: %w", err)
 		}
@@ -121,16 +121,16 @@ func clusterList(d Deps) Tool {
 		for _, cl := range clusters {
 			it := ClusterItem{Name: cl.Name, ID: cl.Self.Value}
 			it.DRSEnabled, it.HAEnabled = drsHA(cl.ConfigurationEx)
-			var u usage
+			var u Usage
 			for _, h := range cl.Host {
 				if hs := byRef[h]; hs != nil {
 					it.Hosts++
-					u.addHost(hs)
+					u.AddHost(hs)
 					it.VMs += len(inSet(hs.Vm, visible))
 				}
 			}
-			it.CPUUsedMHz, it.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
-			it.MemoryUsedGB, it.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
+			it.CPUUsedMHz, it.CPUTotalMHz = u.CPUUsedMHz, u.CPUTotalMHz
+			it.MemoryUsedGB, it.MemoryTotalGB = u.MemUsedGB(), u.MemTotalGB()
 			out.Items = append(out.Items, it)
 		}
 		return out, nil
@@ -159,8 +159,8 @@ type ClusterArgs struct {
 	Cluster string `json:"cluster" jsonschema:"The cluster: name, inventory path (/DC0/host/prod) or ID (domain-c7)"`
 }
 
-func (a *ClusterArgs) validate() error {
-	if err := requireIdent("cluster", a.Cluster, "cluster"); err != nil {
+func (a *ClusterArgs) Validate() error {
+	if err := RequireIdent("cluster", a.Cluster, "cluster"); err != nil {
 		return err
 	}
 	return nil
@@ -216,15 +216,15 @@ func (c ClusterDetail) Text() string {
 		ha += fmt.Sprintf(" (host monitoring %s, admission control %s)", c.HAHostMonitoring, onOff(c.HAAdmissionControl))
 	}
 	fmt.Fprintf(&b, "drs: %s\nha: %s\n", drs, ha)
-	fmt.Fprintf(&b, "cpu: used %s\n", usedOf(float64(c.CPUUsedMHz), float64(c.CPUTotalMHz), 0, "MHz"))
-	fmt.Fprintf(&b, "memory: used %s\n", usedOf(c.MemoryUsedGB, c.MemoryTotalGB, 1, "GB"))
+	fmt.Fprintf(&b, "cpu: used %s\n", UsedOf(float64(c.CPUUsedMHz), float64(c.CPUTotalMHz), 0, "MHz"))
+	fmt.Fprintf(&b, "memory: used %s\n", UsedOf(c.MemoryUsedGB, c.MemoryTotalGB, 1, "GB"))
 	fmt.Fprintf(&b, "vms: %d (%d poweredOn, %d poweredOff, %d suspended), templates: %d\n", c.VMs, c.PoweredOn, c.PoweredOff, c.Suspended, c.Templates)
 	fmt.Fprintf(&b, "datastores: %s\n", strings.Join(c.Datastores, ", "))
 	fmt.Fprintf(&b, "%d hosts\n", len(c.Hosts))
 	if len(c.Hosts) > 0 {
-		t := newTable("name", "id", "connection", "power", "maintenance", "vms")
+		t := NewTable("name", "id", "connection", "power", "maintenance", "vms")
 		for _, h := range c.Hosts {
-			t.row(h.Name, h.ID, h.ConnectionState, h.PowerState, yesNo(h.MaintenanceMode), itoa(h.VMs))
+			t.Row(h.Name, h.ID, h.ConnectionState, h.PowerState, YesNo(h.MaintenanceMode), Itoa(h.VMs))
 		}
 		b.WriteString(t.String())
 	}
@@ -232,13 +232,13 @@ func (c ClusterDetail) Text() string {
 }
 
 func clusterGet(d Deps) Tool {
-	return define(spec{
-		name:    "cluster_get",
+	return Define(Spec{
+		Name:    "cluster_get",
 		toolset: "cluster",
-		title:   "Show a cluster",
-		description: "Show one cluster in detail: DRS and HA configuration, hosts with their state, CPU and memory used vs capacity, " +
+		Title:   "Show a cluster",
+		Description: "Show one cluster in detail: DRS and HA configuration, hosts with their state, CPU and memory used vs capacity, " +
 			"VM counts by power state, and datastores.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a ClusterArgs) (ClusterDetail, error) {
 		var out ClusterDetail
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -282,7 +282,7 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 	if err := mo.LoadObjectContent(objs, &hosts); err != nil {
 		return out, fmt.Errorf("read hosts of cluster %s: %w", o.Path, err)
 	}
-	var u usage
+	var u Usage
 	var vms []types.ManagedObjectReference
 	for i := range hosts {
 		vms = append(vms, hosts[i].Vm...)
@@ -293,13 +293,13 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 	}
 	for i := range hosts {
 		h := &hosts[i]
-		u.addHost(h)
+		u.AddHost(h)
 		out.Hosts = append(out.Hosts, ClusterHost{Name: h.Name, ID: h.Self.Value,
 			ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 			MaintenanceMode: h.Runtime.InMaintenanceMode, VMs: len(inSet(h.Vm, vmVisible))})
 	}
-	out.CPUUsedMHz, out.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
-	out.MemoryUsedGB, out.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
+	out.CPUUsedMHz, out.CPUTotalMHz = u.CPUUsedMHz, u.CPUTotalMHz
+	out.MemoryUsedGB, out.MemoryTotalGB = u.MemUsedGB(), u.MemTotalGB()
 
 	vmObjs, _, err := c.RetrieveMany(ctx, inSet(uniqueRefs(vms), vmVisible), []string{"runtime.powerState", "config.template"})
 	if err != nil {
@@ -307,8 +307,8 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 	}
 	var row SummaryRow
 	for _, oc := range vmObjs {
-		tmpl, _ := propVal(oc, "config.template").(bool)
-		power, _ := propVal(oc, "runtime.powerState").(types.VirtualMachinePowerState)
+		tmpl, _ := PropVal(oc, "config.template").(bool)
+		power, _ := PropVal(oc, "runtime.powerState").(types.VirtualMachinePowerState)
 		countVM(&row, tmpl, power)
 	}
 	out.VMs, out.PoweredOn, out.PoweredOff, out.Suspended, out.Templates = row.VMs, row.PoweredOn, row.PoweredOff, row.Suspended, row.Templates

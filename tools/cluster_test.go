@@ -53,7 +53,7 @@ func testClusters(t *testing.T, e *env) {
 			memU += int64(h.Summary.QuickStats.OverallMemoryUsage) << 20
 			memT += h.Summary.Hardware.MemorySize
 		}
-		it.MemoryUsedGB, it.MemoryTotalGB = gib(memU), gib(memT)
+		it.MemoryUsedGB, it.MemoryTotalGB = GiB(memU), GiB(memT)
 		return it
 	}
 

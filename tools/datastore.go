@@ -21,7 +21,7 @@ type DatastoreListArgs struct {
 	Paging
 }
 
-func (a *DatastoreListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *DatastoreListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // DatastoreItem is one row of datastore_list.
 type DatastoreItem struct {
@@ -44,12 +44,12 @@ type DatastoreList struct {
 
 // Text renders the page as a table.
 func (l DatastoreList) Text() string {
-	t := newTable("name", "id", "type", "capacity_gb", "free_gb", "used_pct", "accessible", "vms")
+	t := NewTable("name", "id", "type", "capacity_gb", "free_gb", "used_pct", "accessible", "vms")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, it.Type, fmt.Sprintf("%.1f", it.CapacityGB), fmt.Sprintf("%.1f", it.FreeGB),
-			fmt.Sprintf("%.1f", it.UsedPct), yesNo(it.Accessible), itoa(it.VMs))
+		t.Row(it.Name, it.ID, it.Type, fmt.Sprintf("%.1f", it.CapacityGB), fmt.Sprintf("%.1f", it.FreeGB),
+			fmt.Sprintf("%.1f", it.UsedPct), YesNo(it.Accessible), Itoa(it.VMs))
 	}
-	return pageText("datastores", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("datastores", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 // usedPct is the share of a datastore in use, one decimal.
@@ -61,18 +61,18 @@ func usedPct(capacity, free int64) float64 {
 }
 
 func datastoreList(d Deps) Tool {
-	return define(spec{
-		name:        "datastore_list",
+	return Define(Spec{
+		Name:        "datastore_list",
 		toolset:     "datastore",
-		title:       "List datastores",
-		description: "List datastores with type, capacity, free space, percent used, accessibility and VM count, filtered by name glob or datacenter.",
-		risk:        policy.RiskRead,
+		Title:       "List datastores",
+		Description: "List datastores with type, capacity, free space, percent used, accessibility and VM count, filtered by name glob or datacenter.",
+		Risk:        policy.RiskRead,
 	}, func(ctx context.Context, a DatastoreListArgs) (DatastoreList, error) {
-		q := vcenter.Query{Type: "Datastore", Key: queryKey("datastore_list", a.Name, a.Datacenter)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "Datastore", Key: QueryKey("datastore_list", a.Name, a.Datacenter)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name, Container{"Datacenter", a.Datacenter}); err != nil {
 			return DatastoreList{}, err
 		}
-		dss, page, err := listPage[mo.Datastore](ctx, d.Session, q, []string{"name", "summary", "vm"}, a.Paging)
+		dss, page, err := ListPage[mo.Datastore](ctx, d.Session, q, []string{"name", "summary", "vm"}, a.Paging)
 		if err != nil {
 			return DatastoreList{}, fmt.Errorf("list datastores: %w", err)
 		}
@@ -94,7 +94,7 @@ func datastoreList(d Deps) Tool {
 			s := ds.Summary
 			out.Items = append(out.Items, DatastoreItem{
 				Name: ds.Name, ID: ds.Self.Value, Type: s.Type,
-				CapacityGB: gibf(s.Capacity), FreeGB: gibf(s.FreeSpace), UsedPct: usedPct(s.Capacity, s.FreeSpace),
+				CapacityGB: GiBf(s.Capacity), FreeGB: GiBf(s.FreeSpace), UsedPct: usedPct(s.Capacity, s.FreeSpace),
 				Accessible: s.Accessible, VMs: len(inSet(ds.Vm, visible)),
 			})
 		}
@@ -109,8 +109,8 @@ type DatastoreArgs struct {
 	Datastore string `json:"datastore" jsonschema:"The datastore: name, inventory path (/DC0/datastore/ds1) or ID (datastore-42)"`
 }
 
-func (a *DatastoreArgs) validate() error {
-	if err := requireIdent("datastore", a.Datastore, "datastore"); err != nil {
+func (a *DatastoreArgs) Validate() error {
+	if err := RequireIdent("datastore", a.Datastore, "datastore"); err != nil {
 		return err
 	}
 	return nil
@@ -151,7 +151,7 @@ func (ds DatastoreDetail) Text() string {
 	fmt.Fprintf(&b, "Datastore %s (%s) %s\n", ds.Name, ds.ID, ds.Path)
 	fmt.Fprintf(&b, "type: %s\nurl: %s\n", ds.Type, ds.URL)
 	fmt.Fprintf(&b, "capacity: %.1f GB, free %.1f GB, %.1f%% used, uncommitted %.1f GB\n", ds.CapacityGB, ds.FreeGB, ds.UsedPct, ds.UncommittedGB)
-	fmt.Fprintf(&b, "accessible: %s\n", yesNo(ds.Accessible))
+	fmt.Fprintf(&b, "accessible: %s\n", YesNo(ds.Accessible))
 	if ds.MaintenanceMode != "" {
 		fmt.Fprintf(&b, "maintenance_mode: %s\n", ds.MaintenanceMode)
 	}
@@ -175,13 +175,13 @@ func (ds DatastoreDetail) Text() string {
 }
 
 func datastoreGet(d Deps) Tool {
-	return define(spec{
-		name:    "datastore_get",
+	return Define(Spec{
+		Name:    "datastore_get",
 		toolset: "datastore",
-		title:   "Show a datastore",
-		description: "Show one datastore in detail: type, URL, capacity, free and uncommitted space, accessibility, maintenance mode, " +
+		Title:   "Show a datastore",
+		Description: "Show one datastore in detail: type, URL, capacity, free and uncommitted space, accessibility, maintenance mode, " +
 			"the hosts that mount it and its VMs (up to 100 named).",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a DatastoreArgs) (DatastoreDetail, error) {
 		var out DatastoreDetail
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -204,7 +204,7 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 	s := ds.Summary
 	out := DatastoreDetail{
 		Name: o.Name, ID: o.ID(), Path: o.Path, Type: s.Type, URL: s.Url,
-		CapacityGB: gibf(s.Capacity), FreeGB: gibf(s.FreeSpace), UncommittedGB: gibf(s.Uncommitted),
+		CapacityGB: GiBf(s.Capacity), FreeGB: GiBf(s.FreeSpace), UncommittedGB: GiBf(s.Uncommitted),
 		UsedPct: usedPct(s.Capacity, s.FreeSpace), Accessible: s.Accessible, MaintenanceMode: s.MaintenanceMode,
 		Hosts: []DatastoreMount{},
 	}

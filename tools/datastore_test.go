@@ -36,7 +36,7 @@ func testDatastores(t *testing.T, e *env) {
 		if s.Capacity > 0 {
 			pct = float64(int64(float64(s.Capacity-s.FreeSpace)/float64(s.Capacity)*1000+0.5)) / 10
 		}
-		return tools.DatastoreItem{Name: ds.Name, ID: ds.Self.Value, Type: s.Type, CapacityGB: gib(s.Capacity), FreeGB: gib(s.FreeSpace),
+		return tools.DatastoreItem{Name: ds.Name, ID: ds.Self.Value, Type: s.Type, CapacityGB: GiB(s.Capacity), FreeGB: GiB(s.FreeSpace),
 			UsedPct: pct, Accessible: s.Accessible, VMs: len(ds.Vm)}
 	}
 
@@ -136,7 +136,7 @@ func testDatastores(t *testing.T, e *env) {
 			ds := all[slices.IndexFunc(all, func(d mo.Datastore) bool { return d.Self.Value == tc.id })]
 			s, li := ds.Summary, wantItem(ds)
 			if got.Name != ds.Name || got.Type != s.Type || got.URL != s.Url || got.CapacityGB != li.CapacityGB || got.FreeGB != li.FreeGB ||
-				got.UncommittedGB != gib(s.Uncommitted) || got.UsedPct != li.UsedPct || got.Accessible != s.Accessible ||
+				got.UncommittedGB != GiB(s.Uncommitted) || got.UsedPct != li.UsedPct || got.Accessible != s.Accessible ||
 				got.MaintenanceMode != s.MaintenanceMode || got.VMCount != len(ds.Vm) {
 				t.Errorf("detail %+v differs from simulator %+v", got, s)
 			}

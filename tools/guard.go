@@ -53,8 +53,8 @@ const ConfirmKey = "confirm"
 // confirmTokenArg is the argument that carries a preview token.
 const confirmTokenArg = policy.ConfirmTokenArg
 
-// guard applies a Policy to the calls of one server.
-type guard struct {
+// Guard applies a Policy to the calls of one server.
+type Guard struct {
 	p       Policy
 	log     *slog.Logger
 	session *vcenter.Session // for vCenter user events; may be nil
@@ -64,7 +64,7 @@ type guard struct {
 	mu      sync.Mutex
 	pending map[string]pendingConfirm // elicitation state, kept server-side
 
-	bg *bgTasks // contexts of calls running as MCP background tasks
+	bg *BgTasks // contexts of calls running as MCP background tasks
 
 	// previewDefs are the write tools' definitions with confirm_token, for
 	// confirm_fallback: preview.
@@ -80,7 +80,7 @@ type pendingConfirm struct {
 
 const confirmTTL = 10 * time.Minute
 
-func newGuard(p Policy, log *slog.Logger, session *vcenter.Session, ts []Tool) *guard {
+func NewGuard(p Policy, log *slog.Logger, session *vcenter.Session, ts []Tool) *Guard {
 	if p.Role == nil {
 		// Least privilege when the caller configured nothing. The built-in
 		// default role always resolves.
@@ -102,25 +102,25 @@ func newGuard(p Policy, log *slog.Logger, session *vcenter.Session, ts []Tool) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &guard{p: p, log: log, session: session, osUser: currentUser(), tools: make(map[string]policy.ToolInfo, len(ts)), pending: map[string]pendingConfirm{}}
-	g.bg = newBgTasks()
+	g := &Guard{p: p, log: log, session: session, osUser: currentUser(), tools: make(map[string]policy.ToolInfo, len(ts)), pending: map[string]pendingConfirm{}}
+	g.bg = NewBgTasks()
 	for _, t := range ts {
 		g.tools[t.Def.Name] = t.Info()
 		if p.Fallback == policy.FallbackPreview && t.Risk.IsWrite() {
 			if g.previewDefs == nil {
 				g.previewDefs = map[string]mcp.Tool{}
 			}
-			g.previewDefs[t.Def.Name] = withConfirmToken(t.Def)
+			g.previewDefs[t.Def.Name] = WithConfirmToken(t.Def)
 		}
 	}
 	return g
 }
 
-// visible is the tool filter: the role decides which tools exist, for
+// Visible is the tool filter: the role decides which tools exist, for
 // tools/list and tools/call alike. Under confirm_fallback: preview, write
 // tools also declare the confirm_token argument a preview asks for; other
 // configurations never take one, so they do not pay for it in tools/list.
-func (g *guard) visible(_ context.Context, ts []mcp.Tool) []mcp.Tool {
+func (g *Guard) Visible(_ context.Context, ts []mcp.Tool) []mcp.Tool {
 	out := ts[:0:0]
 	for _, t := range ts {
 		info, ok := g.tools[t.Name]
@@ -138,7 +138,7 @@ func (g *guard) visible(_ context.Context, ts []mcp.Tool) []mcp.Tool {
 // call is the audit record of the call in progress, which handlers extend
 // with what they resolve and start.
 type call struct {
-	g    *guard
+	g    *Guard
 	info policy.ToolInfo
 	req  mcp.CallToolRequest
 	args map[string]any // arguments without confirm_token
@@ -157,10 +157,10 @@ func callFrom(ctx context.Context) *call {
 	return c
 }
 
-// middleware runs around every tool handler: audit begin, rate limit,
+// Middleware runs around every tool handler: audit begin, rate limit,
 // authorize, handler (which resolves targets and confirms), audit end.
 // Every call that reaches it leaves exactly one audit line.
-func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if req.Params.Task != nil {
 			// See bgTasks: the context mcp-go gives a background call ends
@@ -172,7 +172,7 @@ func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		start := g.p.Now()
 		info, known := g.tools[req.Params.Name]
 		args := req.GetArguments()
-		c := &call{g: g, info: info, req: req, args: withoutKey(args, confirmTokenArg), decision: audit.DecisionAllowed}
+		c := &call{g: g, info: info, req: req, args: WithoutKey(args, confirmTokenArg), decision: audit.DecisionAllowed}
 		rec := g.record(ctx, req.Params.Name, args)
 
 		finish := func(res *mcp.CallToolResult, err error) (*mcp.CallToolResult, error) {
@@ -184,7 +184,7 @@ func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 			case err != nil:
 				rec.Outcome, rec.Error = audit.OutcomeError, err.Error()
 			case res != nil && res.IsError:
-				rec.Outcome, rec.Error = audit.OutcomeError, truncate(resultText(res), 500)
+				rec.Outcome, rec.Error = audit.OutcomeError, Truncate(ResultText(res), 500)
 			case res != nil && res.InputRequests != nil:
 				// Asked a person; the retry that carries the answer gets
 				// its own line.
@@ -213,9 +213,9 @@ func (g *guard) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	}
 }
 
-// refused audits a tools/call that mcp-go answered before any middleware
+// Refused audits a tools/call that mcp-go answered before any middleware
 // ran: an unknown tool, or one the role hides (answered like unknown).
-func (g *guard) refused(ctx context.Context, _ any, method mcp.MCPMethod, message any, err error) {
+func (g *Guard) Refused(ctx context.Context, _ any, method mcp.MCPMethod, message any, err error) {
 	if method != mcp.MethodToolsCall || !errors.Is(err, server.ErrToolNotFound) {
 		return
 	}
@@ -229,7 +229,7 @@ func (g *guard) refused(ctx context.Context, _ any, method mcp.MCPMethod, messag
 	g.write(rec, true)
 }
 
-func (g *guard) record(ctx context.Context, tool string, args map[string]any) audit.Record {
+func (g *Guard) record(ctx context.Context, tool string, args map[string]any) audit.Record {
 	rec := audit.Record{
 		Time:    g.p.Now(),
 		Profile: g.p.Profile,
@@ -244,7 +244,7 @@ func (g *guard) record(ctx context.Context, tool string, args map[string]any) au
 	return rec
 }
 
-func (g *guard) write(rec audit.Record, sync bool) {
+func (g *Guard) write(rec audit.Record, sync bool) {
 	if g.p.Audit == nil {
 		return
 	}
@@ -256,7 +256,7 @@ func (g *guard) write(rec audit.Record, sync bool) {
 
 // vcenterEvents posts the outcome of a write that ran as a user event on
 // each target (at most ten), when the policy asks for it.
-func (g *guard) vcenterEvents(ctx context.Context, c *call, rec audit.Record) {
+func (g *Guard) vcenterEvents(ctx context.Context, c *call, rec audit.Record) {
 	if !g.p.VCenterEvents || g.session == nil {
 		return
 	}
@@ -319,12 +319,12 @@ type needsInput struct{ res *mcp.CallToolResult }
 
 func (n *needsInput) Error() string { return "waiting for confirmation" }
 
-// act authorizes a write against its resolved targets: it records them for
+// Act authorizes a write against its resolved targets: it records them for
 // the audit trail, refuses protected objects, and, when the action needs a
 // person's confirmation, asks for it (or applies the fallback). It must be
 // called after resolving and before changing anything; a nil error means
 // go ahead. what describes the action for the person, e.g. "Delete VM".
-func act(ctx context.Context, what string, targets ...vcenter.Object) error {
+func Act(ctx context.Context, what string, targets ...vcenter.Object) error {
 	c := callFrom(ctx)
 	if c == nil {
 		return errors.New("internal error: write tool called outside the policy middleware")
@@ -332,14 +332,14 @@ func act(ctx context.Context, what string, targets ...vcenter.Object) error {
 	return c.authorize(ctx, what, targets, nil)
 }
 
-// actOn authorizes a write on target, as act does, that also involves
+// ActOn authorizes a write on target, as act does, that also involves
 // other objects: a destination folder, pool, host or datastore, or the
 // snapshot a revert goes to. Those are refused when protected (snapshots
 // excepted: protect patterns name inventory objects), bound into the
 // person's confirmation — an answer about one snapshot does not revert to
 // another — and recorded in the audit trail, but not charged to the write
 // budget: the call is still one write.
-func actOn(ctx context.Context, what string, target vcenter.Object, touches ...vcenter.Object) error {
+func ActOn(ctx context.Context, what string, target vcenter.Object, touches ...vcenter.Object) error {
 	c := callFrom(ctx)
 	if c == nil {
 		return errors.New("internal error: write tool called outside the policy middleware")
@@ -451,7 +451,7 @@ func (c *call) ask(question, digest, bound string) error {
 	return &needsInput{res: res}
 }
 
-func (g *guard) putPending(p pendingConfirm) string {
+func (g *Guard) putPending(p pendingConfirm) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
@@ -467,7 +467,7 @@ func (g *guard) putPending(p pendingConfirm) string {
 }
 
 // takePending consumes the state id if it binds exactly this call.
-func (g *guard) takePending(id, tool, digest, targets string, now time.Time) bool {
+func (g *Guard) takePending(id, tool, digest, targets string, now time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	p, ok := g.pending[id]
@@ -493,8 +493,8 @@ func (c *call) setDecision(d audit.Decision) {
 	c.mu.Unlock()
 }
 
-// noteTask records a vCenter task the call started, for the audit trail.
-func noteTask(ctx context.Context, id string) {
+// NoteTask records a vCenter task the call started, for the audit trail.
+func NoteTask(ctx context.Context, id string) {
 	vcenter.MarkWorkStarted(ctx) // a lost session must not start it twice
 	if c := callFrom(ctx); c != nil {
 		c.mu.Lock()
@@ -522,7 +522,7 @@ func describeTargets(ts []vcenter.Object) string {
 	return strings.Join(parts, ", ")
 }
 
-func withoutKey(m map[string]any, key string) map[string]any {
+func WithoutKey(m map[string]any, key string) map[string]any {
 	if _, ok := m[key]; !ok {
 		return m
 	}
@@ -535,7 +535,7 @@ func withoutKey(m map[string]any, key string) map[string]any {
 	return out
 }
 
-func resultText(res *mcp.CallToolResult) string {
+func ResultText(res *mcp.CallToolResult) string {
 	var b strings.Builder
 	for _, c := range res.Content {
 		if tc, ok := c.(mcp.TextContent); ok {

@@ -23,7 +23,7 @@ type HostListArgs struct {
 	Paging
 }
 
-func (a *HostListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *HostListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // HostItem is one row of host_list.
 type HostItem struct {
@@ -51,35 +51,35 @@ type HostList struct {
 
 // Text renders the page as a table.
 func (l HostList) Text() string {
-	t := newTable("name", "id", "cluster", "connection", "power", "maintenance", "cores", "cpu_mhz", "memory_gb", "vms", "esxi")
+	t := NewTable("name", "id", "cluster", "connection", "power", "maintenance", "cores", "cpu_mhz", "memory_gb", "vms", "esxi")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, it.Cluster, it.ConnectionState, it.PowerState, yesNo(it.MaintenanceMode), itoa(it.CPUCores),
-			usedOf(float64(it.CPUUsedMHz), float64(it.CPUTotalMHz), 0, ""), usedOf(it.MemoryUsedGB, it.MemoryTotalGB, 1, ""),
-			itoa(it.VMs), it.Version)
+		t.Row(it.Name, it.ID, it.Cluster, it.ConnectionState, it.PowerState, YesNo(it.MaintenanceMode), Itoa(it.CPUCores),
+			UsedOf(float64(it.CPUUsedMHz), float64(it.CPUTotalMHz), 0, ""), UsedOf(it.MemoryUsedGB, it.MemoryTotalGB, 1, ""),
+			Itoa(it.VMs), it.Version)
 	}
-	return pageText("hosts", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("hosts", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 var hostListProps = append([]string{
 	"name", "parent", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode",
 	"summary.config.product.version", "vm",
-}, hostUsageProps...)
+}, HostUsageProps...)
 
 func hostList(d Deps) Tool {
-	return define(spec{
-		name:    "host_list",
+	return Define(Spec{
+		Name:    "host_list",
 		toolset: "host",
-		title:   "List ESXi hosts",
-		description: "List ESXi hosts with cluster, connection, power and maintenance state, CPU and memory used vs capacity, VM count and ESXi version, " +
+		Title:   "List ESXi hosts",
+		Description: "List ESXi hosts with cluster, connection, power and maintenance state, CPU and memory used vs capacity, VM count and ESXi version, " +
 			"filtered by name glob, datacenter or cluster.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a HostListArgs) (HostList, error) {
-		q := vcenter.Query{Type: "HostSystem", Key: queryKey("host_list", a.Name, a.Datacenter, a.Cluster)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name,
-			containerFilter{"ClusterComputeResource", a.Cluster}, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "HostSystem", Key: QueryKey("host_list", a.Name, a.Datacenter, a.Cluster)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name,
+			Container{"ClusterComputeResource", a.Cluster}, Container{"Datacenter", a.Datacenter}); err != nil {
 			return HostList{}, err
 		}
-		hosts, page, err := listPage[mo.HostSystem](ctx, d.Session, q, hostListProps, a.Paging)
+		hosts, page, err := ListPage[mo.HostSystem](ctx, d.Session, q, hostListProps, a.Paging)
 		if err != nil {
 			return HostList{}, fmt.Errorf("list hosts: %w", err)
 		}
@@ -106,14 +106,14 @@ func hostList(d Deps) Tool {
 		out := HostList{Items: make([]HostItem, 0, len(hosts)), Total: page.Total, NextCursor: page.NextCursor}
 		for i := range hosts {
 			h := &hosts[i]
-			var u usage
-			u.addHost(h)
+			var u Usage
+			u.AddHost(h)
 			it := HostItem{
 				Name: h.Name, ID: h.Self.Value,
 				ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 				MaintenanceMode: h.Runtime.InMaintenanceMode,
-				CPUUsedMHz:      u.cpuUsedMHz, CPUTotalMHz: u.cpuTotalMHz,
-				MemoryUsedGB: u.memUsedGB(), MemoryTotalGB: u.memTotalGB(),
+				CPUUsedMHz:      u.CPUUsedMHz, CPUTotalMHz: u.CPUTotalMHz,
+				MemoryUsedGB: u.MemUsedGB(), MemoryTotalGB: u.MemTotalGB(),
 				VMs: len(inSet(h.Vm, visible)),
 			}
 			if h.Parent != nil {
@@ -138,8 +138,8 @@ type HostArgs struct {
 	Host string `json:"host" jsonschema:"The host: name, inventory path, ID (host-42) or hardware UUID"`
 }
 
-func (a *HostArgs) validate() error {
-	if err := requireIdent("host", a.Host, "host"); err != nil {
+func (a *HostArgs) Validate() error {
+	if err := RequireIdent("host", a.Host, "host"); err != nil {
 		return err
 	}
 	return nil
@@ -187,13 +187,13 @@ func (h HostDetail) Text() string {
 		}
 	}
 	line("cluster", h.Cluster)
-	line("state", fmt.Sprintf("%s, %s, maintenance mode %s", h.ConnectionState, h.PowerState, yesNo(h.MaintenanceMode)))
+	line("state", fmt.Sprintf("%s, %s, maintenance mode %s", h.ConnectionState, h.PowerState, YesNo(h.MaintenanceMode)))
 	line("status", h.OverallStatus)
 	line("hardware", strings.TrimSpace(h.Vendor+" "+h.Model))
 	line("uuid", h.UUID)
 	line("cpu", fmt.Sprintf("%s, %d sockets, %d cores, %d threads; used %s", h.CPUModel, h.CPUSockets, h.CPUCores, h.CPUThreads,
-		usedOf(float64(h.CPUUsedMHz), float64(h.CPUTotalMHz), 0, "MHz")))
-	line("memory", "used "+usedOf(h.MemoryUsedGB, h.MemoryTotalGB, 1, "GB"))
+		UsedOf(float64(h.CPUUsedMHz), float64(h.CPUTotalMHz), 0, "MHz")))
+	line("memory", "used "+UsedOf(h.MemoryUsedGB, h.MemoryTotalGB, 1, "GB"))
 	line("esxi", h.Product)
 	line("boot_time", h.BootTime)
 	if h.UptimeSeconds > 0 {
@@ -211,13 +211,13 @@ var hostGetProps = []string{
 }
 
 func hostGet(d Deps) Tool {
-	return define(spec{
-		name:    "host_get",
+	return Define(Spec{
+		Name:    "host_get",
 		toolset: "host",
-		title:   "Show an ESXi host",
-		description: "Show one ESXi host in detail: hardware, CPU, memory and their use, ESXi version and build, connection, power and maintenance state, " +
+		Title:   "Show an ESXi host",
+		Description: "Show one ESXi host in detail: hardware, CPU, memory and their use, ESXi version and build, connection, power and maintenance state, " +
 			"uptime, cluster, datastores, networks and VM counts.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a HostArgs) (HostDetail, error) {
 		var out HostDetail
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -258,10 +258,10 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 		MaintenanceMode: h.Runtime.InMaintenanceMode, OverallStatus: string(h.OverallStatus),
 		UptimeSeconds: int64(h.Summary.QuickStats.Uptime),
 	}
-	var u usage
-	u.addHost(h)
-	out.CPUUsedMHz, out.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
-	out.MemoryUsedGB, out.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
+	var u Usage
+	u.AddHost(h)
+	out.CPUUsedMHz, out.CPUTotalMHz = u.CPUUsedMHz, u.CPUTotalMHz
+	out.MemoryUsedGB, out.MemoryTotalGB = u.MemUsedGB(), u.MemTotalGB()
 	if hw := h.Summary.Hardware; hw != nil {
 		out.Vendor, out.Model, out.UUID, out.CPUModel = hw.Vendor, hw.Model, hw.Uuid, hw.CpuModel
 		out.CPUSockets, out.CPUCores, out.CPUThreads = int(hw.NumCpuPkgs), int(hw.NumCpuCores), int(hw.NumCpuThreads)
@@ -299,7 +299,7 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 		return out, fmt.Errorf("read power states of host %s's VMs: %w", o.Path, err)
 	}
 	for _, oc := range vms {
-		if propVal(oc, "runtime.powerState") == types.VirtualMachinePowerStatePoweredOn {
+		if PropVal(oc, "runtime.powerState") == types.VirtualMachinePowerStatePoweredOn {
 			out.VMsPoweredOn++
 		}
 	}

@@ -26,7 +26,7 @@ func wantHostItem(e *env, h mo.HostSystem) tools.HostItem {
 		ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 		MaintenanceMode: h.Runtime.InMaintenanceMode, CPUCores: int(hw.NumCpuCores),
 		CPUUsedMHz: int64(qs.OverallCpuUsage), CPUTotalMHz: int64(hw.CpuMhz) * int64(hw.NumCpuCores),
-		MemoryUsedGB: gib(int64(qs.OverallMemoryUsage) << 20), MemoryTotalGB: gib(hw.MemorySize),
+		MemoryUsedGB: GiB(int64(qs.OverallMemoryUsage) << 20), MemoryTotalGB: GiB(hw.MemorySize),
 		VMs: len(h.Vm), Version: h.Summary.Config.Product.Version,
 	}
 	if h.Parent.Type == "ClusterComputeResource" {

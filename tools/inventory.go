@@ -24,37 +24,37 @@ type NameFilter struct {
 	Name string `json:"name,omitempty" jsonschema:"Name glob, case-sensitive, e.g. prod-*"`
 }
 
-// checkList validates what every listing takes: paging and a name glob.
-func checkList(p Paging, name string) error {
-	if err := p.check(); err != nil {
+// CheckList validates what every listing takes: paging and a name glob.
+func CheckList(p Paging, name string) error {
+	if err := p.Check(); err != nil {
 		return err
 	}
-	return checkGlob("name", name)
+	return CheckGlob("name", name)
 }
 
-// scope installs a listing's filters on its first page: containers become
+// Scope installs a listing's filters on its first page: containers become
 // the query's roots so vCenter applies them, a name glob a match on "name"
 // only. A continued listing needs neither: its cursor holds the selection.
-func scope(ctx context.Context, s *vcenter.Session, q *vcenter.Query, cursor, name string, containers ...containerFilter) error {
+func Scope(ctx context.Context, s *vcenter.Session, q *vcenter.Query, cursor, name string, containers ...Container) error {
 	if cursor != "" {
 		return nil
 	}
-	if err := inContainers(ctx, s, q, containers); err != nil {
+	if err := InContainers(ctx, s, q, containers); err != nil {
 		return err
 	}
 	if name != "" {
 		q.MatchProps = []string{"name"}
 		q.Match = func(oc types.ObjectContent) bool {
-			n, _ := propVal(oc, "name").(string)
-			return globMatch(name, n)
+			n, _ := PropVal(oc, "name").(string)
+			return GlobMatch(name, n)
 		}
 	}
 	return nil
 }
 
-// listPage reads one page of a listing into T, a govmomi mo type.
-func listPage[T any](ctx context.Context, s *vcenter.Session, q vcenter.Query, props []string, p Paging) ([]T, *vcenter.Page, error) {
-	page, err := s.List(ctx, q, props, p.limit(), p.Cursor)
+// ListPage reads one page of a listing into T, a govmomi mo type.
+func ListPage[T any](ctx context.Context, s *vcenter.Session, q vcenter.Query, props []string, p Paging) ([]T, *vcenter.Page, error) {
+	page, err := s.List(ctx, q, props, p.Size(), p.Cursor)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,8 +65,8 @@ func listPage[T any](ctx context.Context, s *vcenter.Session, q vcenter.Query, p
 	return out, page, nil
 }
 
-// propVal returns the value of one property of oc, or nil.
-func propVal(oc types.ObjectContent, name string) any {
+// PropVal returns the value of one property of oc, or nil.
+func PropVal(oc types.ObjectContent, name string) any {
 	for _, p := range oc.PropSet {
 		if p.Name == name {
 			return p.Val
@@ -83,7 +83,7 @@ func nameMap(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectRef
 		return nil, fmt.Errorf("read names: %w", err)
 	}
 	for _, oc := range objs {
-		out[oc.Obj], _ = propVal(oc, "name").(string)
+		out[oc.Obj], _ = PropVal(oc, "name").(string)
 	}
 	return out, nil
 }
@@ -169,8 +169,8 @@ func inventoryPaths(ctx context.Context, c *vcenter.Conn, refs []types.ManagedOb
 		var next []types.ManagedObjectReference
 		for _, oc := range objs {
 			var n node
-			n.name, _ = propVal(oc, "name").(string)
-			if p, ok := propVal(oc, "parent").(types.ManagedObjectReference); ok {
+			n.name, _ = PropVal(oc, "name").(string)
+			if p, ok := PropVal(oc, "parent").(types.ManagedObjectReference); ok {
 				n.parent = &p
 				if _, known := nodes[p]; !known {
 					nodes[p] = node{} // queued; filled in by the next round
@@ -206,31 +206,31 @@ func inventoryPaths(ctx context.Context, c *vcenter.Conn, refs []types.ManagedOb
 	return out, nil
 }
 
-// hostUsageProps are the host properties capacity and usage come from.
-var hostUsageProps = []string{
+// HostUsageProps are the host properties capacity and usage come from.
+var HostUsageProps = []string{
 	"summary.hardware.cpuMhz", "summary.hardware.numCpuCores", "summary.hardware.memorySize",
 	"summary.quickStats.overallCpuUsage", "summary.quickStats.overallMemoryUsage",
 }
 
-// usage adds up CPU and memory of hosts: capacity from their hardware,
+// Usage adds up CPU and memory of hosts: capacity from their hardware,
 // use from their quick stats, as the vSphere Client shows them.
-type usage struct {
-	cpuUsedMHz, cpuTotalMHz int64
-	memUsedMB, memTotalB    int64
+type Usage struct {
+	CPUUsedMHz, CPUTotalMHz int64
+	MemUsedMB, MemTotalB    int64
 }
 
-func (u *usage) addHost(h *mo.HostSystem) {
+func (u *Usage) AddHost(h *mo.HostSystem) {
 	if hw := h.Summary.Hardware; hw != nil {
-		u.cpuTotalMHz += int64(hw.CpuMhz) * int64(hw.NumCpuCores)
-		u.memTotalB += hw.MemorySize
+		u.CPUTotalMHz += int64(hw.CpuMhz) * int64(hw.NumCpuCores)
+		u.MemTotalB += hw.MemorySize
 	}
-	u.cpuUsedMHz += int64(h.Summary.QuickStats.OverallCpuUsage)
-	u.memUsedMB += int64(h.Summary.QuickStats.OverallMemoryUsage)
+	u.CPUUsedMHz += int64(h.Summary.QuickStats.OverallCpuUsage)
+	u.MemUsedMB += int64(h.Summary.QuickStats.OverallMemoryUsage)
 }
 
-func (u usage) memUsedGB() float64 { return gibf(u.memUsedMB << 20) }
+func (u Usage) MemUsedGB() float64 { return GiBf(u.MemUsedMB << 20) }
 
-func (u usage) memTotalGB() float64 { return gibf(u.memTotalB) }
+func (u Usage) MemTotalGB() float64 { return GiBf(u.MemTotalB) }
 
 // ---- vcenter_info ----
 
@@ -263,12 +263,12 @@ func (v VCenterInfo) Text() string {
 }
 
 func vcenterInfo(d Deps) Tool {
-	return define(spec{
-		name:        "vcenter_info",
+	return Define(Spec{
+		Name:        "vcenter_info",
 		toolset:     "inventory",
-		title:       "Show the vCenter",
-		description: "Show the connected vCenter or ESXi host: product, version, build, API type and version, instance UUID and the logged-in user.",
-		risk:        policy.RiskRead,
+		Title:       "Show the vCenter",
+		Description: "Show the connected vCenter or ESXi host: product, version, build, API type and version, instance UUID and the logged-in user.",
+		Risk:        policy.RiskRead,
 	}, func(ctx context.Context, _ NoArgs) (VCenterInfo, error) {
 		var out VCenterInfo
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -335,32 +335,32 @@ func (s InventorySummary) Text() string {
 	t := s.Rows[0]
 	fmt.Fprintf(&b, "%s: %d datacenters, %d clusters, %d hosts, %d VMs (%d poweredOn, %d poweredOff, %d suspended), %d templates, %d datastores, %d networks\n",
 		s.Product, t.Datacenters, t.Clusters, t.Hosts, t.VMs, t.PoweredOn, t.PoweredOff, t.Suspended, t.Templates, t.Datastores, t.Networks)
-	tb := newTable("scope", "name", "clusters", "hosts", "vms", "on", "off", "suspended", "templates", "datastores", "networks", "cpu_ghz", "memory_gb", "storage_gb")
+	tb := NewTable("scope", "name", "clusters", "hosts", "vms", "on", "off", "suspended", "templates", "datastores", "networks", "cpu_ghz", "memory_gb", "storage_gb")
 	for _, r := range s.Rows {
-		name, clusters := r.Name, itoa(r.Clusters)
+		name, clusters := r.Name, Itoa(r.Clusters)
 		switch r.Scope {
 		case "total":
 			name = ""
 		case "cluster":
 			name, clusters = r.Datacenter+"/"+r.Name, ""
 		}
-		tb.row(r.Scope, name, clusters, itoa(r.Hosts), itoa(r.VMs), itoa(r.PoweredOn), itoa(r.PoweredOff), itoa(r.Suspended),
-			itoa(r.Templates), itoa(r.Datastores), itoa(r.Networks),
-			usedOf(float64(r.CPUUsedMHz)/1000, float64(r.CPUTotalMHz)/1000, 1, ""),
-			usedOf(r.MemoryUsedGB, r.MemoryTotalGB, 1, ""), usedOf(r.StorageUsedGB, r.StorageTotalGB, 1, ""))
+		tb.Row(r.Scope, name, clusters, Itoa(r.Hosts), Itoa(r.VMs), Itoa(r.PoweredOn), Itoa(r.PoweredOff), Itoa(r.Suspended),
+			Itoa(r.Templates), Itoa(r.Datastores), Itoa(r.Networks),
+			UsedOf(float64(r.CPUUsedMHz)/1000, float64(r.CPUTotalMHz)/1000, 1, ""),
+			UsedOf(r.MemoryUsedGB, r.MemoryTotalGB, 1, ""), UsedOf(r.StorageUsedGB, r.StorageTotalGB, 1, ""))
 	}
 	b.WriteString(tb.String())
 	return b.String()
 }
 
 func inventorySummary(d Deps) Tool {
-	return define(spec{
-		name:    "inventory_summary",
+	return Define(Spec{
+		Name:    "inventory_summary",
 		toolset: "inventory",
-		title:   "Summarize the inventory",
-		description: "Count datacenters, clusters, hosts, VMs by power state, templates, datastores and networks, with CPU, memory and storage used vs capacity, " +
+		Title:   "Summarize the inventory",
+		Description: "Count datacenters, clusters, hosts, VMs by power state, templates, datastores and networks, with CPU, memory and storage used vs capacity, " +
 			"in total, per datacenter and per cluster. Start here; it reads a few properties of every host, VM and datastore.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a SummaryArgs) (InventorySummary, error) {
 		var out InventorySummary
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -421,7 +421,7 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 		}
 	}
 
-	hostObjs, _, err := c.RetrieveMany(ctx, refs["HostSystem"], append([]string{"parent"}, hostUsageProps...))
+	hostObjs, _, err := c.RetrieveMany(ctx, refs["HostSystem"], append([]string{"parent"}, HostUsageProps...))
 	if err != nil {
 		return out, err
 	}
@@ -447,7 +447,7 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 	}
 
 	clusterIdx := map[types.ManagedObjectReference]int{}
-	clUsage := make([]usage, len(clusters))
+	clUsage := make([]Usage, len(clusters))
 	for i, cl := range clusters {
 		clusterIdx[cl.Self] = i
 		cls = append(cls, SummaryRow{
@@ -456,32 +456,32 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 		})
 		dcs[in[cl.Self]].Clusters++
 	}
-	dcUsage := make([]usage, len(dcRefs))
-	var total usage
+	dcUsage := make([]Usage, len(dcRefs))
+	var total Usage
 	hostCluster := map[types.ManagedObjectReference]int{}
 	for i := range hosts {
 		h := &hosts[i]
 		dc := in[h.Self]
 		dcs[dc].Hosts++
-		dcUsage[dc].addHost(h)
-		total.addHost(h)
+		dcUsage[dc].AddHost(h)
+		total.AddHost(h)
 		if h.Parent != nil {
 			if ci, ok := clusterIdx[*h.Parent]; ok {
 				hostCluster[h.Self] = ci
 				cls[ci].Hosts++
-				clUsage[ci].addHost(h)
+				clUsage[ci].AddHost(h)
 			}
 		}
 	}
 	for _, oc := range vmObjs {
 		rows := []*SummaryRow{&dcs[in[oc.Obj]]}
-		if h, ok := propVal(oc, "runtime.host").(types.ManagedObjectReference); ok {
+		if h, ok := PropVal(oc, "runtime.host").(types.ManagedObjectReference); ok {
 			if ci, ok := hostCluster[h]; ok {
 				rows = append(rows, &cls[ci])
 			}
 		}
-		tmpl, _ := propVal(oc, "config.template").(bool)
-		power, _ := propVal(oc, "runtime.powerState").(types.VirtualMachinePowerState)
+		tmpl, _ := PropVal(oc, "config.template").(bool)
+		power, _ := PropVal(oc, "runtime.powerState").(types.VirtualMachinePowerState)
 		for _, r := range rows {
 			countVM(r, tmpl, power)
 		}
@@ -490,8 +490,8 @@ func summarize(ctx context.Context, c *vcenter.Conn, datacenter string) (Invento
 	dsCap := map[types.ManagedObjectReference][2]int64{}
 	dcStorage := make([][2]int64, len(dcRefs))
 	for _, oc := range dsObjs {
-		capacity, _ := propVal(oc, "summary.capacity").(int64)
-		free, _ := propVal(oc, "summary.freeSpace").(int64)
+		capacity, _ := PropVal(oc, "summary.capacity").(int64)
+		free, _ := PropVal(oc, "summary.freeSpace").(int64)
 		dsCap[oc.Obj] = [2]int64{capacity - free, capacity}
 		dc := in[oc.Obj]
 		dcs[dc].Datastores++
@@ -567,10 +567,10 @@ func countVM(r *SummaryRow, template bool, power types.VirtualMachinePowerState)
 	}
 }
 
-func setUsage(r *SummaryRow, u usage, storage [2]int64) {
-	r.CPUUsedMHz, r.CPUTotalMHz = u.cpuUsedMHz, u.cpuTotalMHz
-	r.MemoryUsedGB, r.MemoryTotalGB = u.memUsedGB(), u.memTotalGB()
-	r.StorageUsedGB, r.StorageTotalGB = gibf(storage[0]), gibf(storage[1])
+func setUsage(r *SummaryRow, u Usage, storage [2]int64) {
+	r.CPUUsedMHz, r.CPUTotalMHz = u.CPUUsedMHz, u.CPUTotalMHz
+	r.MemoryUsedGB, r.MemoryTotalGB = u.MemUsedGB(), u.MemTotalGB()
+	r.StorageUsedGB, r.StorageTotalGB = GiBf(storage[0]), GiBf(storage[1])
 }
 
 // ---- datacenter_list ----
@@ -581,7 +581,7 @@ type DatacenterListArgs struct {
 	Paging
 }
 
-func (a *DatacenterListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *DatacenterListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // DatacenterItem is one row of datacenter_list.
 type DatacenterItem struct {
@@ -603,26 +603,26 @@ type DatacenterList struct {
 
 // Text renders the page as a table.
 func (l DatacenterList) Text() string {
-	t := newTable("name", "id", "clusters", "hosts", "vms", "datastores", "networks")
+	t := NewTable("name", "id", "clusters", "hosts", "vms", "datastores", "networks")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, itoa(it.Clusters), itoa(it.Hosts), itoa(it.VMs), itoa(it.Datastores), itoa(it.Networks))
+		t.Row(it.Name, it.ID, Itoa(it.Clusters), Itoa(it.Hosts), Itoa(it.VMs), Itoa(it.Datastores), Itoa(it.Networks))
 	}
-	return pageText("datacenters", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("datacenters", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 func datacenterList(d Deps) Tool {
-	return define(spec{
-		name:        "datacenter_list",
+	return Define(Spec{
+		Name:        "datacenter_list",
 		toolset:     "inventory",
-		title:       "List datacenters",
-		description: "List datacenters with their numbers of clusters, hosts, VMs (templates included), datastores and networks.",
-		risk:        policy.RiskRead,
+		Title:       "List datacenters",
+		Description: "List datacenters with their numbers of clusters, hosts, VMs (templates included), datastores and networks.",
+		Risk:        policy.RiskRead,
 	}, func(ctx context.Context, a DatacenterListArgs) (DatacenterList, error) {
-		q := vcenter.Query{Type: "Datacenter", Key: queryKey("datacenter_list", a.Name)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name); err != nil {
+		q := vcenter.Query{Type: "Datacenter", Key: QueryKey("datacenter_list", a.Name)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name); err != nil {
 			return DatacenterList{}, err
 		}
-		dcs, page, err := listPage[mo.Datacenter](ctx, d.Session, q, []string{"name"}, a.Paging)
+		dcs, page, err := ListPage[mo.Datacenter](ctx, d.Session, q, []string{"name"}, a.Paging)
 		if err != nil {
 			return DatacenterList{}, fmt.Errorf("list datacenters: %w", err)
 		}
@@ -667,11 +667,11 @@ type FolderListArgs struct {
 	Paging
 }
 
-func (a *FolderListArgs) validate() error {
+func (a *FolderListArgs) Validate() error {
 	if a.Type != "" && !slices.Contains(folderTypes, a.Type) {
 		return fmt.Errorf("type %q is not a folder type; use one of %s", a.Type, strings.Join(folderTypes, ", "))
 	}
-	return checkList(a.Paging, a.Name)
+	return CheckList(a.Paging, a.Name)
 }
 
 // FolderItem is one row of folder_list.
@@ -692,11 +692,11 @@ type FolderList struct {
 
 // Text renders the page as a table.
 func (l FolderList) Text() string {
-	t := newTable("name", "id", "type", "children", "path")
+	t := NewTable("name", "id", "type", "children", "path")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, it.Type, itoa(it.Children), it.Path)
+		t.Row(it.Name, it.ID, it.Type, Itoa(it.Children), it.Path)
 	}
-	return pageText("folders", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("folders", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 // folderType names what a folder holds, from its childType.
@@ -719,26 +719,26 @@ func folderType(childType []string) string {
 }
 
 func folderList(d Deps) Tool {
-	return define(spec{
-		name:        "folder_list",
+	return Define(Spec{
+		Name:        "folder_list",
 		toolset:     "inventory",
-		title:       "List folders",
-		description: "List inventory folders with their path, type (what they hold: vm, host, datastore, network or datacenter) and number of children.",
-		risk:        policy.RiskRead,
+		Title:       "List folders",
+		Description: "List inventory folders with their path, type (what they hold: vm, host, datastore, network or datacenter) and number of children.",
+		Risk:        policy.RiskRead,
 	}, func(ctx context.Context, a FolderListArgs) (FolderList, error) {
-		q := vcenter.Query{Type: "Folder", Key: queryKey("folder_list", a.Name, a.Type, a.Datacenter)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "Folder", Key: QueryKey("folder_list", a.Name, a.Type, a.Datacenter)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name, Container{"Datacenter", a.Datacenter}); err != nil {
 			return FolderList{}, err
 		}
 		if a.Cursor == "" && a.Type != "" {
 			byName := q.Match
 			q.MatchProps = append(q.MatchProps, "childType")
 			q.Match = func(oc types.ObjectContent) bool {
-				ct, _ := propVal(oc, "childType").(types.ArrayOfString)
+				ct, _ := PropVal(oc, "childType").(types.ArrayOfString)
 				return folderType(ct.String) == a.Type && (byName == nil || byName(oc))
 			}
 		}
-		folders, page, err := listPage[mo.Folder](ctx, d.Session, q, []string{"name", "childType", "childEntity"}, a.Paging)
+		folders, page, err := ListPage[mo.Folder](ctx, d.Session, q, []string{"name", "childType", "childEntity"}, a.Paging)
 		if err != nil {
 			return FolderList{}, fmt.Errorf("list folders: %w", err)
 		}

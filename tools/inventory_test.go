@@ -45,7 +45,7 @@ func inventoryPath(e *env, ref types.ManagedObjectReference) string {
 	return p
 }
 
-func gib(b int64) float64 { return math.Round(float64(b)/(1<<30)*10) / 10 }
+func GiB(b int64) float64 { return math.Round(float64(b)/(1<<30)*10) / 10 }
 
 // near compares GB values rounded to one decimal, allowing for the sum of
 // rounded values differing from the rounded sum.
@@ -130,10 +130,10 @@ func expectedSummary(e *env, dcFilter string) []tools.SummaryRow {
 	add := func(r *tools.SummaryRow, a acc) {
 		r.CPUUsedMHz += a.cpuU
 		r.CPUTotalMHz += a.cpuT
-		r.MemoryUsedGB = gib(a.memU << 20)
-		r.MemoryTotalGB = gib(a.memT)
-		r.StorageUsedGB = gib(a.stU)
-		r.StorageTotalGB = gib(a.stT)
+		r.MemoryUsedGB = GiB(a.memU << 20)
+		r.MemoryTotalGB = GiB(a.memT)
+		r.StorageUsedGB = GiB(a.stU)
+		r.StorageTotalGB = GiB(a.stT)
 	}
 	var all acc
 	for _, dc := range dcs {

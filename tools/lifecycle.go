@@ -19,8 +19,8 @@ type VMDeleteArgs struct {
 	Force bool   `json:"force,omitempty" jsonschema:"Power the VM off first if it is running"`
 }
 
-func (a *VMDeleteArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *VMDeleteArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
 	return nil
@@ -48,13 +48,13 @@ func (r ActionResult) Text() string {
 }
 
 func vmDelete(d Deps) Tool {
-	return define(spec{
-		name:    "vm_delete",
+	return Define(Spec{
+		Name:    "vm_delete",
 		toolset: "vm",
-		title:   "Delete a VM",
-		description: "Delete a VM or template and its disks from disk. Irreversible: a person confirms first. " +
+		Title:   "Delete a VM",
+		Description: "Delete a VM or template and its disks from disk. Irreversible: a person confirms first. " +
 			"Refuses a running VM unless force, which powers it off after the confirmation.",
-		risk: policy.RiskIrreversible,
+		Risk: policy.RiskIrreversible,
 	}, func(ctx context.Context, a VMDeleteArgs) (ActionResult, error) {
 		var out ActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -77,18 +77,18 @@ func vmDelete(d Deps) Tool {
 			}
 			// Confirmation comes before anything happens: a declined delete
 			// has not powered anything off.
-			if err := act(ctx, what, o); err != nil {
+			if err := Act(ctx, what, o); err != nil {
 				return err
 			}
 			out = ActionResult{Action: "Deleted", ID: o.ID(), Path: o.Path}
-			p := newProgress(ctx)
+			p := NewProgress(ctx)
 			if on {
 				task, err := vm.PowerOff(ctx)
 				if err != nil {
 					return fmt.Errorf("power off %s: %w; nothing was deleted", o.Path, err)
 				}
 				out.Tasks = append(out.Tasks, task.Reference().Value)
-				if _, err := waitTask(ctx, task, "power off "+o.Path, p, 0, 30); err != nil {
+				if _, err := WaitTask(ctx, task, "power off "+o.Path, p, 0, 30); err != nil {
 					return fmt.Errorf("%w; nothing was deleted", err)
 				}
 			}
@@ -97,7 +97,7 @@ func vmDelete(d Deps) Tool {
 				return fmt.Errorf("delete %s: %w", o.Path, err)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			_, err = waitTask(ctx, task, "delete "+o.Path, p, 30, 100)
+			_, err = WaitTask(ctx, task, "delete "+o.Path, p, 30, 100)
 			return err
 		})
 		return out, err

@@ -18,7 +18,7 @@ type NetworkListArgs struct {
 	Paging
 }
 
-func (a *NetworkListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *NetworkListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // NetworkItem is one row of network_list.
 type NetworkItem struct {
@@ -39,11 +39,11 @@ type NetworkList struct {
 
 // Text renders the page as a table.
 func (l NetworkList) Text() string {
-	t := newTable("name", "id", "type", "switch", "vms", "hosts")
+	t := NewTable("name", "id", "type", "switch", "vms", "hosts")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, it.Type, it.Switch, itoa(it.VMs), itoa(it.Hosts))
+		t.Row(it.Name, it.ID, it.Type, it.Switch, Itoa(it.VMs), Itoa(it.Hosts))
 	}
-	return pageText("networks", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("networks", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 // networkType names a network's kind from its managed object type.
@@ -58,19 +58,19 @@ func networkType(moType string) string {
 }
 
 func networkList(d Deps) Tool {
-	return define(spec{
-		name:    "network_list",
+	return Define(Spec{
+		Name:    "network_list",
 		toolset: "network",
-		title:   "List networks",
-		description: "List networks (standard port groups, distributed port groups with their switch, opaque networks) with VM and host counts, " +
+		Title:   "List networks",
+		Description: "List networks (standard port groups, distributed port groups with their switch, opaque networks) with VM and host counts, " +
 			"filtered by name glob or datacenter.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a NetworkListArgs) (NetworkList, error) {
-		q := vcenter.Query{Type: "Network", Key: queryKey("network_list", a.Name, a.Datacenter)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "Network", Key: QueryKey("network_list", a.Name, a.Datacenter)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name, Container{"Datacenter", a.Datacenter}); err != nil {
 			return NetworkList{}, err
 		}
-		nets, page, err := listPage[mo.Network](ctx, d.Session, q, []string{"name", "vm", "host"}, a.Paging)
+		nets, page, err := ListPage[mo.Network](ctx, d.Session, q, []string{"name", "vm", "host"}, a.Paging)
 		if err != nil {
 			return NetworkList{}, fmt.Errorf("list networks: %w", err)
 		}
@@ -96,7 +96,7 @@ func networkList(d Deps) Tool {
 			pgSwitch := map[types.ManagedObjectReference]types.ManagedObjectReference{}
 			var dvs []types.ManagedObjectReference
 			for _, oc := range objs {
-				if s, ok := propVal(oc, "config.distributedVirtualSwitch").(types.ManagedObjectReference); ok {
+				if s, ok := PropVal(oc, "config.distributedVirtualSwitch").(types.ManagedObjectReference); ok {
 					pgSwitch[oc.Obj] = s
 					dvs = append(dvs, s)
 				}

@@ -19,7 +19,7 @@ type PoolListArgs struct {
 	Paging
 }
 
-func (a *PoolListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *PoolListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // PoolItem is one row of resource_pool_list. A limit of -1 means
 // unlimited.
@@ -43,19 +43,19 @@ type PoolList struct {
 
 // Text renders the page as a table.
 func (l PoolList) Text() string {
-	t := newTable("name", "id", "vms", "cpu_reservation_mhz", "cpu_limit_mhz", "memory_reservation_mb", "memory_limit_mb", "path")
+	t := NewTable("name", "id", "vms", "cpu_reservation_mhz", "cpu_limit_mhz", "memory_reservation_mb", "memory_limit_mb", "path")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, itoa(it.VMs), i64toa(it.CPUReservationMHz), limit(it.CPULimitMHz),
-			i64toa(it.MemReservationMB), limit(it.MemLimitMB), it.Path)
+		t.Row(it.Name, it.ID, Itoa(it.VMs), I64toa(it.CPUReservationMHz), limit(it.CPULimitMHz),
+			I64toa(it.MemReservationMB), limit(it.MemLimitMB), it.Path)
 	}
-	return pageText("resource pools", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("resource pools", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 func limit(v int64) string {
 	if v < 0 {
 		return "unlimited"
 	}
-	return i64toa(v)
+	return I64toa(v)
 }
 
 func allocation(a types.ResourceAllocationInfo) (reservation, limit int64) {
@@ -70,20 +70,20 @@ func allocation(a types.ResourceAllocationInfo) (reservation, limit int64) {
 }
 
 func resourcePoolList(d Deps) Tool {
-	return define(spec{
-		name:    "resource_pool_list",
+	return Define(Spec{
+		Name:    "resource_pool_list",
 		toolset: "inventory",
-		title:   "List resource pools",
-		description: "List resource pools (and vApps) with their inventory path, VM count (direct members) and CPU and memory reservation and limit, " +
+		Title:   "List resource pools",
+		Description: "List resource pools (and vApps) with their inventory path, VM count (direct members) and CPU and memory reservation and limit, " +
 			"filtered by name glob, datacenter or cluster.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a PoolListArgs) (PoolList, error) {
-		q := vcenter.Query{Type: "ResourcePool", Key: queryKey("resource_pool_list", a.Name, a.Datacenter, a.Cluster)}
-		if err := scope(ctx, d.Session, &q, a.Cursor, a.Name,
-			containerFilter{"ClusterComputeResource", a.Cluster}, containerFilter{"Datacenter", a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "ResourcePool", Key: QueryKey("resource_pool_list", a.Name, a.Datacenter, a.Cluster)}
+		if err := Scope(ctx, d.Session, &q, a.Cursor, a.Name,
+			Container{"ClusterComputeResource", a.Cluster}, Container{"Datacenter", a.Datacenter}); err != nil {
 			return PoolList{}, err
 		}
-		pools, page, err := listPage[mo.ResourcePool](ctx, d.Session, q,
+		pools, page, err := ListPage[mo.ResourcePool](ctx, d.Session, q,
 			[]string{"name", "vm", "config.cpuAllocation", "config.memoryAllocation"}, a.Paging)
 		if err != nil {
 			return PoolList{}, fmt.Errorf("list resource pools: %w", err)

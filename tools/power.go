@@ -43,7 +43,7 @@ const (
 	hardMaxTargets    = 100
 )
 
-func (a *VMTargets) validate() error {
+func (a *VMTargets) Validate() error {
 	n := 0
 	if a.VM != "" {
 		n++
@@ -60,8 +60,8 @@ func (a *VMTargets) validate() error {
 	if a.MaxTargets < 0 || a.MaxTargets > hardMaxTargets {
 		return fmt.Errorf("max_targets must be between 1 and %d", hardMaxTargets)
 	}
-	if len(a.VMs) > a.maxTargets() {
-		return fmt.Errorf("%d VMs given; at most %d at once (raise max_targets up to %d)", len(a.VMs), a.maxTargets(), hardMaxTargets)
+	if len(a.VMs) > a.TargetLimit() {
+		return fmt.Errorf("%d VMs given; at most %d at once (raise max_targets up to %d)", len(a.VMs), a.TargetLimit(), hardMaxTargets)
 	}
 	if f := a.Filter; f != nil {
 		if *f == (VMFilter{}) {
@@ -70,25 +70,25 @@ func (a *VMTargets) validate() error {
 		if f.PowerState != "" && !contains(validPowerStates, f.PowerState) {
 			return fmt.Errorf("filter.power_state %q is not a vSphere power state; use one of %s", f.PowerState, strings.Join(validPowerStates, ", "))
 		}
-		if err := checkGlob("filter.name", f.Name); err != nil {
+		if err := CheckGlob("filter.name", f.Name); err != nil {
 			return err
 		}
-		if err := checkGlob("filter.guest_os", f.GuestOS); err != nil {
+		if err := CheckGlob("filter.guest_os", f.GuestOS); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *VMTargets) maxTargets() int {
+func (a *VMTargets) TargetLimit() int {
 	if a.MaxTargets == 0 {
 		return defaultMaxTargets
 	}
 	return a.MaxTargets
 }
 
-// resolveVMs turns VMTargets into resolved VMs (scope applies in vcenter).
-func resolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter.Object, error) {
+// ResolveVMs turns VMTargets into resolved VMs (scope applies in vcenter).
+func ResolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter.Object, error) {
 	idents := a.VMs
 	if a.VM != "" {
 		idents = []string{a.VM}
@@ -97,7 +97,7 @@ func resolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 	err := s.Do(ctx, func(c *vcenter.Conn) error {
 		out = out[:0]
 		if a.Filter != nil {
-			return resolveFilter(ctx, c, *a.Filter, a.maxTargets(), &out)
+			return resolveFilter(ctx, c, *a.Filter, a.TargetLimit(), &out)
 		}
 		seen := map[types.ManagedObjectReference]bool{}
 		for _, id := range idents {
@@ -118,7 +118,7 @@ func resolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 func resolveFilter(ctx context.Context, c *vcenter.Conn, f VMFilter, max int, out *[]vcenter.Object) error {
 	q := vcenter.Query{Type: "VirtualMachine"}
 	var err error
-	if q.Roots, q.Within, err = containerFilters(ctx, c, vmContainers(f.Host, f.Cluster, f.Folder, f.Datacenter)); err != nil {
+	if q.Roots, q.Within, err = ContainerFilters(ctx, c, VMContainers(f.Host, f.Cluster, f.Folder, f.Datacenter)); err != nil {
 		return err
 	}
 	notTemplate := false
@@ -167,9 +167,9 @@ type BulkResult struct {
 func (r BulkResult) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d done, %d unchanged, %d failed\n", r.Action, r.Succeeded, r.Unchanged, r.Failed)
-	t := newTable("vm", "id", "outcome", "power_state", "task", "error")
+	t := NewTable("vm", "id", "outcome", "power_state", "task", "error")
 	for _, x := range r.Results {
-		t.row(x.VM, x.ID, x.Outcome, x.PowerState, x.Task, x.Error)
+		t.Row(x.VM, x.ID, x.Outcome, x.PowerState, x.Task, x.Error)
 	}
 	b.WriteString(t.String())
 	return b.String()
@@ -214,25 +214,25 @@ func powerTools(d Deps) []Tool {
 }
 
 func powerTool(d Deps, op powerOp) Tool {
-	return define(spec{
-		name:        op.name,
+	return Define(Spec{
+		Name:        op.name,
 		toolset:     "vm",
-		title:       op.title,
-		description: op.verb + ". Takes vm, a vms list, or a vm_list-style filter; reports each VM's outcome.",
-		risk:        op.risk,
-		idempotent:  op.already != "",
-		background:  true,
+		Title:       op.title,
+		Description: op.verb + ". Takes vm, a vms list, or a vm_list-style filter; reports each VM's outcome.",
+		Risk:        op.risk,
+		Idempotent:  op.already != "",
+		Background:  true,
 	}, func(ctx context.Context, a VMTargets) (BulkResult, error) {
-		targets, err := resolveVMs(ctx, d.Session, a)
+		targets, err := ResolveVMs(ctx, d.Session, a)
 		if err != nil {
 			return BulkResult{}, err
 		}
-		if err := act(ctx, op.action+" VM", targets...); err != nil {
+		if err := Act(ctx, op.action+" VM", targets...); err != nil {
 			return BulkResult{}, err
 		}
 		res := BulkResult{Action: op.action, Results: make([]TargetResult, len(targets))}
-		p := newProgress(ctx)
-		p.report(0, fmt.Sprintf("%s: %d VMs", op.action, len(targets)))
+		p := NewProgress(ctx)
+		p.Report(0, fmt.Sprintf("%s: %d VMs", op.action, len(targets)))
 		var finished atomic.Int32
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, 4) // vCenter queues tasks anyway; don't flood it
@@ -244,7 +244,7 @@ func powerTool(d Deps, op powerOp) Tool {
 				defer func() { <-sem }()
 				res.Results[i] = powerOne(ctx, d.Session, op, t)
 				n := finished.Add(1)
-				p.report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d VMs", op.action, n, len(targets)))
+				p.Report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d VMs", op.action, n, len(targets)))
 			}()
 		}
 		wg.Wait()
@@ -259,17 +259,17 @@ func powerTool(d Deps, op powerOp) Tool {
 			}
 		}
 		if res.Failed > 0 && res.Failed == len(targets) {
-			return res, &bulkFailed{res}
+			return res, &BulkFailed{res}
 		}
 		return res, nil
 	})
 }
 
-// bulkFailed is a bulk action where every target failed: a tool error that
+// BulkFailed is a bulk action where every target failed: a tool error that
 // still carries the per-target detail.
-type bulkFailed struct{ res BulkResult }
+type BulkFailed struct{ res BulkResult }
 
-func (b *bulkFailed) Error() string { return b.res.Text() }
+func (b *BulkFailed) Error() string { return b.res.Text() }
 
 func powerOne(ctx context.Context, s *vcenter.Session, op powerOp, t vcenter.Object) TargetResult {
 	r := TargetResult{VM: t.Name, ID: t.ID()}
@@ -299,7 +299,7 @@ func powerOne(ctx context.Context, s *vcenter.Session, op powerOp, t vcenter.Obj
 		if task != nil {
 			r.Task = task.Reference().Value
 			// Per-VM progress would interleave; the bulk reports per VM.
-			if _, err := waitTask(ctx, task, op.action+" "+t.Name, nil, 0, 0); err != nil {
+			if _, err := WaitTask(ctx, task, op.action+" "+t.Name, nil, 0, 0); err != nil {
 				return err
 			}
 		}

@@ -14,27 +14,27 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// progressReporter sends MCP progress notifications for the call in ctx,
+// Progress sends MCP progress notifications for the call in ctx,
 // when the client asked for them with a progress token. Progress is in
 // percent (total 100).
-type progressReporter struct {
+type Progress struct {
 	ctx   context.Context
 	token mcp.ProgressToken
 	mu    sync.Mutex // bulk actions report from several goroutines
 	last  float64
 }
 
-func newProgress(ctx context.Context) *progressReporter {
-	p := &progressReporter{ctx: ctx, last: -1}
+func NewProgress(ctx context.Context) *Progress {
+	p := &Progress{ctx: ctx, last: -1}
 	if c := callFrom(ctx); c != nil && c.req.Params.Meta != nil {
 		p.token = c.req.Params.Meta.ProgressToken
 	}
 	return p
 }
 
-// report sends one notification; percent never goes backwards, as the
+// Report sends one notification; percent never goes backwards, as the
 // protocol requires.
-func (p *progressReporter) report(percent float64, msg string) {
+func (p *Progress) Report(percent float64, msg string) {
 	if p == nil || p.token == nil {
 		return
 	}
@@ -59,14 +59,14 @@ func (p *progressReporter) report(percent float64, msg string) {
 	_ = srv.SendNotificationToClient(p.ctx, "notifications/progress", params)
 }
 
-// isBackgroundTask reports whether the call runs as an MCP task, which
+// IsBackgroundTask reports whether the call runs as an MCP task, which
 // the client may cancel on purpose.
-func isBackgroundTask(ctx context.Context) bool {
+func IsBackgroundTask(ctx context.Context) bool {
 	c := callFrom(ctx)
 	return c != nil && c.req.Params.Task != nil
 }
 
-// waitTask waits for a vCenter task, relaying its progress as MCP progress
+// WaitTask waits for a vCenter task, relaying its progress as MCP progress
 // notifications scaled into [from, to] percent of the whole call, and
 // records the task ID for the audit trail.
 //
@@ -74,10 +74,10 @@ func isBackgroundTask(ctx context.Context) bool {
 // it, the vCenter task is cancelled too. A plain call whose client gives up
 // (or disconnects) leaves the vCenter task running: it finishes on vCenter
 // and shows in task_list.
-func waitTask(ctx context.Context, task *object.Task, label string, p *progressReporter, from, to float64) (*types.TaskInfo, error) {
+func WaitTask(ctx context.Context, task *object.Task, label string, p *Progress, from, to float64) (*types.TaskInfo, error) {
 	id := task.Reference().Value
-	noteTask(ctx, id)
-	p.report(from, fmt.Sprintf("%s: started (task %s)", label, id))
+	NoteTask(ctx, id)
+	p.Report(from, fmt.Sprintf("%s: started (task %s)", label, id))
 
 	// govmomi asks for the sink (and closes it) only once it is waiting;
 	// the relay starts then, so an early failure leaves nothing behind.
@@ -92,7 +92,7 @@ func waitTask(ctx context.Context, task *object.Task, label string, p *progressR
 				if r.Error() != nil {
 					continue
 				}
-				p.report(from+(to-from)*float64(r.Percentage())/100, fmt.Sprintf("%s: %.0f%%", label, r.Percentage()))
+				p.Report(from+(to-from)*float64(r.Percentage())/100, fmt.Sprintf("%s: %.0f%%", label, r.Percentage()))
 			}
 		}()
 		return sink
@@ -106,7 +106,7 @@ func waitTask(ctx context.Context, task *object.Task, label string, p *progressR
 	// and returns nil, so WaitForResult reports no error and the task's
 	// last seen (unfinished) state: that is a cancellation too.
 	if ctx.Err() != nil && (err != nil || !taskFinished(info)) {
-		if isBackgroundTask(ctx) && errors.Is(ctx.Err(), context.Canceled) {
+		if IsBackgroundTask(ctx) && errors.Is(ctx.Err(), context.Canceled) {
 			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if cerr := task.Cancel(cctx); cerr != nil {
@@ -119,7 +119,7 @@ func waitTask(ctx context.Context, task *object.Task, label string, p *progressR
 	if err != nil {
 		return info, fmt.Errorf("%s (task %s): %w", label, id, err)
 	}
-	p.report(to, fmt.Sprintf("%s: done", label))
+	p.Report(to, fmt.Sprintf("%s: done", label))
 	return info, nil
 }
 

@@ -19,23 +19,23 @@ type Paging struct {
 	Cursor string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page, to continue a listing"`
 }
 
-func (p Paging) check() error {
+func (p Paging) Check() error {
 	if p.Limit < 0 || p.Limit > maxLimit {
 		return fmt.Errorf("limit must be between 1 and %d (got %d); page through larger inventories with cursor", maxLimit, p.Limit)
 	}
 	return nil
 }
 
-func (p Paging) limit() int {
+func (p Paging) Size() int {
 	if p.Limit == 0 {
 		return defaultLimit
 	}
 	return p.Limit
 }
 
-// checkGlob validates a name filter up front so a malformed pattern is an
+// CheckGlob validates a name filter up front so a malformed pattern is an
 // argument error, not an empty listing.
-func checkGlob(arg, pattern string) error {
+func CheckGlob(arg, pattern string) error {
 	if len(pattern) > maxGlobLen {
 		return fmt.Errorf("%s is %d characters long; the limit is %d", arg, len(pattern), maxGlobLen)
 	}
@@ -45,9 +45,9 @@ func checkGlob(arg, pattern string) error {
 	return nil
 }
 
-// globMatch matches name against a glob that checkGlob accepted. An empty
+// GlobMatch matches name against a glob that checkGlob accepted. An empty
 // pattern matches everything.
-func globMatch(pattern, name string) bool {
+func GlobMatch(pattern, name string) bool {
 	if pattern == "" {
 		return true
 	}
@@ -55,20 +55,20 @@ func globMatch(pattern, name string) bool {
 	return ok
 }
 
-// table renders rows as tab-separated lines under a header: the most
+// Table renders rows as tab-separated lines under a header: the most
 // compact layout a model reads reliably.
-type table struct {
+type Table struct {
 	b strings.Builder
 }
 
-func newTable(cols ...string) *table {
-	t := &table{}
+func NewTable(cols ...string) *Table {
+	t := &Table{}
 	t.b.WriteString(strings.Join(cols, "\t"))
 	t.b.WriteByte('\n')
 	return t
 }
 
-func (t *table) row(cells ...string) {
+func (t *Table) Row(cells ...string) {
 	for i, c := range cells {
 		if i > 0 {
 			t.b.WriteByte('\t')
@@ -78,7 +78,7 @@ func (t *table) row(cells ...string) {
 	t.b.WriteByte('\n')
 }
 
-func (t *table) String() string { return t.b.String() }
+func (t *Table) String() string { return t.b.String() }
 
 // cleanCell keeps a value on one line and within one column.
 func cleanCell(s string) string {
@@ -91,9 +91,9 @@ func cleanCell(s string) string {
 	return s
 }
 
-// pageHeader is the first line of a listing: how many, which, and how to
+// PageHeader is the first line of a listing: how many, which, and how to
 // get more.
-func pageHeader(noun string, shown, total int, cursor string, offsetHint string) string {
+func PageHeader(noun string, shown, total int, cursor string, offsetHint string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s", total, noun)
 	if shown < total {
@@ -109,33 +109,33 @@ func pageHeader(noun string, shown, total int, cursor string, offsetHint string)
 	return b.String()
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+func Itoa(i int) string { return strconv.Itoa(i) }
 
-func i64toa(i int64) string { return strconv.FormatInt(i, 10) }
+func I64toa(i int64) string { return strconv.FormatInt(i, 10) }
 
 // gib renders bytes as GiB with one decimal.
 func gib(bytes int64) string {
 	return strconv.FormatFloat(float64(bytes)/(1<<30), 'f', 1, 64)
 }
 
-func gibf(bytes int64) float64 {
+func GiBf(bytes int64) float64 {
 	v := float64(bytes) / (1 << 30)
 	return float64(int64(v*10+0.5)) / 10
 }
 
-// pageText is a listing's text: the page header, then the table when the
+// PageText is a listing's text: the page header, then the table when the
 // page has rows.
-func pageText(noun string, shown, total int, cursor string, t *table) string {
-	h := pageHeader(noun, shown, total, cursor, "")
+func PageText(noun string, shown, total int, cursor string, t *Table) string {
+	h := PageHeader(noun, shown, total, cursor, "")
 	if shown == 0 {
 		return h
 	}
 	return h + t.String()
 }
 
-// usedOf renders "used/total unit" with the share used, e.g.
+// UsedOf renders "used/total unit" with the share used, e.g.
 // "12.5/64.0 GB (20%)"; tables leave the unit to the column name.
-func usedOf(used, total float64, decimals int, unit string) string {
+func UsedOf(used, total float64, decimals int, unit string) string {
 	s := strconv.FormatFloat(used, 'f', decimals, 64) + "/" + strconv.FormatFloat(total, 'f', decimals, 64)
 	if unit != "" {
 		s += " " + unit
@@ -146,17 +146,17 @@ func usedOf(used, total float64, decimals int, unit string) string {
 	return s
 }
 
-// yesNo renders a flag as a short word.
-func yesNo(b bool) string {
+// YesNo renders a flag as a short word.
+func YesNo(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
 }
 
-// requireIdent checks an argument that names one object: empty is an
+// RequireIdent checks an argument that names one object: empty is an
 // argument error saying what identifiers the tool takes.
-func requireIdent(arg, value, noun string) error {
+func RequireIdent(arg, value, noun string) error {
 	if strings.TrimSpace(value) != "" {
 		return nil
 	}

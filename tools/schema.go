@@ -6,12 +6,12 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// compactOutputSchema keeps the output schema to what a client needs to
+// CompactOutputSchema keeps the output schema to what a client needs to
 // know: the top-level fields and their types. Nested objects are declared
 // as objects without their fields, integer bounds and
 // additionalProperties=false go. Every byte of tools/list is paid for in
 // the model's context on every turn; the full detail is in each result.
-func compactOutputSchema(s *mcp.ToolOutputSchema) {
+func CompactOutputSchema(s *mcp.ToolOutputSchema) {
 	s.AdditionalProperties = nil
 	for k, p := range s.Properties {
 		s.Properties[k] = shallowSchema(p)
@@ -42,10 +42,10 @@ func shallowSchema(node any) any {
 	return out
 }
 
-// withConfirmToken returns t declaring the confirm_token argument, which
+// WithConfirmToken returns t declaring the confirm_token argument, which
 // carries a preview token when the client cannot ask a person (see
 // confirm_fallback). The policy middleware consumes it.
-func withConfirmToken(t mcp.Tool) mcp.Tool {
+func WithConfirmToken(t mcp.Tool) mcp.Tool {
 	raw := t.RawInputSchema
 	if len(raw) == 0 {
 		b, err := json.Marshal(t.InputSchema)

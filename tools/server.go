@@ -31,9 +31,9 @@ func NewServer(d Deps, o Options) *server.MCPServer {
 	if o.Policy != nil {
 		p = *o.Policy
 	}
-	g := newGuard(p, d.Log, d.Session, tools)
+	g := NewGuard(p, d.Log, d.Session, tools)
 	hooks := &server.Hooks{}
-	hooks.AddOnError(g.refused)
+	hooks.AddOnError(g.Refused)
 	s := server.NewMCPServer("vsphere-mcp", o.Version,
 		server.WithToolCapabilities(false),
 		server.WithElicitation(),
@@ -41,8 +41,8 @@ func NewServer(d Deps, o Options) *server.MCPServer {
 		server.WithTaskHooks(g.bg.hooks()),
 		server.WithRecovery(),
 		server.WithInstructions(instructions),
-		server.WithToolFilter(g.visible),
-		server.WithToolHandlerMiddleware(g.middleware),
+		server.WithToolFilter(g.Visible),
+		server.WithToolHandlerMiddleware(g.Middleware),
 		server.WithHooks(hooks),
 	)
 	for _, t := range tools {

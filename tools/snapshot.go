@@ -30,18 +30,18 @@ import (
 
 // ---- the tree ----
 
-// snapEntry is one snapshot of a VM's tree, with where it sits.
-type snapEntry struct {
-	tree   *types.VirtualMachineSnapshotTree
-	path   string
-	parent *types.ManagedObjectReference
+// SnapEntry is one snapshot of a VM's tree, with where it sits.
+type SnapEntry struct {
+	Tree   *types.VirtualMachineSnapshotTree
+	Path   string
+	Parent *types.ManagedObjectReference
 }
 
-func (e snapEntry) id() string { return e.tree.Snapshot.Value }
+func (e SnapEntry) ID() string { return e.Tree.Snapshot.Value }
 
-// flattenSnapshots lists a tree depth-first, parents before children.
-func flattenSnapshots(tree []types.VirtualMachineSnapshotTree) []snapEntry {
-	var out []snapEntry
+// FlattenSnapshots lists a tree depth-first, parents before children.
+func FlattenSnapshots(tree []types.VirtualMachineSnapshotTree) []SnapEntry {
+	var out []SnapEntry
 	var walk func([]types.VirtualMachineSnapshotTree, string, *types.ManagedObjectReference)
 	walk = func(nodes []types.VirtualMachineSnapshotTree, prefix string, parent *types.ManagedObjectReference) {
 		for i := range nodes {
@@ -50,7 +50,7 @@ func flattenSnapshots(tree []types.VirtualMachineSnapshotTree) []snapEntry {
 			if prefix != "" {
 				p = prefix + "/" + n.Name
 			}
-			out = append(out, snapEntry{tree: n, path: p, parent: parent})
+			out = append(out, SnapEntry{Tree: n, Path: p, Parent: parent})
 			walk(n.ChildSnapshotList, p, &n.Snapshot)
 		}
 	}
@@ -58,17 +58,17 @@ func flattenSnapshots(tree []types.VirtualMachineSnapshotTree) []snapEntry {
 	return out
 }
 
-// snapshotTree returns the VM's snapshots and its current one (nil: none).
-func snapshotTree(vm *mo.VirtualMachine) ([]snapEntry, *types.ManagedObjectReference) {
+// SnapshotTree returns the VM's snapshots and its current one (nil: none).
+func SnapshotTree(vm *mo.VirtualMachine) ([]SnapEntry, *types.ManagedObjectReference) {
 	if vm.Snapshot == nil {
 		return nil, nil
 	}
-	return flattenSnapshots(vm.Snapshot.RootSnapshotList), vm.Snapshot.CurrentSnapshot
+	return FlattenSnapshots(vm.Snapshot.RootSnapshotList), vm.Snapshot.CurrentSnapshot
 }
 
-// descendants lists the snapshots below e (children first, then theirs).
-func descendants(e snapEntry) []snapEntry {
-	return flattenSnapshots(e.tree.ChildSnapshotList)
+// Descendants lists the snapshots below e (children first, then theirs).
+func Descendants(e SnapEntry) []SnapEntry {
+	return FlattenSnapshots(e.Tree.ChildSnapshotList)
 }
 
 // SnapshotNotFoundError says a VM has no snapshot answering to a name.
@@ -93,38 +93,38 @@ func (e *SnapshotNotFoundError) Error() string {
 // AmbiguousSnapshotError says a name matched several snapshots.
 type AmbiguousSnapshotError struct {
 	VM, Ident  string
-	Candidates []snapEntry
+	Candidates []SnapEntry
 }
 
 func (e *AmbiguousSnapshotError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%q matches %d snapshots of VM %s; name one by its path or ID instead:", e.Ident, len(e.Candidates), e.VM)
 	for _, c := range e.Candidates {
-		fmt.Fprintf(&b, "\n  %s (%s, created %s)", c.path, c.id(), c.tree.CreateTime.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "\n  %s (%s, created %s)", c.Path, c.ID(), c.Tree.CreateTime.UTC().Format(time.RFC3339))
 	}
 	return b.String()
 }
 
-// findSnapshot resolves a snapshot identifier in a VM's tree: an ID, a path
+// FindSnapshot resolves a snapshot identifier in a VM's tree: an ID, a path
 // (when it holds a "/"), or a name, which must be unique.
-func findSnapshot(vmPath string, all []snapEntry, ident string) (snapEntry, error) {
+func FindSnapshot(vmPath string, all []SnapEntry, ident string) (SnapEntry, error) {
 	ident = strings.TrimSpace(ident)
 	for _, e := range all {
-		if e.id() == ident {
+		if e.ID() == ident {
 			return e, nil
 		}
 	}
-	var matches []snapEntry
+	var matches []SnapEntry
 	if strings.Contains(ident, "/") {
 		p := strings.Trim(ident, "/")
 		for _, e := range all {
-			if e.path == p {
+			if e.Path == p {
 				matches = append(matches, e)
 			}
 		}
 	} else {
 		for _, e := range all {
-			if e.tree.Name == ident {
+			if e.Tree.Name == ident {
 				matches = append(matches, e)
 			}
 		}
@@ -133,17 +133,17 @@ func findSnapshot(vmPath string, all []snapEntry, ident string) (snapEntry, erro
 	case 0:
 		paths := make([]string, len(all))
 		for i, e := range all {
-			paths[i] = e.path
+			paths[i] = e.Path
 		}
-		return snapEntry{}, &SnapshotNotFoundError{VM: vmPath, Ident: ident, Paths: paths}
+		return SnapEntry{}, &SnapshotNotFoundError{VM: vmPath, Ident: ident, Paths: paths}
 	case 1:
 		return matches[0], nil
 	}
-	return snapEntry{}, &AmbiguousSnapshotError{VM: vmPath, Ident: ident, Candidates: matches}
+	return SnapEntry{}, &AmbiguousSnapshotError{VM: vmPath, Ident: ident, Candidates: matches}
 }
 
-// validSnapshotIdent checks a snapshot argument before anything is read.
-func validSnapshotIdent(arg, s string, required bool) error {
+// ValidSnapshotIdent checks a snapshot argument before anything is read.
+func ValidSnapshotIdent(arg, s string, required bool) error {
 	switch {
 	case strings.TrimSpace(s) == "" && required:
 		return fmt.Errorf("%s is required: the snapshot's name, its path in the tree (base/after-patch) or its ID (snapshot-12); see snapshot_list", arg)
@@ -153,8 +153,8 @@ func validSnapshotIdent(arg, s string, required bool) error {
 	return nil
 }
 
-// snapshotVM reads props of one resolved VM.
-func snapshotVM(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props ...string) (mo.VirtualMachine, error) {
+// SnapshotVM reads props of one resolved VM.
+func SnapshotVM(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props ...string) (mo.VirtualMachine, error) {
 	var vm mo.VirtualMachine
 	if err := object.NewVirtualMachine(c.Client, o.Ref).Properties(ctx, o.Ref, props, &vm); err != nil {
 		return vm, fmt.Errorf("read VM %s: %w", o.Path, err)
@@ -188,47 +188,47 @@ func explainFault(err error) string {
 	msg := err.Error()
 	for _, f := range snapshotFaults {
 		if fault.Is(err, f.fault) {
-			name := faultTypeName(f.fault)
+			name := FaultTypeName(f.fault)
 			if !strings.Contains(msg, name) {
 				msg += " (" + name + ")"
 			}
 			return msg + ": " + f.advice
 		}
 	}
-	return explainNamed(err)
+	return ExplainNamed(err)
 }
 
-// explainNamed is vcenter.Explain, plus the fault's type name when the
+// ExplainNamed is vcenter.Explain, plus the fault's type name when the
 // message does not carry it, so every vCenter fault comes back named.
-func explainNamed(err error) string {
+func ExplainNamed(err error) string {
 	msg := vcenter.Explain(err)
-	if name := faultName(err); name != "" && !strings.Contains(msg, name) {
+	if name := FaultName(err); name != "" && !strings.Contains(msg, name) {
 		msg += " (" + name + ")"
 	}
 	return msg
 }
 
-// faultName is the type name of the vCenter fault in err, or "".
-func faultName(err error) string {
+// FaultName is the type name of the vCenter fault in err, or "".
+func FaultName(err error) string {
 	if err == nil {
 		return ""
 	}
 	var f types.BaseMethodFault
 	if _, ok := fault.As(err, &f); ok && f != nil {
-		return faultTypeName(f)
+		return FaultTypeName(f)
 	}
 	return ""
 }
 
-func faultTypeName(f any) string {
+func FaultTypeName(f any) string {
 	name := fmt.Sprintf("%T", f)
 	return name[strings.LastIndex(name, ".")+1:]
 }
 
-// explainedError carries a message already explained for the model.
-type explainedError struct{ msg string }
+// ExplainedError carries a message already explained for the model.
+type ExplainedError struct{ Msg string }
 
-func (e *explainedError) Error() string { return e.msg }
+func (e *ExplainedError) Error() string { return e.Msg }
 
 // ---- snapshot_list ----
 
@@ -313,7 +313,7 @@ func (l SnapshotList) Text() string {
 	walk = func(nodes []SnapshotNode, depth int) {
 		for _, n := range nodes {
 			b.WriteString(strings.Repeat("  ", depth))
-			fmt.Fprintf(&b, "%s (%s) %s, %s ago, %s", n.Name, n.ID, n.Created, humanAge(time.Duration(n.AgeSeconds)*time.Second), powerWord(n.PowerState))
+			fmt.Fprintf(&b, "%s (%s) %s, %s ago, %s", n.Name, n.ID, n.Created, HumanAge(time.Duration(n.AgeSeconds)*time.Second), powerWord(n.PowerState))
 			if n.Memory {
 				b.WriteString(", memory")
 			}
@@ -321,13 +321,13 @@ func (l SnapshotList) Text() string {
 				b.WriteString(", quiesced")
 			}
 			if n.SizeBytes != nil {
-				b.WriteString(", " + humanBytes(*n.SizeBytes))
+				b.WriteString(", " + HumanBytes(*n.SizeBytes))
 			}
 			if n.Current {
 				b.WriteString(" [current]")
 			}
 			if n.Description != "" {
-				b.WriteString(": " + cleanCell(truncate(n.Description, 200)))
+				b.WriteString(": " + cleanCell(Truncate(n.Description, 200)))
 			}
 			b.WriteByte('\n')
 			walk(n.Children, depth+1)
@@ -349,8 +349,8 @@ func powerWord(state string) string {
 	return state
 }
 
-// humanAge renders a duration the way a person says how long ago.
-func humanAge(d time.Duration) string {
+// HumanAge renders a duration the way a person says how long ago.
+func HumanAge(d time.Duration) string {
 	switch {
 	case d < 0:
 		return "0s"
@@ -364,7 +364,7 @@ func humanAge(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-func humanBytes(n int64) string {
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
@@ -380,17 +380,17 @@ func humanBytes(n int64) string {
 // accounting (its .vmsn and the delta disks it owns, plus for the current
 // snapshot the disk growth since), and its memory file. nil when the VM's
 // file layout does not mention the snapshot.
-func snapshotSize(layout *types.VirtualMachineFileLayoutEx, e snapEntry, current bool) *int64 {
+func snapshotSize(layout *types.VirtualMachineFileLayoutEx, e SnapEntry, current bool) *int64 {
 	if layout == nil {
 		return nil
 	}
 	i := slices.IndexFunc(layout.Snapshot, func(s types.VirtualMachineFileLayoutExSnapshotLayout) bool {
-		return s.Key == e.tree.Snapshot
+		return s.Key == e.Tree.Snapshot
 	})
 	if i < 0 {
 		return nil
 	}
-	size := int64(object.SnapshotSize(e.tree.Snapshot, e.parent, layout, current))
+	size := int64(object.SnapshotSize(e.Tree.Snapshot, e.Parent, layout, current))
 	if mk := layout.Snapshot[i].MemoryKey; mk >= 0 && mk != layout.Snapshot[i].DataKey {
 		for _, f := range layout.File {
 			if f.Key == mk {
@@ -402,13 +402,13 @@ func snapshotSize(layout *types.VirtualMachineFileLayoutEx, e snapEntry, current
 }
 
 func snapshotList(d Deps) Tool {
-	return define(spec{
-		name:    "snapshot_list",
+	return Define(Spec{
+		Name:    "snapshot_list",
 		toolset: "snapshot",
-		title:   "List a VM's snapshots",
-		description: "Show a VM's snapshot tree: each snapshot's name, path, ID, creation time and age, description, " +
+		Title:   "List a VM's snapshots",
+		Description: "Show a VM's snapshot tree: each snapshot's name, path, ID, creation time and age, description, " +
 			"whether it holds memory or was quiesced, its size where vCenter reports it, and which one is current.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a VMArgs) (SnapshotList, error) {
 		var out SnapshotList
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -416,7 +416,7 @@ func snapshotList(d Deps) Tool {
 			if err != nil {
 				return err
 			}
-			vm, err := snapshotVM(ctx, c, o, "snapshot", "layoutEx")
+			vm, err := SnapshotVM(ctx, c, o, "snapshot", "layoutEx")
 			if err != nil {
 				return err
 			}
@@ -429,7 +429,7 @@ func snapshotList(d Deps) Tool {
 
 func snapshotListOf(o vcenter.Object, vm *mo.VirtualMachine, now time.Time) SnapshotList {
 	out := SnapshotList{VM: o.Name, ID: o.ID(), Path: o.Path, Snapshots: []SnapshotNode{}}
-	all, cur := snapshotTree(vm)
+	all, cur := SnapshotTree(vm)
 	out.Count = len(all)
 	nodes := make(map[types.ManagedObjectReference]*SnapshotNode, len(all))
 	// Parents come before children in all: build the tree bottom-up by
@@ -437,10 +437,10 @@ func snapshotListOf(o vcenter.Object, vm *mo.VirtualMachine, now time.Time) Snap
 	children := map[types.ManagedObjectReference][]types.ManagedObjectReference{}
 	var roots []types.ManagedObjectReference
 	for _, e := range all {
-		t := e.tree
+		t := e.Tree
 		isCur := cur != nil && *cur == t.Snapshot
 		n := &SnapshotNode{
-			Name: t.Name, Path: e.path, ID: e.id(), Description: t.Description,
+			Name: t.Name, Path: e.Path, ID: e.ID(), Description: t.Description,
 			Created:    t.CreateTime.UTC().Format(time.RFC3339),
 			AgeSeconds: int64(now.Sub(t.CreateTime).Seconds()),
 			Current:    isCur,
@@ -454,12 +454,12 @@ func snapshotListOf(o vcenter.Object, vm *mo.VirtualMachine, now time.Time) Snap
 		}
 		nodes[t.Snapshot] = n
 		if isCur {
-			out.Current, out.CurrentID = e.path, e.id()
+			out.Current, out.CurrentID = e.Path, e.ID()
 		}
-		if e.parent == nil {
+		if e.Parent == nil {
 			roots = append(roots, t.Snapshot)
 		} else {
-			children[*e.parent] = append(children[*e.parent], t.Snapshot)
+			children[*e.Parent] = append(children[*e.Parent], t.Snapshot)
 		}
 	}
 	var build func(types.ManagedObjectReference) SnapshotNode
@@ -504,13 +504,13 @@ type SnapshotBulkResult struct {
 func (r SnapshotBulkResult) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d done, %d unchanged, %d failed\n", r.Action, r.Succeeded, r.Unchanged, r.Failed)
-	t := newTable("vm", "id", "outcome", "snapshot", "snapshot_id", "removed", "task", "error")
+	t := NewTable("vm", "id", "outcome", "snapshot", "snapshot_id", "removed", "task", "error")
 	for _, x := range r.Results {
 		removed := ""
 		if x.Removed > 0 {
-			removed = itoa(x.Removed)
+			removed = Itoa(x.Removed)
 		}
-		t.row(x.VM, x.ID, x.Outcome, x.Snapshot, x.SnapshotID, removed, x.Task, x.Error)
+		t.Row(x.VM, x.ID, x.Outcome, x.Snapshot, x.SnapshotID, removed, x.Task, x.Error)
 	}
 	b.WriteString(t.String())
 	return b.String()
@@ -536,14 +536,14 @@ type snapshotBulkFailed struct{ res SnapshotBulkResult }
 
 func (b *snapshotBulkFailed) Error() string { return b.res.Text() }
 
-// eachTarget runs one per VM, four at a time (vCenter queues tasks
+// EachTarget runs one per VM, four at a time (vCenter queues tasks
 // anyway), reporting progress per finished VM; with one VM, that VM's task
 // reports the progress itself.
-func eachTarget(ctx context.Context, action string, targets []vcenter.Object, one func(t vcenter.Object, p *progressReporter) SnapshotTargetResult) SnapshotBulkResult {
+func EachTarget(ctx context.Context, action string, targets []vcenter.Object, one func(t vcenter.Object, p *Progress) SnapshotTargetResult) SnapshotBulkResult {
 	res := SnapshotBulkResult{Action: action, Results: make([]SnapshotTargetResult, len(targets))}
-	p := newProgress(ctx)
-	p.report(0, fmt.Sprintf("%s: %d VMs", action, len(targets)))
-	var taskP *progressReporter
+	p := NewProgress(ctx)
+	p.Report(0, fmt.Sprintf("%s: %d VMs", action, len(targets)))
+	var taskP *Progress
 	if len(targets) == 1 {
 		taskP = p
 	}
@@ -558,7 +558,7 @@ func eachTarget(ctx context.Context, action string, targets []vcenter.Object, on
 			defer func() { <-sem }()
 			res.Results[i] = one(t, taskP)
 			n := finished.Add(1)
-			p.report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d VMs", action, n, len(targets)))
+			p.Report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d VMs", action, n, len(targets)))
 		}()
 	}
 	wg.Wait()
@@ -579,8 +579,8 @@ type SnapshotCreateArgs struct {
 
 const maxSnapshotName = 255
 
-func (a *SnapshotCreateArgs) validate() error {
-	if err := a.VMTargets.validate(); err != nil {
+func (a *SnapshotCreateArgs) Validate() error {
+	if err := a.VMTargets.Validate(); err != nil {
 		return err
 	}
 	name := strings.TrimSpace(a.Name)
@@ -602,24 +602,24 @@ func (a *SnapshotCreateArgs) validate() error {
 }
 
 func snapshotCreate(d Deps) Tool {
-	return define(spec{
-		name:    "snapshot_create",
+	return Define(Spec{
+		Name:    "snapshot_create",
 		toolset: "snapshot",
-		title:   "Take snapshots",
-		description: "Take a snapshot of one or more VMs (vm, a vms list, or a vm_list-style filter), optionally with memory or quiesced; " +
+		Title:   "Take snapshots",
+		Description: "Take a snapshot of one or more VMs (vm, a vms list, or a vm_list-style filter), optionally with memory or quiesced; " +
 			"reports each VM's new snapshot or its error. The new snapshot becomes the VM's current one. Snapshots cost disk space and " +
 			"slow the VM as they grow: delete them when done.",
-		risk:       policy.RiskWrite,
-		background: true,
+		Risk:       policy.RiskWrite,
+		Background: true,
 	}, func(ctx context.Context, a SnapshotCreateArgs) (SnapshotBulkResult, error) {
-		targets, err := resolveVMs(ctx, d.Session, a.VMTargets)
+		targets, err := ResolveVMs(ctx, d.Session, a.VMTargets)
 		if err != nil {
 			return SnapshotBulkResult{}, err
 		}
-		if err := act(ctx, fmt.Sprintf("Take snapshot %q of VM", a.Name), targets...); err != nil {
+		if err := Act(ctx, fmt.Sprintf("Take snapshot %q of VM", a.Name), targets...); err != nil {
 			return SnapshotBulkResult{}, err
 		}
-		res := eachTarget(ctx, fmt.Sprintf("Snapshot %q", a.Name), targets, func(t vcenter.Object, p *progressReporter) SnapshotTargetResult {
+		res := EachTarget(ctx, fmt.Sprintf("Snapshot %q", a.Name), targets, func(t vcenter.Object, p *Progress) SnapshotTargetResult {
 			return createOne(ctx, d.Session, a, t, p)
 		})
 		if res.Failed > 0 && res.Failed == len(targets) {
@@ -629,31 +629,31 @@ func snapshotCreate(d Deps) Tool {
 	})
 }
 
-func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t vcenter.Object, p *progressReporter) SnapshotTargetResult {
+func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t vcenter.Object, p *Progress) SnapshotTargetResult {
 	r := SnapshotTargetResult{VM: t.Name, ID: t.ID()}
 	err := s.Do(ctx, func(c *vcenter.Conn) error {
-		vm, err := snapshotVM(ctx, c, t, "snapshot", "runtime.powerState", "guest.toolsRunningStatus", "config.template")
+		vm, err := SnapshotVM(ctx, c, t, "snapshot", "runtime.powerState", "guest.toolsRunningStatus", "config.template")
 		if err != nil {
 			return err
 		}
 		if vm.Config != nil && vm.Config.Template {
-			return &explainedError{fmt.Sprintf("%s is a template, and templates have no snapshots; convert it to a VM first", t.Path)}
+			return &ExplainedError{fmt.Sprintf("%s is a template, and templates have no snapshots; convert it to a VM first", t.Path)}
 		}
 		if a.Quiesce {
 			if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
-				return &explainedError{fmt.Sprintf("%s is %s; quiescing needs it powered on: take the snapshot with quiesce=false", t.Name, vm.Runtime.PowerState)}
+				return &ExplainedError{fmt.Sprintf("%s is %s; quiescing needs it powered on: take the snapshot with quiesce=false", t.Name, vm.Runtime.PowerState)}
 			}
 			if vm.Guest == nil || vm.Guest.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
-				return &explainedError{fmt.Sprintf("VMware Tools is not running in %s, so its file systems cannot be quiesced: take the snapshot with quiesce=false (crash-consistent), or start VMware Tools", t.Name)}
+				return &ExplainedError{fmt.Sprintf("VMware Tools is not running in %s, so its file systems cannot be quiesced: take the snapshot with quiesce=false (crash-consistent), or start VMware Tools", t.Name)}
 			}
 		}
 		// The new snapshot becomes a child of the current one: a sibling of
 		// the same name would make its path ambiguous.
-		all, cur := snapshotTree(&vm)
+		all, cur := SnapshotTree(&vm)
 		for _, e := range all {
-			sibling := (cur == nil && e.parent == nil) || (cur != nil && e.parent != nil && *e.parent == *cur)
-			if sibling && e.tree.Name == a.Name {
-				return &explainedError{fmt.Sprintf("%s already has a snapshot %s (%s) where the new one would go; a second one would make the path ambiguous: choose another name, or delete the old one with snapshot_delete", t.Name, e.path, e.id())}
+			sibling := (cur == nil && e.Parent == nil) || (cur != nil && e.Parent != nil && *e.Parent == *cur)
+			if sibling && e.Tree.Name == a.Name {
+				return &ExplainedError{fmt.Sprintf("%s already has a snapshot %s (%s) where the new one would go; a second one would make the path ambiguous: choose another name, or delete the old one with snapshot_delete", t.Name, e.Path, e.ID())}
 			}
 		}
 		task, err := object.NewVirtualMachine(c.Client, t.Ref).CreateSnapshot(ctx, a.Name, a.Description, a.Memory, a.Quiesce)
@@ -661,16 +661,16 @@ func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t 
 			return err
 		}
 		r.Task = task.Reference().Value
-		info, err := waitTask(ctx, task, "snapshot "+t.Name, p, 0, 100)
+		info, err := WaitTask(ctx, task, "snapshot "+t.Name, p, 0, 100)
 		if err != nil {
 			return err
 		}
 		if ref, ok := info.Result.(types.ManagedObjectReference); ok {
 			r.SnapshotID = ref.Value
-			if vm, err := snapshotVM(ctx, c, t, "snapshot"); err == nil {
-				all, _ := snapshotTree(&vm)
-				if i := slices.IndexFunc(all, func(e snapEntry) bool { return e.tree.Snapshot == ref }); i >= 0 {
-					r.Snapshot = all[i].path
+			if vm, err := SnapshotVM(ctx, c, t, "snapshot"); err == nil {
+				all, _ := SnapshotTree(&vm)
+				if i := slices.IndexFunc(all, func(e SnapEntry) bool { return e.Tree.Snapshot == ref }); i >= 0 {
+					r.Snapshot = all[i].Path
 				}
 			}
 		}
@@ -679,25 +679,25 @@ func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t 
 	})
 	if err != nil {
 		r.Outcome = "failed"
-		r.Error = explainTarget(err)
+		r.Error = ExplainTarget(err)
 	}
 	return r
 }
 
-// explained turns a failed single-VM action's error into its explanation,
+// Explained turns a failed single-VM action's error into its explanation,
 // leaving a question for the person (needsInput) as it is.
-func explained(err error) error {
+func Explained(err error) error {
 	var ni *needsInput
 	if err == nil || errors.As(err, &ni) {
 		return err
 	}
-	return &explainedError{explainTarget(err)}
+	return &ExplainedError{ExplainTarget(err)}
 }
 
-func explainTarget(err error) string {
-	var ee *explainedError
+func ExplainTarget(err error) string {
+	var ee *ExplainedError
 	if errors.As(err, &ee) {
-		return ee.msg
+		return ee.Msg
 	}
 	return explainFault(err)
 }
@@ -711,11 +711,11 @@ type SnapshotRevertArgs struct {
 	SuppressPowerOn bool   `json:"suppress_power_on,omitempty" jsonschema:"Do not power the VM on after reverting to a snapshot taken with memory of a running VM"`
 }
 
-func (a *SnapshotRevertArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *SnapshotRevertArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
-	return validSnapshotIdent("snapshot", a.Snapshot, false)
+	return ValidSnapshotIdent("snapshot", a.Snapshot, false)
 }
 
 // SnapshotActionResult reports a revert or a delete on one VM.
@@ -757,29 +757,29 @@ func (r SnapshotActionResult) Text() string {
 
 // after fills in the VM's state once the action is done.
 func (r *SnapshotActionResult) after(ctx context.Context, c *vcenter.Conn, o vcenter.Object) {
-	vm, err := snapshotVM(ctx, c, o, "snapshot", "runtime.powerState")
+	vm, err := SnapshotVM(ctx, c, o, "snapshot", "runtime.powerState")
 	if err != nil {
 		return // the action is done; its result stands without the read-back
 	}
-	all, cur := snapshotTree(&vm)
+	all, cur := SnapshotTree(&vm)
 	r.Remaining = len(all)
 	r.PowerState = string(vm.Runtime.PowerState)
 	if cur != nil {
-		if i := slices.IndexFunc(all, func(e snapEntry) bool { return e.tree.Snapshot == *cur }); i >= 0 {
-			r.Current = all[i].path
+		if i := slices.IndexFunc(all, func(e SnapEntry) bool { return e.Tree.Snapshot == *cur }); i >= 0 {
+			r.Current = all[i].Path
 		}
 	}
 }
 
 func snapshotRevert(d Deps) Tool {
-	return define(spec{
-		name:    "snapshot_revert",
+	return Define(Spec{
+		Name:    "snapshot_revert",
 		toolset: "snapshot",
-		title:   "Revert a VM to a snapshot",
-		description: "Revert a VM to one of its snapshots (default: the current one). The VM's present state since that snapshot is lost: " +
+		Title:   "Revert a VM to a snapshot",
+		Description: "Revert a VM to one of its snapshots (default: the current one). The VM's present state since that snapshot is lost: " +
 			"irreversible, a person confirms first. A snapshot without memory leaves the VM powered off; one with memory resumes it " +
 			"unless suppress_power_on.",
-		risk: policy.RiskIrreversible,
+		Risk: policy.RiskIrreversible,
 	}, func(ctx context.Context, a SnapshotRevertArgs) (SnapshotActionResult, error) {
 		var out SnapshotActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -787,12 +787,12 @@ func snapshotRevert(d Deps) Tool {
 			if err != nil {
 				return err
 			}
-			vm, err := snapshotVM(ctx, c, o, "snapshot", "runtime.powerState")
+			vm, err := SnapshotVM(ctx, c, o, "snapshot", "runtime.powerState")
 			if err != nil {
 				return err
 			}
-			all, cur := snapshotTree(&vm)
-			var target snapEntry
+			all, cur := SnapshotTree(&vm)
+			var target SnapEntry
 			if a.Snapshot == "" {
 				if cur == nil {
 					if len(all) == 0 {
@@ -800,44 +800,44 @@ func snapshotRevert(d Deps) Tool {
 					}
 					return fmt.Errorf("VM %s has no current snapshot; name the snapshot to revert to (see snapshot_list)", o.Path)
 				}
-				i := slices.IndexFunc(all, func(e snapEntry) bool { return e.tree.Snapshot == *cur })
+				i := slices.IndexFunc(all, func(e SnapEntry) bool { return e.Tree.Snapshot == *cur })
 				if i < 0 {
 					return fmt.Errorf("VM %s names %s as its current snapshot, but it is not in the tree; name the snapshot to revert to (see snapshot_list)", o.Path, cur.Value)
 				}
 				target = all[i]
-			} else if target, err = findSnapshot(o.Path, all, a.Snapshot); err != nil {
+			} else if target, err = FindSnapshot(o.Path, all, a.Snapshot); err != nil {
 				return err
 			}
 
-			what := fmt.Sprintf("Revert VM %s to snapshot %s (current state is lost", o.Path, target.path)
+			what := fmt.Sprintf("Revert VM %s to snapshot %s (current state is lost", o.Path, target.Path)
 			switch {
-			case target.tree.State == types.VirtualMachinePowerStatePoweredOff && vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff:
+			case target.Tree.State == types.VirtualMachinePowerStatePoweredOff && vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff:
 				what += "; the snapshot has no memory, so the VM will be powered off"
-			case target.tree.State == types.VirtualMachinePowerStatePoweredOn && !a.SuppressPowerOn:
+			case target.Tree.State == types.VirtualMachinePowerStatePoweredOn && !a.SuppressPowerOn:
 				what += "; the VM resumes running from the snapshot's memory"
 			}
 			what += ")"
 			// Confirmation comes before anything happens, and is bound to
 			// this snapshot: if the current one changes meanwhile, the
 			// person is asked again.
-			if err := actOn(ctx, what, o, snapshotObject(o, target)); err != nil {
+			if err := ActOn(ctx, what, o, SnapshotObject(o, target)); err != nil {
 				return err
 			}
-			out = SnapshotActionResult{Action: "Reverted", VM: o.Name, ID: o.ID(), Path: o.Path, Snapshot: target.path, SnapshotID: target.id()}
-			req := types.RevertToSnapshot_Task{This: target.tree.Snapshot, SuppressPowerOn: types.NewBool(a.SuppressPowerOn)}
+			out = SnapshotActionResult{Action: "Reverted", VM: o.Name, ID: o.ID(), Path: o.Path, Snapshot: target.Path, SnapshotID: target.ID()}
+			req := types.RevertToSnapshot_Task{This: target.Tree.Snapshot, SuppressPowerOn: types.NewBool(a.SuppressPowerOn)}
 			res, err := methods.RevertToSnapshot_Task(ctx, c.Client, &req)
 			if err != nil {
-				return fmt.Errorf("revert %s to snapshot %s: %w; nothing was changed", o.Path, target.path, err)
+				return fmt.Errorf("revert %s to snapshot %s: %w; nothing was changed", o.Path, target.Path, err)
 			}
 			task := object.NewTask(c.Client, res.Returnval)
 			out.Task = task.Reference().Value
-			if _, err := waitTask(ctx, task, "revert "+o.Name+" to "+target.path, newProgress(ctx), 0, 100); err != nil {
+			if _, err := WaitTask(ctx, task, "revert "+o.Name+" to "+target.Path, NewProgress(ctx), 0, 100); err != nil {
 				return err
 			}
 			out.after(ctx, c, o)
 			return nil
 		})
-		return out, explained(err)
+		return out, Explained(err)
 	})
 }
 
@@ -851,24 +851,24 @@ type SnapshotDeleteArgs struct {
 	Consolidate *bool  `json:"consolidate,omitempty" jsonschema:"Merge the snapshot's delta disks into their parents; default true"`
 }
 
-func (a *SnapshotDeleteArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *SnapshotDeleteArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
-	return validSnapshotIdent("snapshot", a.Snapshot, true)
+	return ValidSnapshotIdent("snapshot", a.Snapshot, true)
 }
 
 func consolidate(b *bool) bool { return b == nil || *b }
 
 func snapshotDelete(d Deps) Tool {
-	return define(spec{
-		name:    "snapshot_delete",
+	return Define(Spec{
+		Name:    "snapshot_delete",
 		toolset: "snapshot",
-		title:   "Delete a snapshot",
-		description: "Delete one snapshot of a VM, or with children=true it and every snapshot below it. The VM's present state stays; " +
+		Title:   "Delete a snapshot",
+		Description: "Delete one snapshot of a VM, or with children=true it and every snapshot below it. The VM's present state stays; " +
 			"the restore points go. Irreversible: a person confirms first. Removing a large snapshot merges its disks and can take long: " +
 			"progress is reported.",
-		risk: policy.RiskIrreversible,
+		Risk: policy.RiskIrreversible,
 	}, func(ctx context.Context, a SnapshotDeleteArgs) (SnapshotActionResult, error) {
 		var out SnapshotActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -876,21 +876,21 @@ func snapshotDelete(d Deps) Tool {
 			if err != nil {
 				return err
 			}
-			vm, err := snapshotVM(ctx, c, o, "snapshot")
+			vm, err := SnapshotVM(ctx, c, o, "snapshot")
 			if err != nil {
 				return err
 			}
-			all, _ := snapshotTree(&vm)
-			target, err := findSnapshot(o.Path, all, a.Snapshot)
+			all, _ := SnapshotTree(&vm)
+			target, err := FindSnapshot(o.Path, all, a.Snapshot)
 			if err != nil {
 				return err
 			}
-			below := descendants(target)
-			removed := []string{target.path}
-			what := fmt.Sprintf("Delete snapshot %s of VM %s", target.path, o.Path)
+			below := Descendants(target)
+			removed := []string{target.Path}
+			what := fmt.Sprintf("Delete snapshot %s of VM %s", target.Path, o.Path)
 			if a.Children {
 				for _, e := range below {
-					removed = append(removed, target.path+"/"+e.path)
+					removed = append(removed, target.Path+"/"+e.Path)
 				}
 				if len(below) > 0 {
 					what += fmt.Sprintf(" and the %d snapshots below it (%s)", len(below), strings.Join(removed[1:], ", "))
@@ -901,24 +901,24 @@ func snapshotDelete(d Deps) Tool {
 			if !consolidate(a.Consolidate) {
 				what += " without consolidating its disks"
 			}
-			if err := actOn(ctx, what, o, snapshotObject(o, target)); err != nil {
+			if err := ActOn(ctx, what, o, SnapshotObject(o, target)); err != nil {
 				return err
 			}
-			out = SnapshotActionResult{Action: "Deleted", VM: o.Name, ID: o.ID(), Path: o.Path, Snapshot: target.path, SnapshotID: target.id(), Removed: removed}
-			req := types.RemoveSnapshot_Task{This: target.tree.Snapshot, RemoveChildren: a.Children, Consolidate: types.NewBool(consolidate(a.Consolidate))}
+			out = SnapshotActionResult{Action: "Deleted", VM: o.Name, ID: o.ID(), Path: o.Path, Snapshot: target.Path, SnapshotID: target.ID(), Removed: removed}
+			req := types.RemoveSnapshot_Task{This: target.Tree.Snapshot, RemoveChildren: a.Children, Consolidate: types.NewBool(consolidate(a.Consolidate))}
 			res, err := methods.RemoveSnapshot_Task(ctx, c.Client, &req)
 			if err != nil {
-				return fmt.Errorf("delete snapshot %s of %s: %w; nothing was deleted", target.path, o.Path, err)
+				return fmt.Errorf("delete snapshot %s of %s: %w; nothing was deleted", target.Path, o.Path, err)
 			}
 			task := object.NewTask(c.Client, res.Returnval)
 			out.Task = task.Reference().Value
-			if _, err := waitTask(ctx, task, "delete snapshot "+target.path+" of "+o.Name, newProgress(ctx), 0, 100); err != nil {
+			if _, err := WaitTask(ctx, task, "delete snapshot "+target.Path+" of "+o.Name, NewProgress(ctx), 0, 100); err != nil {
 				return err
 			}
 			out.after(ctx, c, o)
 			return nil
 		})
-		return out, explained(err)
+		return out, Explained(err)
 	})
 }
 
@@ -931,15 +931,15 @@ type SnapshotDeleteAllArgs struct {
 }
 
 func snapshotDeleteAll(d Deps) Tool {
-	return define(spec{
-		name:    "snapshot_delete_all",
+	return Define(Spec{
+		Name:    "snapshot_delete_all",
 		toolset: "snapshot",
-		title:   "Delete all snapshots of VMs",
-		description: "Delete every snapshot of one or more VMs (vm, a vms list, or a vm_list-style filter), consolidating their disks; " +
+		Title:   "Delete all snapshots of VMs",
+		Description: "Delete every snapshot of one or more VMs (vm, a vms list, or a vm_list-style filter), consolidating their disks; " +
 			"each VM keeps its present state. Irreversible: a person confirms first. Can take long on large snapshots: progress is reported.",
-		risk: policy.RiskIrreversible,
+		Risk: policy.RiskIrreversible,
 	}, func(ctx context.Context, a SnapshotDeleteAllArgs) (SnapshotBulkResult, error) {
-		targets, err := resolveVMs(ctx, d.Session, a.VMTargets)
+		targets, err := ResolveVMs(ctx, d.Session, a.VMTargets)
 		if err != nil {
 			return SnapshotBulkResult{}, err
 		}
@@ -947,11 +947,11 @@ func snapshotDeleteAll(d Deps) Tool {
 		counts := map[types.ManagedObjectReference]int{}
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			for _, t := range targets {
-				vm, err := snapshotVM(ctx, c, t, "snapshot")
+				vm, err := SnapshotVM(ctx, c, t, "snapshot")
 				if err != nil {
 					return err
 				}
-				all, _ := snapshotTree(&vm)
+				all, _ := SnapshotTree(&vm)
 				counts[t.Ref] = len(all)
 			}
 			return nil
@@ -974,10 +974,10 @@ func snapshotDeleteAll(d Deps) Tool {
 			if !consolidate(a.Consolidate) {
 				what = strings.TrimSuffix(what, ")") + "; disks are not consolidated)"
 			}
-			if err := act(ctx, what, withSnaps...); err != nil {
+			if err := Act(ctx, what, withSnaps...); err != nil {
 				return SnapshotBulkResult{}, err
 			}
-			res = eachTarget(ctx, action, withSnaps, func(t vcenter.Object, p *progressReporter) SnapshotTargetResult {
+			res = EachTarget(ctx, action, withSnaps, func(t vcenter.Object, p *Progress) SnapshotTargetResult {
 				return deleteAllOne(ctx, d.Session, t, counts[t.Ref], consolidate(a.Consolidate), p)
 			})
 		}
@@ -1001,7 +1001,7 @@ func snapshotDeleteAll(d Deps) Tool {
 	})
 }
 
-func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n int, cons bool, p *progressReporter) SnapshotTargetResult {
+func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n int, cons bool, p *Progress) SnapshotTargetResult {
 	r := SnapshotTargetResult{VM: t.Name, ID: t.ID()}
 	err := s.Do(ctx, func(c *vcenter.Conn) error {
 		task, err := object.NewVirtualMachine(c.Client, t.Ref).RemoveAllSnapshot(ctx, types.NewBool(cons))
@@ -1009,14 +1009,14 @@ func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n i
 			return err
 		}
 		r.Task = task.Reference().Value
-		if _, err := waitTask(ctx, task, "delete all snapshots of "+t.Name, p, 0, 100); err != nil {
+		if _, err := WaitTask(ctx, task, "delete all snapshots of "+t.Name, p, 0, 100); err != nil {
 			return err
 		}
 		r.Removed = n
-		if vm, err := snapshotVM(ctx, c, t, "snapshot"); err == nil {
-			if left := len(flattenOf(&vm)); left > 0 {
+		if vm, err := SnapshotVM(ctx, c, t, "snapshot"); err == nil {
+			if left := len(FlattenOf(&vm)); left > 0 {
 				r.Removed = max(n-left, 0)
-				return &explainedError{fmt.Sprintf("vCenter finished the task but %d snapshots of %s remain; check them with snapshot_list", left, t.Name)}
+				return &ExplainedError{fmt.Sprintf("vCenter finished the task but %d snapshots of %s remain; check them with snapshot_list", left, t.Name)}
 			}
 		}
 		r.Outcome = "done"
@@ -1024,18 +1024,18 @@ func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n i
 	})
 	if err != nil {
 		r.Outcome = "failed"
-		r.Error = explainTarget(err)
+		r.Error = ExplainTarget(err)
 	}
 	return r
 }
 
-func flattenOf(vm *mo.VirtualMachine) []snapEntry {
-	all, _ := snapshotTree(vm)
+func FlattenOf(vm *mo.VirtualMachine) []SnapEntry {
+	all, _ := SnapshotTree(vm)
 	return all
 }
 
-// snapshotObject names a snapshot for confirmation binding and the audit
+// SnapshotObject names a snapshot for confirmation binding and the audit
 // trail: its ID, and VMPATH@SNAPSHOTPATH.
-func snapshotObject(vm vcenter.Object, e snapEntry) vcenter.Object {
-	return vcenter.Object{Ref: e.tree.Snapshot, Name: e.tree.Name, Path: vm.Path + "@" + e.path}
+func SnapshotObject(vm vcenter.Object, e SnapEntry) vcenter.Object {
+	return vcenter.Object{Ref: e.Tree.Snapshot, Name: e.Tree.Name, Path: vm.Path + "@" + e.Path}
 }

@@ -52,12 +52,12 @@ type TaskArgs struct {
 	Task string `json:"task" jsonschema:"The task ID, e.g. task-123 (from task_list or a tool's result)"`
 }
 
-func (a *TaskArgs) validate() error {
+func (a *TaskArgs) Validate() error {
 	switch {
 	case strings.TrimSpace(a.Task) == "":
 		return errors.New("task is required: pass a task ID like task-123 (task_list shows them)")
 	case !taskIDPattern.MatchString(a.Task):
-		return fmt.Errorf("task %q is not a task ID; task IDs look like task-123 (task_list shows them)", truncate(a.Task, 64))
+		return fmt.Errorf("task %q is not a task ID; task IDs look like task-123 (task_list shows them)", Truncate(a.Task, 64))
 	}
 	return nil
 }
@@ -87,19 +87,19 @@ type TaskList struct {
 
 // Text renders the page as a table.
 func (l TaskList) Text() string {
-	t := newTable("id", "operation", "entity", "state", "progress", "queued", "started", "completed", "user", "error")
+	t := NewTable("id", "operation", "entity", "state", "progress", "queued", "started", "completed", "user", "error")
 	for _, it := range l.Items {
 		progress := ""
 		if it.State == string(types.TaskInfoStateRunning) {
-			progress = itoa(int(it.Progress)) + "%"
+			progress = Itoa(int(it.Progress)) + "%"
 		}
 		entity := it.Entity
 		if it.EntityID != "" && it.EntityID != it.Entity {
 			entity += " (" + it.EntityID + ")"
 		}
-		t.row(it.ID, it.Operation, entity, it.State, progress, it.Queued, it.Started, it.Completed, it.User, truncate(it.Error, 160))
+		t.Row(it.ID, it.Operation, entity, it.State, progress, it.Queued, it.Started, it.Completed, it.User, Truncate(it.Error, 160))
 	}
-	return pageText("tasks", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("tasks", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 // ---- task_list ----
@@ -113,8 +113,8 @@ type TaskListArgs struct {
 	Paging
 }
 
-func (a *TaskListArgs) validate() error {
-	if err := a.Paging.check(); err != nil {
+func (a *TaskListArgs) Validate() error {
+	if err := a.Paging.Check(); err != nil {
 		return err
 	}
 	if a.State != "" && !slices.Contains(taskStates, a.State) {
@@ -137,18 +137,18 @@ func (a *TaskListArgs) validate() error {
 }
 
 func taskList(d Deps) Tool {
-	return define(spec{
-		name:    "task_list",
+	return Define(Spec{
+		Name:    "task_list",
 		toolset: "task",
-		title:   "List vCenter tasks",
-		description: fmt.Sprintf("List recent vCenter tasks, newest first: operation, object, state, progress, times, user and error. "+
+		Title:   "List vCenter tasks",
+		Description: fmt.Sprintf("List recent vCenter tasks, newest first: operation, object, state, progress, times, user and error. "+
 			"Filter by object (VM, host, cluster, … by name, path or ID) and state (queued, running, success, error). "+
 			"Covers the newest %d matching tasks; paged, 50 per page by default.", taskWindow),
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a TaskListArgs) (TaskList, error) {
-		key := queryKey("task_list", a.Object, a.ObjectKind, strconv.FormatBool(a.IncludeChildren), a.State)
+		key := QueryKey("task_list", a.Object, a.ObjectKind, strconv.FormatBool(a.IncludeChildren), a.State)
 		var out TaskList
-		page, total, next, err := vcenter.PageCollected(d.Session, key, a.limit(), a.Cursor, func() ([]types.TaskInfo, error) {
+		page, total, next, err := vcenter.PageCollected(d.Session, key, a.Size(), a.Cursor, func() ([]types.TaskInfo, error) {
 			var infos []types.TaskInfo
 			err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
 				var entity *vcenter.Object
@@ -448,7 +448,7 @@ func taskUser(r types.BaseTaskReason) string {
 func taskFault(f *types.LocalizedMethodFault) string {
 	name, msg := "", faultMessage(f)
 	if f.Fault != nil {
-		name = faultTypeName(f.Fault)
+		name = FaultTypeName(f.Fault)
 	}
 	switch {
 	case name == "":
@@ -586,7 +586,7 @@ func (t TaskDetail) Text() string {
 	}
 	line("parent_task", t.ParentTask)
 	if t.EventChainID != 0 {
-		line("event_chain", itoa(int(t.EventChainID)))
+		line("event_chain", Itoa(int(t.EventChainID)))
 	}
 	return b.String()
 }
@@ -658,7 +658,7 @@ func taskDetail(ctx context.Context, c *vcenter.Conn, t types.TaskInfo, now time
 	}
 	if t.Error != nil {
 		if t.Error.Fault != nil {
-			d.Fault = faultTypeName(t.Error.Fault)
+			d.Fault = FaultTypeName(t.Error.Fault)
 		}
 		msg := faultMessage(t.Error)
 		if msg == "" {
@@ -676,22 +676,22 @@ func taskDetail(ctx context.Context, c *vcenter.Conn, t types.TaskInfo, now time
 	case *types.ManagedObjectReference:
 		d.Result, d.ResultType = r.Value, r.Type
 	default:
-		d.ResultType = faultTypeName(r)
+		d.ResultType = FaultTypeName(r)
 		if b, err := json.Marshal(r); err == nil {
-			d.Result = truncate(string(b), 1000)
+			d.Result = Truncate(string(b), 1000)
 		}
 	}
 	return d, nil
 }
 
 func taskGet(d Deps) Tool {
-	return define(spec{
-		name:    "task_get",
+	return Define(Spec{
+		Name:    "task_get",
 		toolset: "task",
-		title:   "Show a vCenter task",
-		description: "Show one vCenter task by ID (task-123): operation, object, state and progress, times and duration, user, " +
+		Title:   "Show a vCenter task",
+		Description: "Show one vCenter task by ID (task-123): operation, object, state and progress, times and duration, user, " +
 			"whether it can be cancelled, and its result or its fault explained.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a TaskArgs) (TaskDetail, error) {
 		var out TaskDetail
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -721,13 +721,13 @@ func (r TaskCancelResult) Text() string { return r.Message + "\n" + r.Task.Text(
 const cancelWait = 5 * time.Second
 
 func taskCancel(d Deps) Tool {
-	return define(spec{
-		name:    "task_cancel",
+	return Define(Spec{
+		Name:    "task_cancel",
 		toolset: "task",
-		title:   "Cancel a vCenter task",
-		description: "Ask vCenter to cancel a queued or running task (task-123) that allows it (task_get shows cancelable); " +
+		Title:   "Cancel a vCenter task",
+		Description: "Ask vCenter to cancel a queued or running task (task-123) that allows it (task_get shows cancelable); " +
 			"the task stops at its next safe point and ends in state error with RequestCanceled.",
-		risk: policy.RiskWrite,
+		Risk: policy.RiskWrite,
 	}, func(ctx context.Context, a TaskArgs) (TaskCancelResult, error) {
 		var out TaskCancelResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -764,10 +764,10 @@ func taskCancel(d Deps) Tool {
 				}
 				targets = append(targets, o)
 			}
-			if err := act(ctx, "Cancel task "+what, targets...); err != nil {
+			if err := Act(ctx, "Cancel task "+what, targets...); err != nil {
 				return err
 			}
-			noteTask(ctx, t.Task.Value)
+			NoteTask(ctx, t.Task.Value)
 			if err := object.NewTask(c.Client, t.Task).Cancel(ctx); err != nil {
 				if fault.Is(err, &types.InvalidState{}) {
 					return fmt.Errorf("task %s finished before it could be cancelled (InvalidState); check its outcome with task_get", what)

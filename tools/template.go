@@ -17,7 +17,7 @@ type TemplateListArgs struct {
 	Paging
 }
 
-func (a *TemplateListArgs) validate() error { return checkList(a.Paging, a.Name) }
+func (a *TemplateListArgs) Validate() error { return CheckList(a.Paging, a.Name) }
 
 // TemplateItem is one row of template_list.
 type TemplateItem struct {
@@ -38,30 +38,30 @@ type TemplateList struct {
 
 // Text renders the page as a table.
 func (l TemplateList) Text() string {
-	t := newTable("name", "id", "guest_os", "cpus", "memory_mb")
+	t := NewTable("name", "id", "guest_os", "cpus", "memory_mb")
 	for _, it := range l.Items {
-		t.row(it.Name, it.ID, it.GuestOS, itoa(it.CPUs), itoa(it.MemoryMB))
+		t.Row(it.Name, it.ID, it.GuestOS, Itoa(it.CPUs), Itoa(it.MemoryMB))
 	}
-	return pageText("templates", len(l.Items), l.Total, l.NextCursor, t)
+	return PageText("templates", len(l.Items), l.Total, l.NextCursor, t)
 }
 
 func templateList(d Deps) Tool {
-	return define(spec{
-		name:        "template_list",
+	return Define(Spec{
+		Name:        "template_list",
 		toolset:     "vm",
-		title:       "List VM templates",
-		description: "List VM templates with guest OS, CPUs and memory, filtered by name glob or datacenter.",
-		risk:        policy.RiskRead,
+		Title:       "List VM templates",
+		Description: "List VM templates with guest OS, CPUs and memory, filtered by name glob or datacenter.",
+		Risk:        policy.RiskRead,
 	}, func(ctx context.Context, a TemplateListArgs) (TemplateList, error) {
-		q := vcenter.Query{Type: "VirtualMachine", Key: queryKey("template_list", a.Name, a.Datacenter)}
+		q := vcenter.Query{Type: "VirtualMachine", Key: QueryKey("template_list", a.Name, a.Datacenter)}
 		if a.Cursor == "" {
-			if err := inContainers(ctx, d.Session, &q, []containerFilter{{"Datacenter", a.Datacenter}}); err != nil {
+			if err := InContainers(ctx, d.Session, &q, []Container{{"Datacenter", a.Datacenter}}); err != nil {
 				return TemplateList{}, err
 			}
 			template := true
 			setVMMatch(&q, a.Name, "", "", &template)
 		}
-		vms, page, err := listPage[mo.VirtualMachine](ctx, d.Session, q,
+		vms, page, err := ListPage[mo.VirtualMachine](ctx, d.Session, q,
 			[]string{"name", "summary.config.guestFullName", "summary.config.guestId", "summary.config.numCpu", "summary.config.memorySizeMB"}, a.Paging)
 		if err != nil {
 			return TemplateList{}, fmt.Errorf("list templates: %w", err)

@@ -105,33 +105,33 @@ type Result interface {
 	Text() string
 }
 
-// spec is the declaration of a tool beside its handler.
-type spec struct {
-	name        string
+// Spec is the declaration of a tool beside its handler.
+type Spec struct {
+	Name        string
 	toolset     string
-	title       string
-	description string
-	risk        policy.Risk
-	// idempotent: repeating the call with the same arguments has no further
+	Title       string
+	Description string
+	Risk        policy.Risk
+	// Idempotent: repeating the call with the same arguments has no further
 	// effect (true for every read).
-	idempotent bool
-	// background: long-running; a client may run it as an MCP task and
+	Idempotent bool
+	// Background: long-running; a client may run it as an MCP task and
 	// cancel it (which cancels the vCenter task).
-	background bool
+	Background bool
 }
 
 // maxArgBytes bounds a call's arguments: nothing a tool takes is anywhere
 // near this, and a huge argument should fail fast with a clear message.
 const maxArgBytes = 64 << 10
 
-// define builds a Tool from a typed handler: the input schema comes from A,
+// Define builds a Tool from a typed handler: the input schema comes from A,
 // the output schema from R, the annotations from the risk. Arguments are
 // decoded strictly here rather than by mcp-go's schema validation, because
 // that runs before middleware and such calls would escape the audit trail.
-func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, error)) Tool {
+func Define[A any, R Result](s Spec, run func(ctx context.Context, args A) (R, error)) Tool {
 	reflected := func() mcp.Tool {
-		def := baseDef(s, mcp.WithInputSchema[A](), mcp.WithOutputSchema[R]())
-		compactOutputSchema(&def.OutputSchema)
+		def := BaseDef(s, mcp.WithInputSchema[A](), mcp.WithOutputSchema[R]())
+		CompactOutputSchema(&def.OutputSchema)
 		return def
 	}
 	// Schemas are served from the files generated from A and R (see
@@ -139,8 +139,8 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 	// than the rest of start-up. A test keeps the files equal to what
 	// reflection gives; a tool without a file falls back to reflection.
 	var def mcp.Tool
-	if in, out, ok := servedSchemas(s.name); ok {
-		def = baseDef(s, mcp.WithRawInputSchema(in), mcp.WithRawOutputSchema(out))
+	if in, out, ok := servedSchemas(s.Name); ok {
+		def = BaseDef(s, mcp.WithRawInputSchema(in), mcp.WithRawOutputSchema(out))
 		def.InputSchema = mcp.ToolInputSchema{} // NewTool's default; the raw one replaces it
 	} else {
 		def = reflected()
@@ -148,16 +148,16 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 	handler := func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var args A
 		raw := req.Params.Arguments
-		if s.risk.IsWrite() {
+		if s.Risk.IsWrite() {
 			// confirm_token belongs to the policy middleware, not the tool.
-			raw = withoutKey(req.GetArguments(), confirmTokenArg)
+			raw = WithoutKey(req.GetArguments(), confirmTokenArg)
 		}
-		if err := decodeArgs(raw, &args); err != nil {
-			return errorResult(err), nil
+		if err := DecodeArgs(raw, &args); err != nil {
+			return ErrorResult(err), nil
 		}
-		if v, ok := any(&args).(interface{ validate() error }); ok {
-			if err := v.validate(); err != nil {
-				return errorResult(&ArgError{Msg: err.Error()}), nil
+		if v, ok := any(&args).(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				return ErrorResult(&ArgError{Msg: err.Error()}), nil
 			}
 		}
 		res, err := run(ctx, args)
@@ -166,36 +166,36 @@ func define[A any, R Result](s spec, run func(ctx context.Context, args A) (R, e
 			return ni.res, nil
 		}
 		if err != nil {
-			return errorResult(err), nil
+			return ErrorResult(err), nil
 		}
 		return &mcp.CallToolResult{
 			Content:           []mcp.Content{mcp.NewTextContent(res.Text())},
 			StructuredContent: res,
 		}, nil
 	}
-	return Tool{Def: def, Toolset: s.toolset, Risk: s.risk, Handler: handler, reflected: reflected}
+	return Tool{Def: def, Toolset: s.toolset, Risk: s.Risk, Handler: handler, reflected: reflected}
 }
 
-// baseDef is a tool's definition from its spec, with the given schemas.
-func baseDef(s spec, schemas ...mcp.ToolOption) mcp.Tool {
-	readOnly := s.risk == policy.RiskRead
-	destructive := s.risk == policy.RiskDestructive || s.risk == policy.RiskIrreversible
-	idempotent := s.idempotent || readOnly
+// BaseDef is a tool's definition from its spec, with the given schemas.
+func BaseDef(s Spec, schemas ...mcp.ToolOption) mcp.Tool {
+	readOnly := s.Risk == policy.RiskRead
+	destructive := s.Risk == policy.RiskDestructive || s.Risk == policy.RiskIrreversible
+	idempotent := s.Idempotent || readOnly
 	openWorld := false // vCenter's inventory is a closed domain, not the open web
 	opts := append([]mcp.ToolOption{
-		mcp.WithDescription(s.description),
+		mcp.WithDescription(s.Description),
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
-			Title:           s.title,
+			Title:           s.Title,
 			ReadOnlyHint:    &readOnly,
 			DestructiveHint: &destructive,
 			IdempotentHint:  &idempotent,
 			OpenWorldHint:   &openWorld,
 		}),
 	}, schemas...)
-	if s.background {
+	if s.Background {
 		opts = append(opts, mcp.WithTaskSupport(mcp.TaskSupportOptional))
 	}
-	return mcp.NewTool(s.name, opts...)
+	return mcp.NewTool(s.Name, opts...)
 }
 
 // ArgError is a problem with the caller's arguments.
@@ -203,7 +203,7 @@ type ArgError struct{ Msg string }
 
 func (e *ArgError) Error() string { return "invalid arguments: " + e.Msg }
 
-func decodeArgs(raw any, dst any) error {
+func DecodeArgs(raw any, dst any) error {
 	if raw == nil {
 		raw = map[string]any{}
 	}
@@ -259,8 +259,8 @@ func jsonKind(goKind string) string {
 	return "a " + goKind
 }
 
-// errorResult renders an error for the model: what failed, the vCenter
+// ErrorResult renders an error for the model: what failed, the vCenter
 // fault by name, and what to do.
-func errorResult(err error) *mcp.CallToolResult {
+func ErrorResult(err error) *mcp.CallToolResult {
 	return mcp.NewToolResultError(vcenter.Explain(err))
 }

@@ -31,17 +31,17 @@ type VMListArgs struct {
 
 var validPowerStates = []string{"poweredOn", "poweredOff", "suspended"}
 
-func (a *VMListArgs) validate() error {
-	if err := a.Paging.check(); err != nil {
+func (a *VMListArgs) Validate() error {
+	if err := a.Paging.Check(); err != nil {
 		return err
 	}
 	if a.PowerState != "" && !slices.Contains(validPowerStates, a.PowerState) {
 		return fmt.Errorf("power_state %q is not a vSphere power state; use one of %s", a.PowerState, strings.Join(validPowerStates, ", "))
 	}
-	if err := checkGlob("name", a.Name); err != nil {
+	if err := CheckGlob("name", a.Name); err != nil {
 		return err
 	}
-	if err := checkGlob("guest_os", a.GuestOS); err != nil {
+	if err := CheckGlob("guest_os", a.GuestOS); err != nil {
 		return err
 	}
 	_, err := vmColumns(a.Fields)
@@ -94,12 +94,12 @@ var vmColumnCatalog = []vmColumn{
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.CPUs = s.Config.NumCpu
 		},
-		func(it *VMItem) string { return itoa(int(it.CPUs)) }},
+		func(it *VMItem) string { return Itoa(int(it.CPUs)) }},
 	{"memory_mb", "summary.config.memorySizeMB",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.MemoryMB = s.Config.MemorySizeMB
 		},
-		func(it *VMItem) string { return itoa(int(it.MemoryMB)) }},
+		func(it *VMItem) string { return Itoa(int(it.MemoryMB)) }},
 	{"guest_os", "summary.config.guestId",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.GuestOS = s.Config.GuestId
@@ -126,7 +126,7 @@ var vmColumnCatalog = []vmColumn{
 	{"uptime", "summary.quickStats.uptimeSeconds",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.UptimeSeconds = s.QuickStats.UptimeSeconds
-		}, func(it *VMItem) string { return itoa(int(it.UptimeSeconds)) }},
+		}, func(it *VMItem) string { return Itoa(int(it.UptimeSeconds)) }},
 	{"uuid", "summary.config.instanceUuid",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.UUID = s.Config.InstanceUuid
@@ -136,21 +136,21 @@ var vmColumnCatalog = []vmColumn{
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.Annotation = s.Config.Annotation
 		},
-		func(it *VMItem) string { return truncate(it.Annotation, 80) }},
+		func(it *VMItem) string { return Truncate(it.Annotation, 80) }},
 	{"storage_gb", "summary.storage.committed",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			if s.Storage != nil {
-				it.StorageGB = gibf(s.Storage.Committed)
+				it.StorageGB = GiBf(s.Storage.Committed)
 			}
 		}, func(it *VMItem) string { return fmt.Sprintf("%.1f", it.StorageGB) }},
 	{"cpu_usage_mhz", "summary.quickStats.overallCpuUsage",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.CPUUsageMHz = s.QuickStats.OverallCpuUsage
-		}, func(it *VMItem) string { return itoa(int(it.CPUUsageMHz)) }},
+		}, func(it *VMItem) string { return Itoa(int(it.CPUUsageMHz)) }},
 	{"memory_usage_mb", "summary.quickStats.guestMemoryUsage",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.MemoryUsageMB = s.QuickStats.GuestMemoryUsage
-		}, func(it *VMItem) string { return itoa(int(it.MemoryUsageMB)) }},
+		}, func(it *VMItem) string { return Itoa(int(it.MemoryUsageMB)) }},
 }
 
 var defaultVMFields = []string{"power_state", "cpus", "memory_mb", "guest_os", "ip", "host"}
@@ -182,7 +182,7 @@ func vmColumns(fields []string) ([]vmColumn, error) {
 // Text renders the page as a table.
 func (l VMList) Text() string {
 	var b strings.Builder
-	b.WriteString(pageHeader("VMs", len(l.Items), l.Total, l.NextCursor, ""))
+	b.WriteString(PageHeader("VMs", len(l.Items), l.Total, l.NextCursor, ""))
 	if len(l.Items) == 0 {
 		return b.String()
 	}
@@ -190,7 +190,7 @@ func (l VMList) Text() string {
 	for _, c := range l.columns {
 		cols = append(cols, c.name)
 	}
-	t := newTable(cols...)
+	t := NewTable(cols...)
 	for i := range l.Items {
 		it := &l.Items[i]
 		name := it.Name
@@ -201,26 +201,26 @@ func (l VMList) Text() string {
 		for _, c := range l.columns {
 			cells = append(cells, c.text(it))
 		}
-		t.row(cells...)
+		t.Row(cells...)
 	}
 	b.WriteString(t.String())
 	return b.String()
 }
 
 func vmList(d Deps) Tool {
-	return define(spec{
-		name:    "vm_list",
+	return Define(Spec{
+		Name:    "vm_list",
 		toolset: "vm",
-		title:   "List VMs",
-		description: "List virtual machines (and templates) with power state, size, guest OS, IP and host, " +
+		Title:   "List VMs",
+		Description: "List virtual machines (and templates) with power state, size, guest OS, IP and host, " +
 			"filtered by name glob, power state, datacenter, cluster, host, folder or guest OS. " +
 			"Paged: 50 per page by default, up to 1000; continue with cursor.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a VMListArgs) (VMList, error) {
 		cols, _ := vmColumns(a.Fields)
-		q := vcenter.Query{Type: "VirtualMachine", Key: queryKey("vm_list", a.Name, a.PowerState, a.Datacenter, a.Cluster, a.Host, a.Folder, a.GuestOS)}
+		q := vcenter.Query{Type: "VirtualMachine", Key: QueryKey("vm_list", a.Name, a.PowerState, a.Datacenter, a.Cluster, a.Host, a.Folder, a.GuestOS)}
 		if a.Cursor == "" {
-			if err := inContainers(ctx, d.Session, &q, vmContainers(a.Host, a.Cluster, a.Folder, a.Datacenter)); err != nil {
+			if err := InContainers(ctx, d.Session, &q, VMContainers(a.Host, a.Cluster, a.Folder, a.Datacenter)); err != nil {
 				return VMList{}, err
 			}
 			setVMMatch(&q, a.Name, a.PowerState, a.GuestOS, nil)
@@ -229,7 +229,7 @@ func vmList(d Deps) Tool {
 		for _, c := range cols {
 			props = append(props, c.prop)
 		}
-		page, err := d.Session.List(ctx, q, props, a.limit(), a.Cursor)
+		page, err := d.Session.List(ctx, q, props, a.Size(), a.Cursor)
 		if err != nil {
 			return VMList{}, fmt.Errorf("list VMs: %w", err)
 		}
@@ -294,11 +294,11 @@ func setVMMatch(q *vcenter.Query, name, power, guest string, template *bool) {
 			}
 		}
 		switch {
-		case name != "" && !globMatch(name, vName):
+		case name != "" && !GlobMatch(name, vName):
 			return false
 		case power != "" && vPower != power:
 			return false
-		case guest != "" && !globMatch(guest, gid) && !globMatch(guest, gfull):
+		case guest != "" && !GlobMatch(guest, gid) && !GlobMatch(guest, gfull):
 			return false
 		case template != nil && tmpl != *template:
 			return false
@@ -328,28 +328,28 @@ func hostNames(ctx context.Context, s *vcenter.Session, vms []mo.VirtualMachine,
 	return out, err
 }
 
-type containerFilter struct {
-	kind  string
-	ident string
+type Container struct {
+	Kind  string
+	Ident string
 }
 
-// vmContainers are vm_list's container filters, most specific first: the
+// VMContainers are vm_list's container filters, most specific first: the
 // first given one roots the listing.
-func vmContainers(host, cluster, folder, datacenter string) []containerFilter {
-	return []containerFilter{
+func VMContainers(host, cluster, folder, datacenter string) []Container {
+	return []Container{
 		{"HostSystem", host}, {"ClusterComputeResource", cluster}, {"Folder", folder}, {"Datacenter", datacenter},
 	}
 }
 
-// containerFilters resolves the filters that are containers (host, cluster,
+// ContainerFilters resolves the filters that are containers (host, cluster,
 // folder, datacenter) so vCenter applies them: the first given one is the
 // root of the listing, the rest narrow it.
-func containerFilters(ctx context.Context, c *vcenter.Conn, fs []containerFilter) (roots, within []types.ManagedObjectReference, err error) {
+func ContainerFilters(ctx context.Context, c *vcenter.Conn, fs []Container) (roots, within []types.ManagedObjectReference, err error) {
 	for _, f := range fs {
-		if f.ident == "" {
+		if f.Ident == "" {
 			continue
 		}
-		o, err := c.Resolve(ctx, f.kind, f.ident)
+		o, err := c.Resolve(ctx, f.Kind, f.Ident)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -362,25 +362,25 @@ func containerFilters(ctx context.Context, c *vcenter.Conn, fs []containerFilter
 	return roots, within, nil
 }
 
-// inContainers sets q's roots from container filters, resolved in one
+// InContainers sets q's roots from container filters, resolved in one
 // session round.
-func inContainers(ctx context.Context, s *vcenter.Session, q *vcenter.Query, fs []containerFilter) error {
+func InContainers(ctx context.Context, s *vcenter.Session, q *vcenter.Query, fs []Container) error {
 	return s.Do(ctx, func(c *vcenter.Conn) error {
 		var err error
-		q.Roots, q.Within, err = containerFilters(ctx, c, fs)
+		q.Roots, q.Within, err = ContainerFilters(ctx, c, fs)
 		return err
 	})
 }
 
-// queryKey fingerprints a listing's filters so a cursor only continues the
+// QueryKey fingerprints a listing's filters so a cursor only continues the
 // listing it came from.
-func queryKey(parts ...string) string {
+func QueryKey(parts ...string) string {
 	b, _ := json.Marshal(parts)
 	return string(b)
 }
 
-// truncate shortens s to at most n runes.
-func truncate(s string, n int) string {
+// Truncate shortens s to at most n runes.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -18,8 +18,8 @@ type VMArgs struct {
 	VM string `json:"vm" jsonschema:"The VM: name, inventory path (/DC0/vm/web-01), ID (vm-42) or instance UUID"`
 }
 
-func (a *VMArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *VMArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
 	return nil
@@ -166,13 +166,13 @@ var vmGetProps = []string{
 }
 
 func vmGet(d Deps) Tool {
-	return define(spec{
-		name:    "vm_get",
+	return Define(Spec{
+		Name:    "vm_get",
 		toolset: "vm",
-		title:   "Show a VM",
-		description: "Show one VM in detail: power state, host, CPU, memory, guest OS, VMware Tools, IP addresses, " +
+		Title:   "Show a VM",
+		Description: "Show one VM in detail: power state, host, CPU, memory, guest OS, VMware Tools, IP addresses, " +
 			"disks, NICs and their networks, datastores, snapshots, uptime and annotation.",
-		risk: policy.RiskRead,
+		Risk: policy.RiskRead,
 	}, func(ctx context.Context, a VMArgs) (VMDetail, error) {
 		var out VMDetail
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -213,7 +213,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		Datastores:    []string{},
 	}
 	if vm.Summary.Storage != nil {
-		v.StorageCommitGB = gibf(vm.Summary.Storage.Committed)
+		v.StorageCommitGB = GiBf(vm.Summary.Storage.Committed)
 	}
 	if vm.Runtime.BootTime != nil {
 		v.BootTime = vm.Runtime.BootTime.UTC().Format(time.RFC3339)
@@ -306,9 +306,9 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 }
 
 func diskInfo(d *types.VirtualDisk) VMDisk {
-	out := VMDisk{CapacityGB: gibf(d.CapacityInBytes)}
+	out := VMDisk{CapacityGB: GiBf(d.CapacityInBytes)}
 	if d.CapacityInBytes == 0 {
-		out.CapacityGB = gibf(d.CapacityInKB * 1024)
+		out.CapacityGB = GiBf(d.CapacityInKB * 1024)
 	}
 	if info := d.GetVirtualDevice().DeviceInfo; info != nil {
 		out.Label = info.GetDescription().Label

@@ -101,8 +101,8 @@ type VMCreateArgs struct {
 	Network        string `json:"network,omitempty" jsonschema:"Network (port group) of the vmxnet3 NIC; default the first one available"`
 }
 
-func (a *VMCreateArgs) validate() error {
-	if err := checkVMName("name", a.Name); err != nil {
+func (a *VMCreateArgs) Validate() error {
+	if err := CheckVMName("name", a.Name); err != nil {
 		return err
 	}
 	if a.CPUs != 0 {
@@ -191,9 +191,9 @@ func (r VMCreateResult) Text() string {
 
 // explainText is the explanation of a lifecycle fault as text.
 func explainText(err error, vm string) string {
-	var pe *plainError
-	if errors.As(explainVMFault(err, vm, ""), &pe) {
-		return pe.msg
+	var pe *PlainError
+	if errors.As(ExplainVMFault(err, vm, ""), &pe) {
+		return pe.Msg
 	}
 	return vcenter.Explain(err)
 }
@@ -206,15 +206,15 @@ func orDash(s string) string {
 }
 
 func vmCreate(d Deps) Tool {
-	return define(spec{
-		name:    "vm_create",
+	return Define(Spec{
+		Name:    "vm_create",
 		toolset: "vm",
-		title:   "Create a VM",
-		description: "Create an empty, powered-off VM: CPUs, memory, one thin disk on a pvscsi or lsilogic controller, one vmxnet3 NIC. " +
+		Title:   "Create a VM",
+		Description: "Create an empty, powered-off VM: CPUs, memory, one thin disk on a pvscsi or lsilogic controller, one vmxnet3 NIC. " +
 			"Placement, datastore, network and folder default from the inventory when unambiguous; the result says what was chosen. " +
 			"Takes seconds to minutes; can run as a background task.",
-		risk:       policy.RiskWrite,
-		background: true,
+		Risk:       policy.RiskWrite,
+		Background: true,
 	}, func(ctx context.Context, a VMCreateArgs) (VMCreateResult, error) {
 		out := VMCreateResult{Action: "Created", Name: a.Name, CPUs: a.CPUs, MemoryMB: a.MemoryMB, DiskGB: a.DiskGB,
 			DiskController: a.DiskController, GuestOS: a.GuestOS, NIC: "vmxnet3", Tasks: []string{}}
@@ -248,15 +248,15 @@ func vmCreate(d Deps) Tool {
 				if err != nil {
 					return err
 				}
-				if err := checkVMFolder(ctx, c, f); err != nil {
+				if err := CheckVMFolder(ctx, c, f); err != nil {
 					return err
 				}
-				if folderDC, err = datacenterOf(ctx, c, f.Ref); err != nil {
+				if folderDC, err = DatacenterOf(ctx, c, f.Ref); err != nil {
 					return err
 				}
 				folder = &f
 			}
-			pl, err := resolvePlacement(ctx, c, placeArgs{cluster: a.Cluster, host: a.Host, pool: a.ResourcePool})
+			pl, err := ResolvePlacement(ctx, c, PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
 			if err != nil {
 				return err
 			}
@@ -266,11 +266,11 @@ func vmCreate(d Deps) Tool {
 				if folder != nil {
 					root = &folderDC
 				}
-				compute, err := onlyCompute(ctx, c, root)
+				compute, err := OnlyCompute(ctx, c, root)
 				if err != nil {
 					return err
 				}
-				if pl, err = placementFor(ctx, c, compute); err != nil {
+				if pl, err = PlacementFor(ctx, c, compute); err != nil {
 					return err
 				}
 				where := "the inventory"
@@ -278,10 +278,10 @@ func vmCreate(d Deps) Tool {
 					where = root.Path
 				}
 				out.Defaults = append(out.Defaults, fmt.Sprintf("placement %s: the only cluster or host in %s (root resource pool)", compute.Path, where))
-			case pl.poolDefaulted:
-				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.pool.Path, pl.compute.Path))
+			case pl.PoolDefaulted:
+				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
 			}
-			dc, err := datacenterOf(ctx, c, pl.compute.Ref)
+			dc, err := DatacenterOf(ctx, c, pl.Compute.Ref)
 			if err != nil {
 				return err
 			}
@@ -297,23 +297,23 @@ func vmCreate(d Deps) Tool {
 				folder = &f
 				out.Defaults = append(out.Defaults, fmt.Sprintf("folder %s: the vm folder of datacenter %s", f.Path, dc.Name))
 			} else if folderDC.Ref != dc.Ref {
-				return &plainError{fmt.Sprintf("folder %s is in datacenter %s but %s is in %s; a VM's folder and placement must be in the same datacenter", folder.Path, folderDC.Name, pl.compute.Path, dc.Name)}
+				return &PlainError{fmt.Sprintf("folder %s is in datacenter %s but %s is in %s; a VM's folder and placement must be in the same datacenter", folder.Path, folderDC.Name, pl.Compute.Path, dc.Name)}
 			}
-			if err := checkFreeName(ctx, c, *folder, a.Name); err != nil {
+			if err := CheckFreeName(ctx, c, *folder, a.Name); err != nil {
 				return err
 			}
-			dss, nets, where, err := pl.available(ctx, c)
+			dss, nets, where, err := pl.Available(ctx, c)
 			if err != nil {
 				return err
 			}
-			ds, detail, err := pickDatastore(ctx, c, a.Datastore, dss, where)
+			ds, detail, err := PickDatastore(ctx, c, a.Datastore, dss, where)
 			if err != nil {
 				return err
 			}
 			if detail != "" {
 				out.Defaults = append(out.Defaults, detail)
 			}
-			netw, detail, err := pickNetwork(ctx, c, a.Network, nets, where)
+			netw, detail, err := PickNetwork(ctx, c, a.Network, nets, where)
 			if err != nil {
 				return err
 			}
@@ -335,26 +335,26 @@ func vmCreate(d Deps) Tool {
 				Files:        &types.VirtualMachineFileInfo{VmPathName: "[" + ds.Name + "]"},
 			}
 
-			touches := []vcenter.Object{pl.pool, ds, netw}
-			if pl.host != nil {
-				touches = append(touches, *pl.host)
+			touches := []vcenter.Object{pl.Pool, ds, netw}
+			if pl.Host != nil {
+				touches = append(touches, *pl.Host)
 			}
-			if err := actOn(ctx, fmt.Sprintf("Create VM %q in folder", a.Name), *folder, touches...); err != nil {
+			if err := ActOn(ctx, fmt.Sprintf("Create VM %q in folder", a.Name), *folder, touches...); err != nil {
 				return err
 			}
 			var host *object.HostSystem
-			if pl.host != nil {
-				host = object.NewHostSystem(c.Client, pl.host.Ref)
+			if pl.Host != nil {
+				host = object.NewHostSystem(c.Client, pl.Host.Ref)
 			}
-			task, err := object.NewFolder(c.Client, folder.Ref).CreateVM(ctx, spec, object.NewResourcePool(c.Client, pl.pool.Ref), host)
+			task, err := object.NewFolder(c.Client, folder.Ref).CreateVM(ctx, spec, object.NewResourcePool(c.Client, pl.Pool.Ref), host)
 			if err != nil {
-				return explainVMFault(fmt.Errorf("create VM %s: %w", a.Name, err), a.Name, folder.Path)
+				return ExplainVMFault(fmt.Errorf("create VM %s: %w", a.Name, err), a.Name, folder.Path)
 			}
 			started = true
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			info, err := waitTask(ctx, task, "create VM "+a.Name, newProgress(ctx), 0, 100)
+			info, err := WaitTask(ctx, task, "create VM "+a.Name, NewProgress(ctx), 0, 100)
 			if err != nil {
-				return explainVMFault(err, a.Name, folder.Path)
+				return ExplainVMFault(err, a.Name, folder.Path)
 			}
 			ref, ok := info.Result.(types.ManagedObjectReference)
 			if !ok {
@@ -365,14 +365,14 @@ func vmCreate(d Deps) Tool {
 				vm = vcenter.Object{Ref: ref, Name: a.Name, Path: folder.Path + "/" + a.Name}
 			}
 			out.ID, out.Path, out.Folder = vm.ID(), vm.Path, folder.Path
-			out.ResourcePool, out.Datastore, out.Network = pl.pool.Path, ds.Name, netw.Name
+			out.ResourcePool, out.Datastore, out.Network = pl.Pool.Path, ds.Name, netw.Name
 			if m, err := readVMProps(ctx, c, vm, []string{"runtime.powerState", "runtime.host"}); err == nil {
 				out.PowerState = string(m.Runtime.PowerState)
 				out.Host = describeRef(ctx, c, m.Runtime.Host)
 			}
 			return nil
 		})
-		return out, sessionSafe(err, started)
+		return out, SessionSafe(err, started)
 	})
 }
 
@@ -432,11 +432,11 @@ type VMCloneArgs struct {
 	Customization string `json:"customization,omitempty" jsonschema:"Name of a guest customization spec stored in vCenter, applied at first boot"`
 }
 
-func (a *VMCloneArgs) validate() error {
+func (a *VMCloneArgs) Validate() error {
 	if strings.TrimSpace(a.VM) == "" {
 		return errors.New("vm is required: the source VM or template (name, inventory path, ID or UUID)")
 	}
-	if err := checkVMName("name", a.Name); err != nil {
+	if err := CheckVMName("name", a.Name); err != nil {
 		return err
 	}
 	if a.Cluster != "" && a.ResourcePool != "" {
@@ -491,15 +491,15 @@ func (r VMCloneResult) Text() string {
 }
 
 func vmClone(d Deps) Tool {
-	return define(spec{
-		name:    "vm_clone",
+	return Define(Spec{
+		Name:    "vm_clone",
 		toolset: "vm",
-		title:   "Clone a VM or template",
-		description: "Clone a VM or template to a new VM: full copy, or linked clone from a snapshot; optionally into another folder, " +
+		Title:   "Clone a VM or template",
+		Description: "Clone a VM or template to a new VM: full copy, or linked clone from a snapshot; optionally into another folder, " +
 			"pool, host or datastore, with a stored guest customization spec, powered on after. " +
 			"A full clone copies every disk and can take many minutes; can run as a background task.",
-		risk:       policy.RiskWrite,
-		background: true,
+		Risk:       policy.RiskWrite,
+		Background: true,
 	}, func(ctx context.Context, a VMCloneArgs) (VMCloneResult, error) {
 		var out VMCloneResult
 		started := false
@@ -517,7 +517,7 @@ func vmClone(d Deps) Tool {
 			template := isTemplate(msrc)
 
 			// Where the clone goes.
-			pl, err := resolvePlacement(ctx, c, placeArgs{cluster: a.Cluster, host: a.Host, pool: a.ResourcePool})
+			pl, err := ResolvePlacement(ctx, c, PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
 			if err != nil {
 				return err
 			}
@@ -530,22 +530,22 @@ func vmClone(d Deps) Tool {
 				if err != nil {
 					return err
 				}
-				if pl, err = resolvePlacement(ctx, c, placeArgs{host: h.Ref.Value}); err != nil {
+				if pl, err = ResolvePlacement(ctx, c, PlaceArgs{Host: h.Ref.Value}); err != nil {
 					return err
 				}
-				pl.host = nil // let vCenter choose within the compute resource
-				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s, where template %s is registered", pl.pool.Path, pl.compute.Path, src.Name))
+				pl.Host = nil // let vCenter choose within the compute resource
+				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s, where template %s is registered", pl.Pool.Path, pl.Compute.Path, src.Name))
 			case pl == nil:
 				out.Defaults = append(out.Defaults, "placement: the source's resource pool and host")
-			case pl.poolDefaulted:
-				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.pool.Path, pl.compute.Path))
+			case pl.PoolDefaulted:
+				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
 			}
 			var folder vcenter.Object
 			if a.Folder != "" {
 				if folder, err = c.Resolve(ctx, "Folder", a.Folder); err != nil {
 					return err
 				}
-				if err := checkVMFolder(ctx, c, folder); err != nil {
+				if err := CheckVMFolder(ctx, c, folder); err != nil {
 					return err
 				}
 			} else {
@@ -557,7 +557,7 @@ func vmClone(d Deps) Tool {
 				}
 				out.Defaults = append(out.Defaults, fmt.Sprintf("folder %s: the source's folder", folder.Path))
 			}
-			if err := checkFreeName(ctx, c, folder, a.Name); err != nil {
+			if err := CheckFreeName(ctx, c, folder, a.Name); err != nil {
 				return err
 			}
 			var ds *vcenter.Object
@@ -571,13 +571,13 @@ func vmClone(d Deps) Tool {
 					if err != nil {
 						return err
 					}
-					dest = &placement{host: &h}
+					dest = &Placement{Host: &h}
 				}
-				dss, _, where, err := dest.available(ctx, c)
+				dss, _, where, err := dest.Available(ctx, c)
 				if err != nil {
 					return err
 				}
-				o, _, err := pickDatastore(ctx, c, a.Datastore, dss, where)
+				o, _, err := PickDatastore(ctx, c, a.Datastore, dss, where)
 				if err != nil {
 					return err
 				}
@@ -597,7 +597,7 @@ func vmClone(d Deps) Tool {
 				snap, out.Snapshot = &ref, a.Snapshot
 			case a.Linked:
 				if msrc.Snapshot == nil || msrc.Snapshot.CurrentSnapshot == nil {
-					return &plainError{fmt.Sprintf("a linked clone shares the disks of a snapshot, and %s has none: create one with snapshot_create, or clone without linked for a full copy", src.Path)}
+					return &PlainError{fmt.Sprintf("a linked clone shares the disks of a snapshot, and %s has none: create one with snapshot_create, or clone without linked for a full copy", src.Path)}
 				}
 				snap = msrc.Snapshot.CurrentSnapshot
 				out.Snapshot = snapshotPathOf(msrc.Snapshot.RootSnapshotList, *snap)
@@ -613,11 +613,11 @@ func vmClone(d Deps) Tool {
 			spec := types.VirtualMachineCloneSpec{Snapshot: snap, Customization: custom}
 			touches := []vcenter.Object{}
 			if pl != nil {
-				spec.Location.Pool = &pl.pool.Ref
-				touches = append(touches, pl.pool)
-				if pl.host != nil {
-					spec.Location.Host = &pl.host.Ref
-					touches = append(touches, *pl.host)
+				spec.Location.Pool = &pl.Pool.Ref
+				touches = append(touches, pl.Pool)
+				if pl.Host != nil {
+					spec.Location.Host = &pl.Host.Ref
+					touches = append(touches, *pl.Host)
 				}
 			}
 			if ds != nil {
@@ -628,25 +628,25 @@ func vmClone(d Deps) Tool {
 				spec.Location.DiskMoveType = string(types.VirtualMachineRelocateDiskMoveOptionsCreateNewChildDiskBacking)
 			}
 			what := fmt.Sprintf("Clone %s as %q into folder", src.Path, a.Name)
-			if err := actOn(ctx, what, folder, touches...); err != nil {
+			if err := ActOn(ctx, what, folder, touches...); err != nil {
 				return err
 			}
 
-			p := newProgress(ctx)
+			p := NewProgress(ctx)
 			end := 100.0
 			if a.PowerOn {
 				end = cloneProgressEnd
 			}
 			task, err := object.NewVirtualMachine(c.Client, src.Ref).Clone(ctx, object.NewFolder(c.Client, folder.Ref), a.Name, spec)
 			if err != nil {
-				return explainVMFault(fmt.Errorf("clone %s: %w", src.Path, err), src.Name, folder.Path)
+				return ExplainVMFault(fmt.Errorf("clone %s: %w", src.Path, err), src.Name, folder.Path)
 			}
 			started = true
 			cloneTask := task.Reference().Value
 			out.Tasks = append(out.Tasks, cloneTask)
-			info, err := waitTask(ctx, task, "clone "+src.Name+" as "+a.Name, p, 0, end)
+			info, err := WaitTask(ctx, task, "clone "+src.Name+" as "+a.Name, p, 0, end)
 			if err != nil {
-				return explainVMFault(err, src.Name, folder.Path)
+				return ExplainVMFault(err, src.Name, folder.Path)
 			}
 			ref, ok := info.Result.(types.ManagedObjectReference)
 			if !ok {
@@ -677,16 +677,16 @@ func vmClone(d Deps) Tool {
 			ptask, err := object.NewVirtualMachine(c.Client, ref).PowerOn(ctx)
 			if err == nil {
 				out.Tasks = append(out.Tasks, ptask.Reference().Value)
-				_, err = waitTask(ctx, ptask, "power on "+a.Name, p, end, 100)
+				_, err = WaitTask(ctx, ptask, "power on "+a.Name, p, end, 100)
 			}
 			readBack()
 			if err != nil {
-				return &plainError{fmt.Sprintf("Cloned %s as %s (%s, task %s), but powering it on failed: %s. The clone exists and is %s; fix the cause and power it on with vm_power_on, or delete it with vm_delete.",
+				return &PlainError{fmt.Sprintf("Cloned %s as %s (%s, task %s), but powering it on failed: %s. The clone exists and is %s; fix the cause and power it on with vm_power_on, or delete it with vm_delete.",
 					src.Path, clone.Path, clone.ID(), cloneTask, explainText(err, a.Name), orDash(out.PowerState))}
 			}
 			return nil
 		})
-		return out, sessionSafe(err, started)
+		return out, SessionSafe(err, started)
 	})
 }
 
@@ -694,7 +694,7 @@ func vmClone(d Deps) Tool {
 // (names joined by /). An ambiguous name lists the paths.
 func findCloneSnapshot(info *types.VirtualMachineSnapshotInfo, ident, vm string) (types.ManagedObjectReference, error) {
 	if info == nil || len(info.RootSnapshotList) == 0 {
-		return types.ManagedObjectReference{}, &plainError{fmt.Sprintf("%s has no snapshots; create one with snapshot_create, or clone from the current state", vm)}
+		return types.ManagedObjectReference{}, &PlainError{fmt.Sprintf("%s has no snapshots; create one with snapshot_create, or clone from the current state", vm)}
 	}
 	type found struct {
 		path string
@@ -730,13 +730,13 @@ func findCloneSnapshot(info *types.VirtualMachineSnapshotInfo, ident, vm string)
 		for _, f := range all[:min(len(all), 20)] {
 			paths = append(paths, f.path)
 		}
-		return types.ManagedObjectReference{}, &plainError{fmt.Sprintf("%s has no snapshot %q; its snapshots: %s (snapshot_list shows the tree)", vm, ident, strings.Join(paths, ", "))}
+		return types.ManagedObjectReference{}, &PlainError{fmt.Sprintf("%s has no snapshot %q; its snapshots: %s (snapshot_list shows the tree)", vm, ident, strings.Join(paths, ", "))}
 	}
 	var paths []string
 	for _, f := range hits {
 		paths = append(paths, f.path)
 	}
-	return types.ManagedObjectReference{}, &plainError{fmt.Sprintf("%s has %d snapshots named %q; name one by its path: %s", vm, len(hits), ident, strings.Join(paths, ", "))}
+	return types.ManagedObjectReference{}, &PlainError{fmt.Sprintf("%s has %d snapshots named %q; name one by its path: %s", vm, len(hits), ident, strings.Join(paths, ", "))}
 }
 
 func snapshotPathOf(tree []types.VirtualMachineSnapshotTree, ref types.ManagedObjectReference) string {
@@ -768,9 +768,9 @@ func customizationSpec(ctx context.Context, c *vcenter.Conn, name string) (*type
 		}
 	}
 	if len(names) == 0 {
-		return nil, &plainError{fmt.Sprintf("vCenter has no customization spec named %q, and none at all; create one in vCenter (Policies and Profiles) or clone without customization", name)}
+		return nil, &PlainError{fmt.Sprintf("vCenter has no customization spec named %q, and none at all; create one in vCenter (Policies and Profiles) or clone without customization", name)}
 	}
-	return nil, &plainError{fmt.Sprintf("vCenter has no customization spec named %q; it has: %s", name, strings.Join(names, ", "))}
+	return nil, &PlainError{fmt.Sprintf("vCenter has no customization spec named %q; it has: %s", name, strings.Join(names, ", "))}
 }
 
 // ----------------------------------------------------------- vm_reconfigure
@@ -786,8 +786,8 @@ type VMReconfigureArgs struct {
 	MemoryHotAdd   *bool   `json:"memory_hot_add,omitempty" jsonschema:"Allow adding memory while the VM runs (changing it needs the VM powered off)"`
 }
 
-func (a *VMReconfigureArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *VMReconfigureArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
 	if a.CPUs == nil && a.CoresPerSocket == nil && a.MemoryMB == nil && a.Annotation == nil && a.CPUHotAdd == nil && a.MemoryHotAdd == nil {
@@ -855,15 +855,15 @@ var vmReconfigProps = []string{
 }
 
 func vmReconfigure(d Deps) Tool {
-	return define(spec{
-		name:    "vm_reconfigure",
+	return Define(Spec{
+		Name:    "vm_reconfigure",
 		toolset: "vm",
-		title:   "Change a VM's CPU, memory or notes",
-		description: "Change a VM's CPUs, cores per socket, memory, annotation or CPU/memory hot-add. Reads the VM first: a change that needs it " +
+		Title:   "Change a VM's CPU, memory or notes",
+		Description: "Change a VM's CPUs, cores per socket, memory, annotation or CPU/memory hot-add. Reads the VM first: a change that needs it " +
 			"powered off (lowering CPU or memory, raising without hot-add, toggling hot-add, cores per socket) is refused with that reason, " +
 			"before vCenter is asked. Reports each setting before and after.",
-		risk:       policy.RiskWrite,
-		idempotent: true,
+		Risk:       policy.RiskWrite,
+		Idempotent: true,
 	}, func(ctx context.Context, a VMReconfigureArgs) (VMReconfigureResult, error) {
 		var out VMReconfigureResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -877,7 +877,7 @@ func vmReconfigure(d Deps) Tool {
 				return err
 			}
 			if isTemplate(m) {
-				return &plainError{fmt.Sprintf("%s is a template, which cannot be reconfigured; convert it with vm_mark_vm first, or reconfigure a clone", vm.Path)}
+				return &PlainError{fmt.Sprintf("%s is a template, which cannot be reconfigured; convert it with vm_mark_vm first, or reconfigure a clone", vm.Path)}
 			}
 			out.PowerState = string(m.Runtime.PowerState)
 			cs, changes, blockers, err := planReconfigure(a, m)
@@ -885,7 +885,7 @@ func vmReconfigure(d Deps) Tool {
 				return err
 			}
 			if len(blockers) > 0 {
-				return &plainError{fmt.Sprintf("%s is %s, and %s. Power it off first (vm_shutdown_guest, or vm_power_off), then retry; nothing was changed.",
+				return &PlainError{fmt.Sprintf("%s is %s, and %s. Power it off first (vm_shutdown_guest, or vm_power_off), then retry; nothing was changed.",
 					vm.Path, m.Runtime.PowerState, strings.Join(blockers, "; "))}
 			}
 			if len(changes) == 0 {
@@ -897,16 +897,16 @@ func vmReconfigure(d Deps) Tool {
 			for _, ch := range changes {
 				names = append(names, ch.Setting)
 			}
-			if err := act(ctx, "Reconfigure VM ("+strings.Join(names, ", ")+")", vm); err != nil {
+			if err := Act(ctx, "Reconfigure VM ("+strings.Join(names, ", ")+")", vm); err != nil {
 				return err
 			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Reconfigure(ctx, *cs)
 			if err != nil {
-				return explainVMFault(fmt.Errorf("reconfigure %s: %w", vm.Path, err), vm.Name, "")
+				return ExplainVMFault(fmt.Errorf("reconfigure %s: %w", vm.Path, err), vm.Name, "")
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := waitTask(ctx, task, "reconfigure "+vm.Name, newProgress(ctx), 0, 100); err != nil {
-				return sessionSafe(explainVMFault(err, vm.Name, ""), true)
+			if _, err := WaitTask(ctx, task, "reconfigure "+vm.Name, NewProgress(ctx), 0, 100); err != nil {
+				return SessionSafe(ExplainVMFault(err, vm.Name, ""), true)
 			}
 			return nil
 		})
@@ -936,14 +936,14 @@ func planReconfigure(a VMReconfigureArgs, m *mo.VirtualMachine) (*types.VirtualM
 
 	if a.CPUHotAdd != nil && *a.CPUHotAdd != cpuHot {
 		spec.CpuHotAddEnabled = types.NewBool(*a.CPUHotAdd)
-		changes = append(changes, VMChange{"cpu_hot_add", yesNo(cpuHot), yesNo(*a.CPUHotAdd)})
+		changes = append(changes, VMChange{"cpu_hot_add", YesNo(cpuHot), YesNo(*a.CPUHotAdd)})
 		if running {
 			blockers = append(blockers, "turning CPU hot-add on or off needs it powered off")
 		}
 	}
 	if a.MemoryHotAdd != nil && *a.MemoryHotAdd != memHot {
 		spec.MemoryHotAddEnabled = types.NewBool(*a.MemoryHotAdd)
-		changes = append(changes, VMChange{"memory_hot_add", yesNo(memHot), yesNo(*a.MemoryHotAdd)})
+		changes = append(changes, VMChange{"memory_hot_add", YesNo(memHot), YesNo(*a.MemoryHotAdd)})
 		if running {
 			blockers = append(blockers, "turning memory hot-add on or off needs it powered off")
 		}
@@ -963,7 +963,7 @@ func planReconfigure(a VMReconfigureArgs, m *mo.VirtualMachine) (*types.VirtualM
 	}
 	if newCPUs != curCPUs {
 		spec.NumCPUs = newCPUs
-		changes = append(changes, VMChange{"cpus", itoa(int(curCPUs)), itoa(int(newCPUs))})
+		changes = append(changes, VMChange{"cpus", Itoa(int(curCPUs)), Itoa(int(newCPUs))})
 		switch {
 		case !running:
 		case newCPUs < curCPUs && !cpuHotRemove:
@@ -974,14 +974,14 @@ func planReconfigure(a VMReconfigureArgs, m *mo.VirtualMachine) (*types.VirtualM
 	}
 	if newCores != curCores {
 		spec.NumCoresPerSocket = types.NewInt32(newCores)
-		changes = append(changes, VMChange{"cores_per_socket", itoa(int(curCores)), itoa(int(newCores))})
+		changes = append(changes, VMChange{"cores_per_socket", Itoa(int(curCores)), Itoa(int(newCores))})
 		if running {
 			blockers = append(blockers, "changing cores per socket needs it powered off")
 		}
 	}
 	if a.MemoryMB != nil && *a.MemoryMB != curMem {
 		spec.MemoryMB = *a.MemoryMB
-		changes = append(changes, VMChange{"memory_mb", i64toa(curMem), i64toa(*a.MemoryMB)})
+		changes = append(changes, VMChange{"memory_mb", I64toa(curMem), I64toa(*a.MemoryMB)})
 		switch {
 		case !running:
 		case *a.MemoryMB < curMem:
@@ -1002,7 +1002,7 @@ func planReconfigure(a VMReconfigureArgs, m *mo.VirtualMachine) (*types.VirtualM
 	return spec, changes, blockers, nil
 }
 
-func quoteShort(s string) string { return fmt.Sprintf("%q", truncate(s, 60)) }
+func quoteShort(s string) string { return fmt.Sprintf("%q", Truncate(s, 60)) }
 
 // ---------------------------------------------------------------- vm_rename
 
@@ -1012,21 +1012,21 @@ type VMRenameArgs struct {
 	Name string `json:"name" jsonschema:"The new name: at most 80 characters, no / or \\"`
 }
 
-func (a *VMRenameArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *VMRenameArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
-	return checkVMName("name", a.Name)
+	return CheckVMName("name", a.Name)
 }
 
 func vmRename(d Deps) Tool {
-	return define(spec{
-		name:        "vm_rename",
+	return Define(Spec{
+		Name:        "vm_rename",
 		toolset:     "vm",
-		title:       "Rename a VM",
-		description: "Rename a VM or template in vCenter's inventory (its files on the datastore keep their names).",
-		risk:        policy.RiskWrite,
-		idempotent:  true,
+		Title:       "Rename a VM",
+		Description: "Rename a VM or template in vCenter's inventory (its files on the datastore keep their names).",
+		Risk:        policy.RiskWrite,
+		Idempotent:  true,
 	}, func(ctx context.Context, a VMRenameArgs) (ActionResult, error) {
 		var out ActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -1050,20 +1050,20 @@ func vmRename(d Deps) Tool {
 					return err
 				}
 				folder = parent.Path
-				if err := checkFreeName(ctx, c, parent, a.Name); err != nil {
+				if err := CheckFreeName(ctx, c, parent, a.Name); err != nil {
 					return err
 				}
 			}
-			if err := act(ctx, fmt.Sprintf("Rename VM to %q", a.Name), vm); err != nil {
+			if err := Act(ctx, fmt.Sprintf("Rename VM to %q", a.Name), vm); err != nil {
 				return err
 			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Rename(ctx, a.Name)
 			if err != nil {
-				return explainVMFault(fmt.Errorf("rename %s: %w", vm.Path, err), vm.Name, folder)
+				return ExplainVMFault(fmt.Errorf("rename %s: %w", vm.Path, err), vm.Name, folder)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := waitTask(ctx, task, "rename "+vm.Name, newProgress(ctx), 0, 100); err != nil {
-				return sessionSafe(explainVMFault(err, vm.Name, folder), true)
+			if _, err := WaitTask(ctx, task, "rename "+vm.Name, NewProgress(ctx), 0, 100); err != nil {
+				return SessionSafe(ExplainVMFault(err, vm.Name, folder), true)
 			}
 			out.Detail = fmt.Sprintf("%s → %s", vm.Name, a.Name)
 			if o, err := c.Describe(ctx, vm.Ref); err == nil {
@@ -1083,8 +1083,8 @@ type VMMoveArgs struct {
 	Folder string `json:"folder" jsonschema:"The VM folder to move it into (same datacenter), e.g. /DC0/vm/web"`
 }
 
-func (a *VMMoveArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *VMMoveArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
 	if strings.TrimSpace(a.Folder) == "" {
@@ -1094,13 +1094,13 @@ func (a *VMMoveArgs) validate() error {
 }
 
 func vmMove(d Deps) Tool {
-	return define(spec{
-		name:        "vm_move",
+	return Define(Spec{
+		Name:        "vm_move",
 		toolset:     "vm",
-		title:       "Move a VM to a folder",
-		description: "Move a VM or template into another VM folder of the same datacenter. Changes only the inventory folder, not host or storage (for those, vm_migrate).",
-		risk:        policy.RiskWrite,
-		idempotent:  true,
+		Title:       "Move a VM to a folder",
+		Description: "Move a VM or template into another VM folder of the same datacenter. Changes only the inventory folder, not host or storage (for those, vm_migrate).",
+		Risk:        policy.RiskWrite,
+		Idempotent:  true,
 	}, func(ctx context.Context, a VMMoveArgs) (ActionResult, error) {
 		var out ActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -1113,7 +1113,7 @@ func vmMove(d Deps) Tool {
 				return err
 			}
 			out = ActionResult{Action: "Moved", ID: vm.ID(), Path: vm.Path}
-			if err := checkVMFolder(ctx, c, folder); err != nil {
+			if err := CheckVMFolder(ctx, c, folder); err != nil {
 				return err
 			}
 			m, err := readVMProps(ctx, c, vm, []string{"parent"})
@@ -1124,31 +1124,31 @@ func vmMove(d Deps) Tool {
 				out.Action, out.Detail = "Unchanged", "it is already in "+folder.Path
 				return nil
 			}
-			vdc, err := datacenterOf(ctx, c, vm.Ref)
+			vdc, err := DatacenterOf(ctx, c, vm.Ref)
 			if err != nil {
 				return err
 			}
-			fdc, err := datacenterOf(ctx, c, folder.Ref)
+			fdc, err := DatacenterOf(ctx, c, folder.Ref)
 			if err != nil {
 				return err
 			}
 			if vdc.Ref != fdc.Ref {
-				return &plainError{fmt.Sprintf("%s is in datacenter %s and folder %s in %s; vm_move moves within one datacenter (a VM changes datacenter by migration or clone)", vm.Path, vdc.Name, folder.Path, fdc.Name)}
+				return &PlainError{fmt.Sprintf("%s is in datacenter %s and folder %s in %s; vm_move moves within one datacenter (a VM changes datacenter by migration or clone)", vm.Path, vdc.Name, folder.Path, fdc.Name)}
 			}
-			if err := checkFreeName(ctx, c, folder, vm.Name); err != nil {
+			if err := CheckFreeName(ctx, c, folder, vm.Name); err != nil {
 				return err
 			}
 			from := describeRef(ctx, c, m.Parent)
-			if err := actOn(ctx, "Move VM into folder "+folder.Path, vm, folder); err != nil {
+			if err := ActOn(ctx, "Move VM into folder "+folder.Path, vm, folder); err != nil {
 				return err
 			}
 			task, err := object.NewFolder(c.Client, folder.Ref).MoveInto(ctx, []types.ManagedObjectReference{vm.Ref})
 			if err != nil {
-				return explainVMFault(fmt.Errorf("move %s: %w", vm.Path, err), vm.Name, folder.Path)
+				return ExplainVMFault(fmt.Errorf("move %s: %w", vm.Path, err), vm.Name, folder.Path)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := waitTask(ctx, task, "move "+vm.Name, newProgress(ctx), 0, 100); err != nil {
-				return sessionSafe(explainVMFault(err, vm.Name, folder.Path), true)
+			if _, err := WaitTask(ctx, task, "move "+vm.Name, NewProgress(ctx), 0, 100); err != nil {
+				return SessionSafe(ExplainVMFault(err, vm.Name, folder.Path), true)
 			}
 			out.Detail = fmt.Sprintf("from folder %s to %s", from, folder.Path)
 			if o, err := c.Describe(ctx, vm.Ref); err == nil {
@@ -1163,13 +1163,13 @@ func vmMove(d Deps) Tool {
 // --------------------------------------------------------- vm_mark_template
 
 func vmMarkTemplate(d Deps) Tool {
-	return define(spec{
-		name:        "vm_mark_template",
+	return Define(Spec{
+		Name:        "vm_mark_template",
 		toolset:     "vm",
-		title:       "Turn a VM into a template",
-		description: "Mark a powered-off VM as a template, to clone new VMs from it with vm_clone. A template cannot be powered on (vm_mark_vm turns it back).",
-		risk:        policy.RiskWrite,
-		idempotent:  true,
+		Title:       "Turn a VM into a template",
+		Description: "Mark a powered-off VM as a template, to clone new VMs from it with vm_clone. A template cannot be powered on (vm_mark_vm turns it back).",
+		Risk:        policy.RiskWrite,
+		Idempotent:  true,
 	}, func(ctx context.Context, a VMArgs) (ActionResult, error) {
 		var out ActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -1187,13 +1187,13 @@ func vmMarkTemplate(d Deps) Tool {
 				return nil
 			}
 			if m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
-				return &plainError{fmt.Sprintf("%s is %s; only a powered-off VM can become a template: shut it down (vm_shutdown_guest) or power it off (vm_power_off), then retry", vm.Path, m.Runtime.PowerState)}
+				return &PlainError{fmt.Sprintf("%s is %s; only a powered-off VM can become a template: shut it down (vm_shutdown_guest) or power it off (vm_power_off), then retry", vm.Path, m.Runtime.PowerState)}
 			}
-			if err := act(ctx, "Mark VM as template", vm); err != nil {
+			if err := Act(ctx, "Mark VM as template", vm); err != nil {
 				return err
 			}
 			if err := object.NewVirtualMachine(c.Client, vm.Ref).MarkAsTemplate(ctx); err != nil {
-				return explainVMFault(fmt.Errorf("mark %s as template: %w", vm.Path, err), vm.Name, "")
+				return ExplainVMFault(fmt.Errorf("mark %s as template: %w", vm.Path, err), vm.Name, "")
 			}
 			out.Detail = "clone VMs from it with vm_clone; vm_mark_vm turns it back into a VM"
 			return nil
@@ -1212,8 +1212,8 @@ type VMMarkVMArgs struct {
 	Host         string `json:"host,omitempty" jsonschema:"Host the VM will run on; must belong to the pool's cluster or be its standalone host"`
 }
 
-func (a *VMMarkVMArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "template"); err != nil {
+func (a *VMMarkVMArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "template"); err != nil {
 		return err
 	}
 	if a.Cluster != "" && a.ResourcePool != "" {
@@ -1223,13 +1223,13 @@ func (a *VMMarkVMArgs) validate() error {
 }
 
 func vmMarkVM(d Deps) Tool {
-	return define(spec{
-		name:        "vm_mark_vm",
+	return Define(Spec{
+		Name:        "vm_mark_vm",
 		toolset:     "vm",
-		title:       "Turn a template into a VM",
-		description: "Turn a template back into a VM that can be powered on. The VM needs a resource pool (and optionally a host); by default the root pool of the host the template is registered on.",
-		risk:        policy.RiskWrite,
-		idempotent:  true,
+		Title:       "Turn a template into a VM",
+		Description: "Turn a template back into a VM that can be powered on. The VM needs a resource pool (and optionally a host); by default the root pool of the host the template is registered on.",
+		Risk:        policy.RiskWrite,
+		Idempotent:  true,
 	}, func(ctx context.Context, a VMMarkVMArgs) (ActionResult, error) {
 		var out ActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
@@ -1246,7 +1246,7 @@ func vmMarkVM(d Deps) Tool {
 				out.Action, out.Detail = "Unchanged", "it is already a VM, not a template"
 				return nil
 			}
-			pl, err := resolvePlacement(ctx, c, placeArgs{cluster: a.Cluster, host: a.Host, pool: a.ResourcePool})
+			pl, err := ResolvePlacement(ctx, c, PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
 			if err != nil {
 				return err
 			}
@@ -1255,28 +1255,28 @@ func vmMarkVM(d Deps) Tool {
 				if m.Runtime.Host == nil {
 					return fmt.Errorf("template %s is registered on no host, so there is no default resource pool; pass resource_pool, cluster or host", vm.Path)
 				}
-				if pl, err = resolvePlacement(ctx, c, placeArgs{host: m.Runtime.Host.Value}); err != nil {
+				if pl, err = ResolvePlacement(ctx, c, PlaceArgs{Host: m.Runtime.Host.Value}); err != nil {
 					return err
 				}
-				defaults = append(defaults, fmt.Sprintf("resource pool %s and host %s: where the template is registered", pl.pool.Path, pl.host.Name))
-			} else if pl.poolDefaulted {
-				defaults = append(defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.pool.Path, pl.compute.Path))
+				defaults = append(defaults, fmt.Sprintf("resource pool %s and host %s: where the template is registered", pl.Pool.Path, pl.Host.Name))
+			} else if pl.PoolDefaulted {
+				defaults = append(defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
 			}
-			touches := []vcenter.Object{pl.pool}
+			touches := []vcenter.Object{pl.Pool}
 			var host *object.HostSystem
-			if pl.host != nil {
-				touches = append(touches, *pl.host)
-				host = object.NewHostSystem(c.Client, pl.host.Ref)
+			if pl.Host != nil {
+				touches = append(touches, *pl.Host)
+				host = object.NewHostSystem(c.Client, pl.Host.Ref)
 			}
-			if err := actOn(ctx, "Turn template into VM", vm, touches...); err != nil {
+			if err := ActOn(ctx, "Turn template into VM", vm, touches...); err != nil {
 				return err
 			}
-			if err := object.NewVirtualMachine(c.Client, vm.Ref).MarkAsVirtualMachine(ctx, *object.NewResourcePool(c.Client, pl.pool.Ref), host); err != nil {
-				return explainVMFault(fmt.Errorf("turn template %s into a VM: %w", vm.Path, err), vm.Name, "")
+			if err := object.NewVirtualMachine(c.Client, vm.Ref).MarkAsVirtualMachine(ctx, *object.NewResourcePool(c.Client, pl.Pool.Ref), host); err != nil {
+				return ExplainVMFault(fmt.Errorf("turn template %s into a VM: %w", vm.Path, err), vm.Name, "")
 			}
-			detail := "resource pool " + pl.pool.Path
-			if pl.host != nil {
-				detail += ", host " + pl.host.Path
+			detail := "resource pool " + pl.Pool.Path
+			if pl.Host != nil {
+				detail += ", host " + pl.Host.Path
 			}
 			for _, d := range defaults {
 				detail += "\ndefault: " + d
@@ -1300,8 +1300,8 @@ type VMMigrateArgs struct {
 	Datastore    string `json:"datastore,omitempty" jsonschema:"Destination datastore for all its disks and files (storage vMotion when the VM runs)"`
 }
 
-func (a *VMMigrateArgs) validate() error {
-	if err := requireIdent("vm", a.VM, "VM"); err != nil {
+func (a *VMMigrateArgs) Validate() error {
+	if err := RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
 	if a.Host == "" && a.Cluster == "" && a.ResourcePool == "" && a.Datastore == "" {
@@ -1359,15 +1359,15 @@ func vmLocation(ctx context.Context, c *vcenter.Conn, m *mo.VirtualMachine) VMLo
 }
 
 func vmMigrate(d Deps) Tool {
-	return define(spec{
-		name:    "vm_migrate",
+	return Define(Spec{
+		Name:    "vm_migrate",
 		toolset: "vm",
-		title:   "Migrate a VM",
-		description: "Move a VM to another host, resource pool or cluster and/or datastore: vMotion, storage vMotion or both while it runs, " +
+		Title:   "Migrate a VM",
+		Description: "Move a VM to another host, resource pool or cluster and/or datastore: vMotion, storage vMotion or both while it runs, " +
 			"a cold migration when it is off; the result says which. Storage moves copy every disk and can take many minutes; " +
 			"can run as a background task.",
-		risk:       policy.RiskWrite,
-		background: true,
+		Risk:       policy.RiskWrite,
+		Background: true,
 	}, func(ctx context.Context, a VMMigrateArgs) (VMMigrateResult, error) {
 		var out VMMigrateResult
 		started := false
@@ -1384,9 +1384,9 @@ func vmMigrate(d Deps) Tool {
 			out.From = vmLocation(ctx, c, m)
 			template := isTemplate(m)
 			if template && (a.ResourcePool != "" || a.Cluster != "") {
-				return &plainError{fmt.Sprintf("%s is a template, which has no resource pool; pass host and/or datastore (or turn it into a VM with vm_mark_vm first)", vm.Path)}
+				return &PlainError{fmt.Sprintf("%s is a template, which has no resource pool; pass host and/or datastore (or turn it into a VM with vm_mark_vm first)", vm.Path)}
 			}
-			pl, err := resolvePlacement(ctx, c, placeArgs{cluster: a.Cluster, host: a.Host, pool: a.ResourcePool})
+			pl, err := ResolvePlacement(ctx, c, PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
 			if err != nil {
 				return err
 			}
@@ -1401,32 +1401,32 @@ func vmMigrate(d Deps) Tool {
 			var touches []vcenter.Object
 			hostMove, poolMove := false, false
 			if pl != nil {
-				sameCompute := pl.compute.Ref == curCompute
-				if pl.host != nil && (m.Runtime.Host == nil || *m.Runtime.Host != pl.host.Ref) {
-					spec.Host = &pl.host.Ref
-					touches = append(touches, *pl.host)
+				sameCompute := pl.Compute.Ref == curCompute
+				if pl.Host != nil && (m.Runtime.Host == nil || *m.Runtime.Host != pl.Host.Ref) {
+					spec.Host = &pl.Host.Ref
+					touches = append(touches, *pl.Host)
 					hostMove = true
 				}
 				switch {
 				case template:
-				case pl.poolDefaulted && sameCompute:
+				case pl.PoolDefaulted && sameCompute:
 					// Same cluster or host: the VM keeps its pool.
-				case m.ResourcePool == nil || *m.ResourcePool != pl.pool.Ref:
-					spec.Pool = &pl.pool.Ref
-					touches = append(touches, pl.pool)
+				case m.ResourcePool == nil || *m.ResourcePool != pl.Pool.Ref:
+					spec.Pool = &pl.Pool.Ref
+					touches = append(touches, pl.Pool)
 					poolMove = true
-					if pl.poolDefaulted {
-						out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.pool.Path, pl.compute.Path))
+					if pl.PoolDefaulted {
+						out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
 					}
 				}
-				if !sameCompute && pl.host == nil {
+				if !sameCompute && pl.Host == nil {
 					hostMove = true // vCenter (DRS) picks a host in the new cluster
 				}
 			}
 			dsMove := false
 			if a.Datastore != "" {
 				dest := pl
-				if dest == nil || (dest.host == nil && dest.compute.Ref == curCompute) {
+				if dest == nil || (dest.Host == nil && dest.Compute.Ref == curCompute) {
 					// Staying on its host: the datastores that host can use.
 					if m.Runtime.Host == nil {
 						return fmt.Errorf("%s is registered on no host; pass host with datastore", vm.Path)
@@ -1435,13 +1435,13 @@ func vmMigrate(d Deps) Tool {
 					if err != nil {
 						return err
 					}
-					dest = &placement{host: &h}
+					dest = &Placement{Host: &h}
 				}
-				dss, _, where, err := dest.available(ctx, c)
+				dss, _, where, err := dest.Available(ctx, c)
 				if err != nil {
 					return err
 				}
-				ds, _, err := pickDatastore(ctx, c, a.Datastore, dss, where)
+				ds, _, err := PickDatastore(ctx, c, a.Datastore, dss, where)
 				if err != nil {
 					return err
 				}
@@ -1457,24 +1457,24 @@ func vmMigrate(d Deps) Tool {
 				out.Action, out.To = "Unchanged", out.From
 				return nil
 			}
-			if err := actOn(ctx, "Migrate VM ("+out.Kind+")", vm, touches...); err != nil {
+			if err := ActOn(ctx, "Migrate VM ("+out.Kind+")", vm, touches...); err != nil {
 				return err
 			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Relocate(ctx, spec, types.VirtualMachineMovePriorityDefaultPriority)
 			if err != nil {
-				return explainVMFault(fmt.Errorf("migrate %s: %w", vm.Path, err), vm.Name, "")
+				return ExplainVMFault(fmt.Errorf("migrate %s: %w", vm.Path, err), vm.Name, "")
 			}
 			started = true
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := waitTask(ctx, task, out.Kind+" of "+vm.Name, newProgress(ctx), 0, 100); err != nil {
-				return explainVMFault(err, vm.Name, "")
+			if _, err := WaitTask(ctx, task, out.Kind+" of "+vm.Name, NewProgress(ctx), 0, 100); err != nil {
+				return ExplainVMFault(err, vm.Name, "")
 			}
 			if after, err := readVMProps(ctx, c, vm, vmStateProps); err == nil {
 				out.To = vmLocation(ctx, c, after)
 			}
 			return nil
 		})
-		return out, sessionSafe(err, started)
+		return out, SessionSafe(err, started)
 	})
 }
 

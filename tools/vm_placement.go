@@ -27,18 +27,18 @@ func readProps(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectRefe
 
 // ---- names ----
 
-// maxVMNameLen is vCenter's limit on a VM's name.
-const maxVMNameLen = 80
+// MaxVMNameLen is vCenter's limit on a VM's name.
+const MaxVMNameLen = 80
 
-// checkVMName validates a new VM name up front.
-func checkVMName(arg, name string) error {
+// CheckVMName validates a new VM name up front.
+func CheckVMName(arg, name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
 		return fmt.Errorf("%s is required: the new VM's name", arg)
 	case name != strings.TrimSpace(name):
 		return fmt.Errorf("%s %q has leading or trailing spaces; remove them", arg, name)
-	case len([]rune(name)) > maxVMNameLen:
-		return fmt.Errorf("%s is %d characters long; vCenter allows at most %d", arg, len([]rune(name)), maxVMNameLen)
+	case len([]rune(name)) > MaxVMNameLen:
+		return fmt.Errorf("%s is %d characters long; vCenter allows at most %d", arg, len([]rune(name)), MaxVMNameLen)
 	case strings.ContainsAny(name, `/\`):
 		return fmt.Errorf("%s %q contains / or \\, which vCenter escapes and which would make inventory paths ambiguous; choose a name without them", arg, name)
 	case strings.ContainsFunc(name, unicode.IsControl):
@@ -47,9 +47,9 @@ func checkVMName(arg, name string) error {
 	return nil
 }
 
-// checkFreeName fails when folder already holds an object called name: the
+// CheckFreeName fails when folder already holds an object called name: the
 // DuplicateName vCenter would answer, said before anything starts.
-func checkFreeName(ctx context.Context, c *vcenter.Conn, folder vcenter.Object, name string) error {
+func CheckFreeName(ctx context.Context, c *vcenter.Conn, folder vcenter.Object, name string) error {
 	ref, err := object.NewSearchIndex(c.Client).FindChild(ctx, folder.Ref, name)
 	if err != nil {
 		return fmt.Errorf("look for %q in folder %s: %w", name, folder.Path, err)
@@ -57,10 +57,10 @@ func checkFreeName(ctx context.Context, c *vcenter.Conn, folder vcenter.Object, 
 	if ref == nil {
 		return nil
 	}
-	return duplicateName(name, folder.Path, ref.Reference().Type)
+	return DuplicateName(name, folder.Path, ref.Reference().Type)
 }
 
-func duplicateName(name, folder, kind string) error {
+func DuplicateName(name, folder, kind string) error {
 	what := "an object"
 	switch kind {
 	case "VirtualMachine":
@@ -73,19 +73,19 @@ func duplicateName(name, folder, kind string) error {
 	if folder == "" {
 		folder = "the target folder"
 	}
-	return &plainError{fmt.Sprintf("%s named %q already exists in folder %s (DuplicateName); choose another name, or rename or delete the existing one", what, name, folder)}
+	return &PlainError{fmt.Sprintf("%s named %q already exists in folder %s (DuplicateName); choose another name, or rename or delete the existing one", what, name, folder)}
 }
 
-// plainError is an error already explained for the model: Explain leaves
+// PlainError is an error already explained for the model: Explain leaves
 // it as it is (it wraps no fault, so no generic advice is appended).
-type plainError struct{ msg string }
+type PlainError struct{ Msg string }
 
-func (e *plainError) Error() string { return e.msg }
+func (e *PlainError) Error() string { return e.Msg }
 
 // ---- where a VM goes ----
 
-// datacenterOf walks up from ref to its datacenter.
-func datacenterOf(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectReference) (vcenter.Object, error) {
+// DatacenterOf walks up from ref to its datacenter.
+func DatacenterOf(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectReference) (vcenter.Object, error) {
 	cur := ref
 	for range 64 {
 		if cur.Type == "Datacenter" {
@@ -109,36 +109,36 @@ func datacenterOf(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectR
 	return vcenter.Object{}, fmt.Errorf("%s is not inside a datacenter", ref.Value)
 }
 
-// placeArgs are the compute placement arguments a tool takes.
-type placeArgs struct {
-	cluster, host, pool string
+// PlaceArgs are the compute placement arguments a tool takes.
+type PlaceArgs struct {
+	Cluster, Host, Pool string
 }
 
-func (a placeArgs) given() bool { return a.cluster != "" || a.host != "" || a.pool != "" }
+func (a PlaceArgs) Given() bool { return a.Cluster != "" || a.Host != "" || a.Pool != "" }
 
-// placement is where a VM runs: a resource pool, the compute resource
+// Placement is where a VM runs: a resource pool, the compute resource
 // (cluster or standalone host) that owns it, and optionally a host.
-type placement struct {
-	pool    vcenter.Object
-	compute vcenter.Object
-	host    *vcenter.Object
-	// poolDefaulted: the pool is the compute resource's root pool because
+type Placement struct {
+	Pool    vcenter.Object
+	Compute vcenter.Object
+	Host    *vcenter.Object
+	// PoolDefaulted: the pool is the compute resource's root pool because
 	// only a cluster or host was named.
-	poolDefaulted bool
+	PoolDefaulted bool
 }
 
-func (p *placement) isCluster() bool { return p.compute.Ref.Type == "ClusterComputeResource" }
+func (p *Placement) IsCluster() bool { return p.Compute.Ref.Type == "ClusterComputeResource" }
 
-// resolvePlacement resolves cluster, host and resource pool into one
+// ResolvePlacement resolves cluster, host and resource pool into one
 // placement and checks that they agree. It returns nil when none is given.
-func resolvePlacement(ctx context.Context, c *vcenter.Conn, a placeArgs) (*placement, error) {
-	if !a.given() {
+func ResolvePlacement(ctx context.Context, c *vcenter.Conn, a PlaceArgs) (*Placement, error) {
+	if !a.Given() {
 		return nil, nil
 	}
-	var pl placement
+	var pl Placement
 	var hostCompute types.ManagedObjectReference
-	if a.host != "" {
-		h, err := c.Resolve(ctx, "HostSystem", a.host)
+	if a.Host != "" {
+		h, err := c.Resolve(ctx, "HostSystem", a.Host)
 		if err != nil {
 			return nil, err
 		}
@@ -150,19 +150,19 @@ func resolvePlacement(ctx context.Context, c *vcenter.Conn, a placeArgs) (*place
 			return nil, fmt.Errorf("host %s belongs to no compute resource", h.Path)
 		}
 		hostCompute = *mh.Parent
-		pl.host = &h
+		pl.Host = &h
 	}
 	var cluster *vcenter.Object
-	if a.cluster != "" {
-		cl, err := c.Resolve(ctx, "ClusterComputeResource", a.cluster)
+	if a.Cluster != "" {
+		cl, err := c.Resolve(ctx, "ClusterComputeResource", a.Cluster)
 		if err != nil {
 			return nil, err
 		}
 		cluster = &cl
 	}
 	switch {
-	case a.pool != "":
-		p, err := c.Resolve(ctx, "ResourcePool", a.pool)
+	case a.Pool != "":
+		p, err := c.Resolve(ctx, "ResourcePool", a.Pool)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,7 @@ func resolvePlacement(ctx context.Context, c *vcenter.Conn, a placeArgs) (*place
 		if cluster != nil && cluster.Ref != mp.Owner {
 			return nil, fmt.Errorf("resource pool %s belongs to %s, not to cluster %s; pass resource_pool or cluster, not both", p.Path, owner.Path, cluster.Path)
 		}
-		pl.pool, pl.compute = p, owner
+		pl.Pool, pl.Compute = p, owner
 	case cluster != nil:
 		var mc mo.ComputeResource
 		if err := readProps(ctx, c, cluster.Ref, []string{"resourcePool"}, &mc); err != nil {
@@ -190,14 +190,14 @@ func resolvePlacement(ctx context.Context, c *vcenter.Conn, a placeArgs) (*place
 		if err != nil {
 			return nil, err
 		}
-		pl.pool, pl.compute, pl.poolDefaulted = p, *cluster, true
+		pl.Pool, pl.Compute, pl.PoolDefaulted = p, *cluster, true
 	default: // host only
 		var mc mo.ComputeResource
 		if err := readProps(ctx, c, hostCompute, []string{"resourcePool"}, &mc); err != nil {
-			return nil, fmt.Errorf("read the compute resource of host %s: %w", pl.host.Path, err)
+			return nil, fmt.Errorf("read the compute resource of host %s: %w", pl.Host.Path, err)
 		}
 		if mc.ResourcePool == nil {
-			return nil, fmt.Errorf("host %s has no resource pool", pl.host.Path)
+			return nil, fmt.Errorf("host %s has no resource pool", pl.Host.Path)
 		}
 		p, err := c.Describe(ctx, *mc.ResourcePool)
 		if err != nil {
@@ -207,17 +207,17 @@ func resolvePlacement(ctx context.Context, c *vcenter.Conn, a placeArgs) (*place
 		if err != nil {
 			return nil, err
 		}
-		pl.pool, pl.compute, pl.poolDefaulted = p, owner, true
+		pl.Pool, pl.Compute, pl.PoolDefaulted = p, owner, true
 	}
-	if pl.host != nil && hostCompute != pl.compute.Ref {
-		return nil, fmt.Errorf("host %s is not part of %s (which owns resource pool %s); name a host of %s, or drop host and let vCenter choose", pl.host.Path, pl.compute.Path, pl.pool.Path, pl.compute.Path)
+	if pl.Host != nil && hostCompute != pl.Compute.Ref {
+		return nil, fmt.Errorf("host %s is not part of %s (which owns resource pool %s); name a host of %s, or drop host and let vCenter choose", pl.Host.Path, pl.Compute.Path, pl.Pool.Path, pl.Compute.Path)
 	}
 	return &pl, nil
 }
 
-// placementFor makes a placement from a known compute resource (its root
+// PlacementFor makes a placement from a known compute resource (its root
 // pool), e.g. the only one there is.
-func placementFor(ctx context.Context, c *vcenter.Conn, compute vcenter.Object) (*placement, error) {
+func PlacementFor(ctx context.Context, c *vcenter.Conn, compute vcenter.Object) (*Placement, error) {
 	var mc mo.ComputeResource
 	if err := readProps(ctx, c, compute.Ref, []string{"resourcePool"}, &mc); err != nil {
 		return nil, fmt.Errorf("read %s: %w", compute.Path, err)
@@ -229,12 +229,12 @@ func placementFor(ctx context.Context, c *vcenter.Conn, compute vcenter.Object) 
 	if err != nil {
 		return nil, err
 	}
-	return &placement{pool: p, compute: compute, poolDefaulted: true}, nil
+	return &Placement{Pool: p, Compute: compute, PoolDefaulted: true}, nil
 }
 
-// onlyCompute returns the one cluster or standalone host under root (the
+// OnlyCompute returns the one cluster or standalone host under root (the
 // whole inventory when root is nil), or an error listing the candidates.
-func onlyCompute(ctx context.Context, c *vcenter.Conn, root *vcenter.Object) (vcenter.Object, error) {
+func OnlyCompute(ctx context.Context, c *vcenter.Conn, root *vcenter.Object) (vcenter.Object, error) {
 	q := vcenter.Query{Type: "ComputeResource"}
 	where := "the inventory"
 	if root != nil {
@@ -261,42 +261,42 @@ func onlyCompute(ctx context.Context, c *vcenter.Conn, root *vcenter.Object) (vc
 	if len(refs) > 10 {
 		more = fmt.Sprintf(" and %d more", len(refs)-10)
 	}
-	return vcenter.Object{}, &plainError{fmt.Sprintf("%s has %d clusters and standalone hosts, so there is no default placement: pass cluster, host or resource_pool (candidates: %s%s; cluster_list and host_list show them)",
+	return vcenter.Object{}, &PlainError{fmt.Sprintf("%s has %d clusters and standalone hosts, so there is no default placement: pass cluster, host or resource_pool (candidates: %s%s; cluster_list and host_list show them)",
 		where, len(refs), strings.Join(names, ", "), more)}
 }
 
-// available returns the datastores and networks a VM placed on pl can use:
+// Available returns the datastores and networks a VM placed on pl can use:
 // the host's when a host is named, else the compute resource's.
-func (p *placement) available(ctx context.Context, c *vcenter.Conn) (datastores, networks []types.ManagedObjectReference, where string, err error) {
-	if p.host != nil {
+func (p *Placement) Available(ctx context.Context, c *vcenter.Conn) (datastores, networks []types.ManagedObjectReference, where string, err error) {
+	if p.Host != nil {
 		var mh mo.HostSystem
-		if err := readProps(ctx, c, p.host.Ref, []string{"datastore", "network"}, &mh); err != nil {
-			return nil, nil, "", fmt.Errorf("read host %s: %w", p.host.Path, err)
+		if err := readProps(ctx, c, p.Host.Ref, []string{"datastore", "network"}, &mh); err != nil {
+			return nil, nil, "", fmt.Errorf("read host %s: %w", p.Host.Path, err)
 		}
-		return mh.Datastore, mh.Network, "host " + p.host.Name, nil
+		return mh.Datastore, mh.Network, "host " + p.Host.Name, nil
 	}
 	var mc mo.ComputeResource
-	if err := readProps(ctx, c, p.compute.Ref, []string{"datastore", "network"}, &mc); err != nil {
-		return nil, nil, "", fmt.Errorf("read %s: %w", p.compute.Path, err)
+	if err := readProps(ctx, c, p.Compute.Ref, []string{"datastore", "network"}, &mc); err != nil {
+		return nil, nil, "", fmt.Errorf("read %s: %w", p.Compute.Path, err)
 	}
 	kind := "host"
-	if p.isCluster() {
+	if p.IsCluster() {
 		kind = "cluster"
 	}
-	return mc.Datastore, mc.Network, kind + " " + p.compute.Name, nil
+	return mc.Datastore, mc.Network, kind + " " + p.Compute.Name, nil
 }
 
-// pickDatastore resolves the named datastore and checks that it is among
+// PickDatastore resolves the named datastore and checks that it is among
 // candidates, or, when none is named, picks the accessible candidate with
 // the most free space. The detail says what was picked and why.
-func pickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidates []types.ManagedObjectReference, where string) (ds vcenter.Object, detail string, err error) {
+func PickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidates []types.ManagedObjectReference, where string) (ds vcenter.Object, detail string, err error) {
 	if ident != "" {
 		ds, err := c.Resolve(ctx, "Datastore", ident)
 		if err != nil {
 			return ds, "", err
 		}
 		if !slices.Contains(candidates, ds.Ref) {
-			return ds, "", &plainError{fmt.Sprintf("datastore %s is not mounted on %s; choose one it can use (%s)", ds.Path, where, refNames(ctx, c, candidates))}
+			return ds, "", &PlainError{fmt.Sprintf("datastore %s is not mounted on %s; choose one it can use (%s)", ds.Path, where, RefNames(ctx, c, candidates))}
 		}
 		return ds, "", nil
 	}
@@ -340,26 +340,26 @@ func pickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidate
 	return ds, detail, nil
 }
 
-// pickNetwork resolves the named network and checks that it is among
+// PickNetwork resolves the named network and checks that it is among
 // candidates, or, when none is named, picks the first network vCenter lists
 // for the placement (skipping distributed switch uplink port groups).
-func pickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates []types.ManagedObjectReference, where string) (net vcenter.Object, detail string, err error) {
+func PickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates []types.ManagedObjectReference, where string) (net vcenter.Object, detail string, err error) {
 	if ident != "" {
 		n, err := c.Resolve(ctx, "Network", ident)
 		if err != nil {
 			return n, "", err
 		}
 		if !slices.Contains(candidates, n.Ref) {
-			return n, "", &plainError{fmt.Sprintf("network %s is not available on %s; choose one it has (%s)", n.Path, where, refNames(ctx, c, candidates))}
+			return n, "", &PlainError{fmt.Sprintf("network %s is not available on %s; choose one it has (%s)", n.Path, where, RefNames(ctx, c, candidates))}
 		}
-		if isUplink(ctx, c, n.Ref) {
-			return n, "", &plainError{fmt.Sprintf("network %s is a distributed switch uplink port group, which VMs cannot use; choose another (%s)", n.Path, refNames(ctx, c, candidates))}
+		if IsUplink(ctx, c, n.Ref) {
+			return n, "", &PlainError{fmt.Sprintf("network %s is a distributed switch uplink port group, which VMs cannot use; choose another (%s)", n.Path, RefNames(ctx, c, candidates))}
 		}
 		return n, "", nil
 	}
 	var usable []vcenter.Object
 	for _, ref := range candidates {
-		if isUplink(ctx, c, ref) {
+		if IsUplink(ctx, c, ref) {
 			continue
 		}
 		o, err := c.Resolve(ctx, "Network", ref.Value) // applies the scope
@@ -381,8 +381,8 @@ func pickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates 
 	return net, fmt.Sprintf("network %s: the first of %d networks %s has (pass network to choose)", net.Name, len(usable), where), nil
 }
 
-// isUplink reports whether ref is a distributed switch's uplink port group.
-func isUplink(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectReference) bool {
+// IsUplink reports whether ref is a distributed switch's uplink port group.
+func IsUplink(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectReference) bool {
 	if ref.Type != "DistributedVirtualPortgroup" {
 		return false
 	}
@@ -401,8 +401,8 @@ func isUplink(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectRefer
 	return false
 }
 
-// refNames renders a few objects' names for a hint.
-func refNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectReference) string {
+// RefNames renders a few objects' names for a hint.
+func RefNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectReference) string {
 	var ents []mo.ManagedEntity
 	if len(refs) == 0 {
 		return "none"
@@ -422,13 +422,13 @@ func refNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectRe
 }
 
 // vmFolderOf checks that f is a folder that can hold VMs.
-func checkVMFolder(ctx context.Context, c *vcenter.Conn, f vcenter.Object) error {
+func CheckVMFolder(ctx context.Context, c *vcenter.Conn, f vcenter.Object) error {
 	var mf mo.Folder
 	if err := readProps(ctx, c, f.Ref, []string{"childType"}, &mf); err != nil {
 		return fmt.Errorf("read folder %s: %w", f.Path, err)
 	}
 	if !slices.Contains(mf.ChildType, "VirtualMachine") {
-		return &plainError{fmt.Sprintf("%s is not a VM folder (it holds %s); name a folder under a datacenter's vm folder, e.g. /DC0/vm or /DC0/vm/web (folder_list shows them)", f.Path, strings.Join(mf.ChildType, ", "))}
+		return &PlainError{fmt.Sprintf("%s is not a VM folder (it holds %s); name a folder under a datacenter's vm folder, e.g. /DC0/vm or /DC0/vm/web (folder_list shows them)", f.Path, strings.Join(mf.ChildType, ", "))}
 	}
 	return nil
 }
@@ -437,9 +437,9 @@ func checkVMFolder(ctx context.Context, c *vcenter.Conn, f vcenter.Object) error
 
 // ---- faults ----
 
-// hasFault reports whether err carries a fault of type T (a fault type,
+// HasFault reports whether err carries a fault of type T (a fault type,
 // or a Base* interface to match its subtypes too).
-func hasFault[T any](err error) bool {
+func HasFault[T any](err error) bool {
 	found := false
 	fault.In(err, func(f types.BaseMethodFault, _ string, _ []types.LocalizableMessage) bool {
 		_, found = f.(T)
@@ -448,39 +448,39 @@ func hasFault[T any](err error) bool {
 	return found
 }
 
-// explainVMFault turns the faults of VM lifecycle tasks into what happened
+// ExplainVMFault turns the faults of VM lifecycle tasks into what happened
 // and what to do; other errors pass on to vcenter.Explain.
-func explainVMFault(err error, vm, folder string) error {
+func ExplainVMFault(err error, vm, folder string) error {
 	if err == nil {
 		return nil
 	}
 	var dup *types.DuplicateName
 	if _, ok := fault.As(err, &dup); ok && dup != nil {
-		return duplicateName(dup.Name, folder, dup.Object.Type)
+		return DuplicateName(dup.Name, folder, dup.Object.Type)
 	}
 	var ips *types.InvalidPowerState
 	if _, ok := fault.As(err, &ips); ok && ips != nil {
-		return &plainError{fmt.Sprintf("%s: %s is %s, which does not allow this (InvalidPowerState); check it with vm_get and change its power state first", err.Error(), vm, ips.ExistingState)}
+		return &PlainError{fmt.Sprintf("%s: %s is %s, which does not allow this (InvalidPowerState); check it with vm_get and change its power state first", err.Error(), vm, ips.ExistingState)}
 	}
 	switch {
-	case hasFault[types.BaseInsufficientResourcesFault](err), hasFault[*types.NotEnoughLicenses](err):
-		return &plainError{fmt.Sprintf("%s (%s): the destination lacks the CPU, memory or licences for this; choose another host or cluster, or make room", err.Error(), faultName(err))}
-	case hasFault[*types.NoDiskSpace](err), hasFault[*types.InsufficientStorageSpace](err):
-		return &plainError{fmt.Sprintf("%s (%s): the datastore is out of space; choose another datastore (datastore_list shows free space)", err.Error(), faultName(err))}
-	case hasFault[types.BaseMigrationFault](err):
-		return &plainError{fmt.Sprintf("%s (%s): vCenter cannot migrate the VM there as it is; check the destination's networks, datastores and CPU compatibility, or power the VM off for a cold migration", err.Error(), faultName(err))}
-	case hasFault[types.BaseCustomizationFault](err):
-		return &plainError{fmt.Sprintf("%s (%s): the customization spec does not fit this VM (e.g. its NIC count or guest OS); fix the spec in vCenter or clone without customization", err.Error(), faultName(err))}
-	case hasFault[*types.NotSupported](err):
-		return &plainError{fmt.Sprintf("%s (NotSupported): vCenter does not support this operation on %s in its current state", err.Error(), vm)}
+	case HasFault[types.BaseInsufficientResourcesFault](err), HasFault[*types.NotEnoughLicenses](err):
+		return &PlainError{fmt.Sprintf("%s (%s): the destination lacks the CPU, memory or licences for this; choose another host or cluster, or make room", err.Error(), FaultName(err))}
+	case HasFault[*types.NoDiskSpace](err), HasFault[*types.InsufficientStorageSpace](err):
+		return &PlainError{fmt.Sprintf("%s (%s): the datastore is out of space; choose another datastore (datastore_list shows free space)", err.Error(), FaultName(err))}
+	case HasFault[types.BaseMigrationFault](err):
+		return &PlainError{fmt.Sprintf("%s (%s): vCenter cannot migrate the VM there as it is; check the destination's networks, datastores and CPU compatibility, or power the VM off for a cold migration", err.Error(), FaultName(err))}
+	case HasFault[types.BaseCustomizationFault](err):
+		return &PlainError{fmt.Sprintf("%s (%s): the customization spec does not fit this VM (e.g. its NIC count or guest OS); fix the spec in vCenter or clone without customization", err.Error(), FaultName(err))}
+	case HasFault[*types.NotSupported](err):
+		return &PlainError{fmt.Sprintf("%s (NotSupported): vCenter does not support this operation on %s in its current state", err.Error(), vm)}
 	}
 	return err
 }
 
-// sessionSafe keeps an error from reading as NotAuthenticated once work
+// SessionSafe keeps an error from reading as NotAuthenticated once work
 // has started on vCenter: Session.Do runs its function again after a lost
 // session, which must never start a clone or create twice.
-func sessionSafe(err error, started bool) error {
+func SessionSafe(err error, started bool) error {
 	if err == nil || !started || !vcenter.IsNotAuthenticated(err) {
 		return err
 	}

@@ -122,21 +122,35 @@ func (c *Conn) resolve(ctx context.Context, kind, ident string) (Object, error) 
 }
 
 func (c *Conn) resolvePath(ctx context.Context, kind, p string) (Object, error) {
+	ref, err := c.findByPath(ctx, p)
+	if err != nil {
+		return Object{}, err
+	}
+	if ref == nil || !kindMatches(kind, ref.Type) {
+		return Object{}, &NotFoundError{Kind: kind, Ident: p}
+	}
+	return c.describe(ctx, *ref)
+}
+
+// findByPath looks up an inventory path, absolute or relative to the
+// default datacenter; nil means nothing is there.
+func (c *Conn) findByPath(ctx context.Context, p string) (*types.ManagedObjectReference, error) {
 	full := p
 	if !strings.HasPrefix(p, "/") {
 		if c.cfg.Datacenter == "" {
-			return Object{}, fmt.Errorf("%q is a relative inventory path and no default datacenter is set: use an absolute path like /DC0/vm/%s or set VSPHERE_DATACENTER", p, p)
+			return nil, fmt.Errorf("%q is a relative inventory path and no default datacenter is set: use an absolute path like /DC0/vm/%s or set VSPHERE_DATACENTER", p, p)
 		}
 		full = "/" + strings.Trim(c.cfg.Datacenter, "/") + "/" + p
 	}
 	ref, err := object.NewSearchIndex(c.Client).FindByInventoryPath(ctx, full)
 	if err != nil {
-		return Object{}, fmt.Errorf("look up inventory path %s: %w", full, err)
+		return nil, fmt.Errorf("look up inventory path %s: %w", full, err)
 	}
-	if ref == nil || !kindMatches(kind, ref.Reference().Type) {
-		return Object{}, &NotFoundError{Kind: kind, Ident: p}
+	if ref == nil {
+		return nil, nil
 	}
-	return c.describe(ctx, ref.Reference())
+	r := ref.Reference()
+	return &r, nil
 }
 
 func (c *Conn) resolveUUID(ctx context.Context, kind, id string) (Object, bool, error) {

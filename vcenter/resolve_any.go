@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/vmware/govmomi/object"
 )
 
 // EntityKinds are the kinds ResolveAny tries for an identifier whose kind
@@ -91,21 +89,14 @@ func (c *Conn) ResolveAny(ctx context.Context, ident string, kinds []string) (Ob
 }
 
 func (c *Conn) resolveAnyPath(ctx context.Context, p string, kinds []string) (Object, error) {
-	full := p
-	if !strings.HasPrefix(p, "/") {
-		if c.cfg.Datacenter == "" {
-			return Object{}, fmt.Errorf("%q is a relative inventory path and no default datacenter is set: use an absolute path like /DC0/vm/%s or set VSPHERE_DATACENTER", p, p)
-		}
-		full = "/" + strings.Trim(c.cfg.Datacenter, "/") + "/" + p
-	}
-	ref, err := object.NewSearchIndex(c.Client).FindByInventoryPath(ctx, full)
+	ref, err := c.findByPath(ctx, p)
 	if err != nil {
-		return Object{}, fmt.Errorf("look up inventory path %s: %w", full, err)
+		return Object{}, err
 	}
 	if ref == nil {
 		return Object{}, &NotFoundError{Kind: "object", Ident: p, Scoped: c.gate != nil}
 	}
-	if o, err := c.describe(ctx, ref.Reference()); err != nil {
+	if o, err := c.describe(ctx, *ref); err != nil {
 		return Object{}, err
 	} else if ok, err := c.permitted(ctx, o); err != nil || !ok {
 		if err == nil {
@@ -113,7 +104,7 @@ func (c *Conn) resolveAnyPath(ctx context.Context, p string, kinds []string) (Ob
 		}
 		return Object{}, err
 	}
-	t := ref.Reference().Type
+	t := ref.Type
 	i := slices.IndexFunc(kinds, func(k string) bool { return kindMatches(k, t) })
 	if i < 0 {
 		return Object{}, fmt.Errorf("%s is a %s, not one of the kinds this takes (%s)", p, kindLabel(t), kindList(kinds))

@@ -269,6 +269,8 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 		interval = defaultKeepAlive
 	}
 	vc.RoundTripper = keepalive.NewHandlerSOAP(vc.RoundTripper, interval, nil)
+	// Outermost, so nothing the session sends escapes it.
+	vc.RoundTripper = writeGate{next: vc.RoundTripper}
 
 	m := session.NewManager(vc)
 	if err := m.Login(ctx, url.UserPassword(user, pass)); err != nil {
