@@ -251,14 +251,14 @@ func BenchmarkRoleAllowedTools(b *testing.B) {
 // tools/list: the main cost of cold start beyond a bare mcp-go server.
 func BenchmarkToolsAll(b *testing.B) {
 	for b.Loop() {
-		_ = tools.All(tools.Deps{})
+		_ = tools.All()
 	}
-	b.ReportMetric(float64(len(tools.All(tools.Deps{}))), "tools")
+	b.ReportMetric(float64(len(tools.All())), "tools")
 }
 
 // BenchmarkNewServer is tools.All plus the MCP server around it.
 func BenchmarkNewServer(b *testing.B) {
 	for b.Loop() {
-		_ = tools.NewServer(tools.Deps{}, tools.Options{Version: "bench"})
+		_, _ = tools.NewServer(tools.Deps{}, tools.Options{Version: "bench", Toolsets: []string{"all"}})
 	}
 }

@@ -107,7 +107,7 @@ func (d *doctor) run(cmd *cobra.Command) {
 	} else {
 		d.ok("profile", "none selected: connection from the environment, role %s", s.role.Name())
 	}
-	infos := toolInfos(tools.All(tools.Deps{}))
+	infos := toolInfos(tools.All())
 	d.ok("role", "%s (%s): %d of %d tools; confirm_fallback %s", s.role.Name(), roleLineage(s.role), len(s.role.AllowedTools(infos)), len(infos), s.fallback)
 
 	// 3. The audit trail, opened exactly as the server opens it.

@@ -39,7 +39,7 @@ policy. The role of the selected profile is marked with *.`,
 				}
 				names = []string{want}
 			}
-			infos := toolInfos(tools.All(tools.Deps{}))
+			infos := toolInfos(tools.All())
 			if len(s.sys.Sources) > 0 {
 				fmt.Fprintf(o.stdout, "System policy %s applies to every role below.\n\n", strings.Join(s.sys.Sources, ", "))
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -48,6 +49,8 @@ type globalOptions struct {
 	simulator  string
 	logLevel   string
 	logFile    string
+	toolsets   []string
+	readOnly   bool
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -97,6 +100,8 @@ profile, then govc's GOVC_* variables. Start with:
 	pf.Lookup("simulator").NoOptDefVal = string(vcenter.SimVCenter)
 	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (logs go to stderr, never stdout)")
 	pf.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
+	pf.StringSliceVar(&o.toolsets, "toolsets", nil, "toolsets to serve, comma-separated: names, all or default (default: the profile's toolsets, else default) [$"+envToolsets+"]")
+	pf.BoolVar(&o.readOnly, "read-only", false, "serve and allow only read tools, whatever the role [$"+envReadOnly+"]")
 	addConnectionFlags(pf)
 
 	root.AddCommand(newServeCmd(o), newToolsCmd(o), newConfigCmd(o), newProfilesCmd(o), newRolesCmd(o),
@@ -116,7 +121,7 @@ type app struct {
 	sim      *vcenter.Simulator
 	audit    *audit.Writer
 	policy   *tools.Policy
-	tools    []tools.Tool
+	tools    []toolkit.Tool
 	server   mcpServer
 	closers  []func()
 }
@@ -217,9 +222,12 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 		VCenterEvents: s.file != nil && s.file.Audit.VCenterEvents,
 	}
 	deps := tools.Deps{Session: a.session, Log: log}
-	a.tools = tools.All(deps)
-	a.server = tools.NewServer(deps, tools.Options{Version: version, Tools: a.tools, Policy: a.policy})
-	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "tools", len(s.role.AllowedTools(toolInfos(a.tools))),
+	a.tools = tools.Served(s.toolsets, s.readOnly)
+	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy}); err != nil {
+		return nil, err
+	}
+	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
+		"read_only", s.readOnly, "tools", len(s.role.AllowedTools(toolInfos(a.tools))),
 		"confirm_fallback", s.fallback, "audit", s.auditPath, "system_policy", strings.Join(s.sys.Sources, ","))
 	return a, nil
 }
@@ -239,7 +247,7 @@ func (a *app) close() {
 }
 
 // toolInfos is what policy needs of each tool.
-func toolInfos(ts []tools.Tool) []policy.ToolInfo {
+func toolInfos(ts []toolkit.Tool) []policy.ToolInfo {
 	out := make([]policy.ToolInfo, len(ts))
 	for i, t := range ts {
 		out[i] = t.Info()

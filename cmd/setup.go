@@ -10,6 +10,8 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/cmd/config"
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -19,6 +21,8 @@ const (
 	envConfig       = "VSPHERE_MCP_CONFIG"
 	envProfile      = "VSPHERE_MCP_PROFILE"
 	envSystemPolicy = "VSPHERE_MCP_SYSTEM_POLICY"
+	envToolsets     = "VSPHERE_MCP_TOOLSETS"
+	envReadOnly     = "VSPHERE_MCP_READ_ONLY"
 )
 
 // settings is what the config file, the environment and the system policy
@@ -37,6 +41,14 @@ type settings struct {
 	role           *policy.Role
 	fallback       policy.Fallback
 	fallbackSource string
+
+	// toolsetNames are the toolsets as the user named them; toolsets the
+	// ones they select.
+	toolsetNames   []string
+	toolsetsSource string
+	toolsets       []toolkit.Toolset
+	readOnly       bool
+	readOnlySource string
 
 	auditPath   string
 	auditSource string
@@ -120,6 +132,10 @@ func (o *globalOptions) loadSettings() (*settings, error) {
 		s.fallbackSource = "default"
 	}
 
+	if err := s.selectToolsets(o); err != nil {
+		return nil, err
+	}
+
 	switch {
 	case sys.Audit.File != "":
 		s.auditPath, s.auditSource = sys.Audit.File, "system policy"
@@ -133,6 +149,41 @@ func (o *globalOptions) loadSettings() (*settings, error) {
 		s.auditSource = "default"
 	}
 	return s, nil
+}
+
+// selectToolsets works out which toolsets to serve and whether read-only:
+// flag over env over profile, like the connection settings.
+func (s *settings) selectToolsets(o *globalOptions) error {
+	switch {
+	case len(o.toolsets) > 0:
+		s.toolsetNames, s.toolsetsSource = o.toolsets, "flag --toolsets"
+	case o.getenv(envToolsets) != "":
+		s.toolsetNames, s.toolsetsSource = strings.Split(o.getenv(envToolsets), ","), "env "+envToolsets
+	case len(s.profile.Toolsets) > 0:
+		s.toolsetNames, s.toolsetsSource = s.profile.Toolsets, s.profileLabel()
+	default:
+		s.toolsetsSource = "default"
+	}
+	sel, err := tools.Select(s.toolsetNames)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.toolsetsSource, err)
+	}
+	s.toolsets = sel
+
+	s.readOnlySource = "default"
+	switch {
+	case o.readOnly:
+		s.readOnly, s.readOnlySource = true, "flag --read-only"
+	case o.getenv(envReadOnly) != "":
+		b, err := parseBool(o.getenv(envReadOnly))
+		if err != nil {
+			return fmt.Errorf("env %s: %w", envReadOnly, err)
+		}
+		s.readOnly, s.readOnlySource = b, "env "+envReadOnly
+	case s.profile.ReadOnly != nil:
+		s.readOnly, s.readOnlySource = *s.profile.ReadOnly, s.profileLabel()
+	}
+	return nil
 }
 
 // loadFile finds and reads the config file: --config, VSPHERE_MCP_CONFIG

@@ -8,8 +8,7 @@ import (
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	clusterts "github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
 )
 
 // testClusters covers cluster_list and cluster_get on one simulator, with
@@ -39,9 +38,9 @@ func testClusters(t *testing.T, e *env) {
 	for _, v := range e.allVMs("runtime.powerState", "config.template") {
 		vms[v.Self] = v
 	}
-	wantItem := func(cl mo.ClusterComputeResource) tools.ClusterItem {
+	wantItem := func(cl mo.ClusterComputeResource) clusterts.ClusterItem {
 		cfg := cl.ConfigurationEx.(*types.ClusterConfigInfoEx)
-		it := tools.ClusterItem{Name: cl.Name, ID: cl.Self.Value, Hosts: len(cl.Host),
+		it := clusterts.ClusterItem{Name: cl.Name, ID: cl.Self.Value, Hosts: len(cl.Host),
 			DRSEnabled: cfg.DrsConfig.Enabled != nil && *cfg.DrsConfig.Enabled,
 			HAEnabled:  cfg.DasConfig.Enabled != nil && *cfg.DasConfig.Enabled}
 		var memU, memT int64
@@ -59,14 +58,14 @@ func testClusters(t *testing.T, e *env) {
 
 	t.Run("list matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.ClusterList
+		var got clusterts.ClusterList
 		text := e.ok("cluster_list", nil, &got)
 		if got.Total != len(clusters) || len(got.Items) != len(clusters) || len(clusters) != 4 {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(clusters))
 		}
 		var drs, ha int
 		for _, cl := range clusters {
-			i := slices.IndexFunc(got.Items, func(it tools.ClusterItem) bool { return it.ID == cl.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it clusterts.ClusterItem) bool { return it.ID == cl.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", cl.Name)
 			}
@@ -90,7 +89,7 @@ func testClusters(t *testing.T, e *env) {
 
 	t.Run("list filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		names := func(l tools.ClusterList) []string {
+		names := func(l clusterts.ClusterList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.Name)
@@ -107,13 +106,13 @@ func testClusters(t *testing.T, e *env) {
 			{map[string]any{"name": "*_C1", "datacenter": "/DC0"}, []string{"DC0_C1"}},
 			{map[string]any{"name": "nothing*"}, nil},
 		} {
-			var got tools.ClusterList
+			var got clusterts.ClusterList
 			e.ok("cluster_list", tc.args, &got)
 			if n := names(got); !slices.Equal(n, tc.want) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
-		var p1, p2 tools.ClusterList
+		var p1, p2 clusterts.ClusterList
 		e.ok("cluster_list", map[string]any{"limit": 3}, &p1)
 		e.ok("cluster_list", map[string]any{"limit": 3, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 3 || len(p2.Items) != 1 || p2.NextCursor != "" || p1.Total != 4 || p2.Total != 4 {
@@ -125,7 +124,7 @@ func testClusters(t *testing.T, e *env) {
 	for _, ident := range []string{"DC1_C1", "/DC1/host/DC1_C1", c1.Reference().Value} {
 		t.Run("get "+ident, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.ClusterDetail
+			var got clusterts.ClusterDetail
 			text := e.ok("cluster_get", map[string]any{"cluster": ident}, &got)
 			i := slices.IndexFunc(clusters, func(cl mo.ClusterComputeResource) bool { return cl.Self == c1.Reference() })
 			cl := clusters[i]
@@ -139,10 +138,10 @@ func testClusters(t *testing.T, e *env) {
 				t.Errorf("detail %+v differs from %+v", got, li)
 			}
 			var on, off, susp, tmpl, all int
-			var wantHosts []tools.ClusterHost
+			var wantHosts []clusterts.ClusterHost
 			for _, ref := range cl.Host {
 				h := hosts[ref]
-				wantHosts = append(wantHosts, tools.ClusterHost{Name: h.Name, ID: ref.Value,
+				wantHosts = append(wantHosts, clusterts.ClusterHost{Name: h.Name, ID: ref.Value,
 					ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 					MaintenanceMode: h.Runtime.InMaintenanceMode, VMs: len(h.Vm)})
 				for _, v := range h.Vm {
@@ -183,7 +182,7 @@ func testClusters(t *testing.T, e *env) {
 
 	t.Run("get DRS behaviour", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.ClusterDetail
+		var got clusterts.ClusterDetail
 		text := e.ok("cluster_get", map[string]any{"cluster": "DC0_C0"}, &got)
 		cfg := clusters[slices.IndexFunc(clusters, func(cl mo.ClusterComputeResource) bool { return cl.Name == "DC0_C0" })].
 			ConfigurationEx.(*types.ClusterConfigInfoEx)

@@ -9,8 +9,7 @@ import (
 
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	datastorets "github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 )
 
 func testDatastores(t *testing.T, e *env) {
@@ -30,26 +29,26 @@ func testDatastores(t *testing.T, e *env) {
 	}
 
 	all := retrieveAll[mo.Datastore](e, "Datastore", "name", "summary", "host", "vm")
-	wantItem := func(ds mo.Datastore) tools.DatastoreItem {
+	wantItem := func(ds mo.Datastore) datastorets.DatastoreItem {
 		s := ds.Summary
 		pct := 0.0
 		if s.Capacity > 0 {
 			pct = float64(int64(float64(s.Capacity-s.FreeSpace)/float64(s.Capacity)*1000+0.5)) / 10
 		}
-		return tools.DatastoreItem{Name: ds.Name, ID: ds.Self.Value, Type: s.Type, CapacityGB: GiB(s.Capacity), FreeGB: GiB(s.FreeSpace),
+		return datastorets.DatastoreItem{Name: ds.Name, ID: ds.Self.Value, Type: s.Type, CapacityGB: GiB(s.Capacity), FreeGB: GiB(s.FreeSpace),
 			UsedPct: pct, Accessible: s.Accessible, VMs: len(ds.Vm)}
 	}
 
 	t.Run("list matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.DatastoreList
+		var got datastorets.DatastoreList
 		text := e.ok("datastore_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || len(all) != 5 {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(all))
 		}
 		used := 0
 		for _, ds := range all {
-			i := slices.IndexFunc(got.Items, func(it tools.DatastoreItem) bool { return it.ID == ds.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it datastorets.DatastoreItem) bool { return it.ID == ds.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", ds.Name)
 			}
@@ -69,7 +68,7 @@ func testDatastores(t *testing.T, e *env) {
 
 	t.Run("list filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		ids := func(l tools.DatastoreList) []string {
+		ids := func(l datastorets.DatastoreList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.ID)
@@ -100,7 +99,7 @@ func testDatastores(t *testing.T, e *env) {
 			{map[string]any{"name": "*_1", "datacenter": "DC1"}, wantBoth},
 			{map[string]any{"name": "solo"}, []string{solo.Reference().Value}},
 		} {
-			var got tools.DatastoreList
+			var got datastorets.DatastoreList
 			e.ok("datastore_list", tc.args, &got)
 			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, sortedCopy(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
@@ -109,7 +108,7 @@ func testDatastores(t *testing.T, e *env) {
 		if len(wantDC1) != 3 || len(wantBoth) != 1 {
 			t.Errorf("DC1 has %v, *_1 in DC1 %v; the test expects 3 and 1", wantDC1, wantBoth)
 		}
-		var p1, p2 tools.DatastoreList
+		var p1, p2 datastorets.DatastoreList
 		e.ok("datastore_list", map[string]any{"limit": 4}, &p1)
 		e.ok("datastore_list", map[string]any{"limit": 4, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 4 || len(p2.Items) != 1 || p2.NextCursor != "" || slices.Contains(ids(p1), p2.Items[0].ID) {
@@ -128,7 +127,7 @@ func testDatastores(t *testing.T, e *env) {
 	} {
 		t.Run("get "+tc.ident, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.DatastoreDetail
+			var got datastorets.DatastoreDetail
 			text := e.ok("datastore_get", map[string]any{"datastore": tc.ident}, &got)
 			if got.ID != tc.id || got.Path != tc.path {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
@@ -140,9 +139,9 @@ func testDatastores(t *testing.T, e *env) {
 				got.MaintenanceMode != s.MaintenanceMode || got.VMCount != len(ds.Vm) {
 				t.Errorf("detail %+v differs from simulator %+v", got, s)
 			}
-			var hosts []tools.DatastoreMount
+			var hosts []datastorets.DatastoreMount
 			for _, h := range ds.Host {
-				hosts = append(hosts, tools.DatastoreMount{Host: objectName(e, h.Key), Mounted: *h.MountInfo.Mounted,
+				hosts = append(hosts, datastorets.DatastoreMount{Host: objectName(e, h.Key), Mounted: *h.MountInfo.Mounted,
 					Accessible: *h.MountInfo.Accessible, AccessMode: h.MountInfo.AccessMode})
 			}
 			var vms []string

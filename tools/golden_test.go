@@ -20,7 +20,7 @@ func TestToolDefinitionsGolden(t *testing.T) {
 	update := os.Getenv("UPDATE_GOLDEN") != ""
 	dir := filepath.Join("testdata", "toolsnaps")
 	seen := map[string]bool{}
-	for _, tool := range tools.All(tools.Deps{}) {
+	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		seen[name+".json"] = true
 		got, err := json.MarshalIndent(tool.Def, "", "  ")
@@ -59,7 +59,7 @@ func TestToolDefinitionsGolden(t *testing.T) {
 // TestToolMetadataComplete fails when a tool lacks any annotation hint, its
 // toolset or a valid risk, or when the hints contradict the risk.
 func TestToolMetadataComplete(t *testing.T) {
-	all := tools.All(tools.Deps{})
+	all := tools.All()
 	if len(all) == 0 {
 		t.Fatal("no tools")
 	}

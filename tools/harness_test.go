@@ -65,6 +65,9 @@ type envOptions struct {
 	elicit client.ElicitationHandler
 	// protocol is the MCP version the client asks for; empty: the latest.
 	protocol string
+	// toolsets to serve; nil: all.
+	toolsets []string
+	readOnly bool
 }
 
 // newPolicyEnv starts the demo simulator with the server under p, and a
@@ -92,7 +95,14 @@ func newEnvWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg v
 	}
 	sess := vcenter.NewSession(cfg, log, sessOpts...)
 	t.Cleanup(func() { _ = sess.Close(context.Background()) })
-	srv := tools.NewServer(tools.Deps{Session: sess, Log: log}, tools.Options{Version: "test", Policy: o.policy})
+	toolsets := o.toolsets
+	if toolsets == nil {
+		toolsets = []string{"all"}
+	}
+	srv, err := tools.NewServer(tools.Deps{Session: sess, Log: log}, tools.Options{Version: "test", Policy: o.policy, Toolsets: toolsets, ReadOnly: o.readOnly})
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
 	var copts []client.ClientOption
 	if o.elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.elicit))

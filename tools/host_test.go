@@ -11,17 +11,16 @@ import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	hostts "github.com/vsphere-mcp/vsphere-mcp/tools/host"
 )
 
 var hostProps = []string{"name", "parent", "runtime", "summary", "vm", "datastore", "network", "overallStatus"}
 
 // wantHostItem is host_list's row for h as govmomi reads it.
-func wantHostItem(e *env, h mo.HostSystem) tools.HostItem {
+func wantHostItem(e *env, h mo.HostSystem) hostts.HostItem {
 	e.t.Helper()
 	hw, qs := h.Summary.Hardware, h.Summary.QuickStats
-	it := tools.HostItem{
+	it := hostts.HostItem{
 		Name: h.Name, ID: h.Self.Value,
 		ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 		MaintenanceMode: h.Runtime.InMaintenanceMode, CPUCores: int(hw.NumCpuCores),
@@ -44,7 +43,7 @@ func objectName(e *env, ref types.ManagedObjectReference) string {
 	return n
 }
 
-func hostIDs(items []tools.HostItem) []string {
+func hostIDs(items []hostts.HostItem) []string {
 	var ids []string
 	for _, it := range items {
 		ids = append(ids, it.ID)
@@ -57,14 +56,14 @@ func testHostList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.HostList
+		var got hostts.HostList
 		text := e.ok("host_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || got.NextCursor != "" {
 			t.Fatalf("total %d items %d cursor %q; simulator has %d", got.Total, len(got.Items), got.NextCursor, len(all))
 		}
 		clustered := 0
 		for _, h := range all {
-			i := slices.IndexFunc(got.Items, func(it tools.HostItem) bool { return it.ID == h.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it hostts.HostItem) bool { return it.ID == h.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", h.Name)
 			}
@@ -122,7 +121,7 @@ func testHostList(t *testing.T, e *env) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.HostList
+			var got hostts.HostList
 			e.ok("host_list", tc.args, &got)
 			if ids := hostIDs(got.Items); !slices.Equal(ids, sortedCopy(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("got %v (total %d), want %v", ids, got.Total, sortedCopy(tc.want))
@@ -160,7 +159,7 @@ func TestHostListPaging(t *testing.T) {
 		if cursor != "" {
 			args["cursor"] = cursor
 		}
-		var page tools.HostList
+		var page hostts.HostList
 		text := e.ok("host_list", args, &page)
 		pages++
 		if page.Total != len(all) {
@@ -189,7 +188,7 @@ func TestHostListPaging(t *testing.T) {
 	}
 
 	// A filtered listing pages too, and its cursor only continues it.
-	var p1, p2 tools.HostList
+	var p1, p2 hostts.HostList
 	e.ok("host_list", map[string]any{"cluster": "DC0_C0", "limit": 3}, &p1)
 	if p1.Total != 8 || len(p1.Items) != 3 || p1.NextCursor == "" {
 		t.Fatalf("cluster page 1: %+v", p1)
@@ -219,9 +218,9 @@ func TestHostListPaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got tools.HostList
+	var got hostts.HostList
 	text := e.ok("host_list", map[string]any{"limit": 1000}, &got)
-	byID := map[string]tools.HostItem{}
+	byID := map[string]hostts.HostItem{}
 	for _, it := range got.Items {
 		byID[it.ID] = it
 	}
@@ -275,7 +274,7 @@ func testHostGet(t *testing.T, e *env) {
 	for _, ident := range []string{h.Name, wantPath, host.Reference().Value, hw.Uuid} {
 		t.Run(ident, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.HostDetail
+			var got hostts.HostDetail
 			text := e.ok("host_get", map[string]any{"host": ident}, &got)
 			if got.ID != host.Reference().Value || got.Path != wantPath || got.Name != h.Name {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)

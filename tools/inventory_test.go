@@ -16,7 +16,12 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	clusterts "github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
+	datastorets "github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
+	hostts "github.com/vsphere-mcp/vsphere-mcp/tools/host"
+	inventoryts "github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	networkts "github.com/vsphere-mcp/vsphere-mcp/tools/network"
+	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -85,21 +90,21 @@ func TestInventoryTools(t *testing.T) {
 	}
 	t.Run("inventory_summary after changes", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.InventorySummary
+		var got inventoryts.InventorySummary
 		e.ok("inventory_summary", nil, &got)
 		compareSummary(t, got.Rows, expectedSummary(e, ""))
 	})
 }
 
 func testVCenterInfo(t *testing.T, e *env) {
-	var got tools.VCenterInfo
+	var got inventoryts.VCenterInfo
 	text := e.ok("vcenter_info", nil, &got)
 	about := e.vim.ServiceContent.About
 	us, err := session.NewManager(e.vim).UserSession(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tools.VCenterInfo{
+	want := inventoryts.VCenterInfo{
 		Product: about.Name, FullName: about.FullName, Version: about.Version, Build: about.Build,
 		APIType: "VirtualCenter", APIVersion: about.ApiVersion, InstanceUUID: about.InstanceUuid,
 		User: us.UserName, URL: e.sim.Config.URL,
@@ -120,14 +125,14 @@ func testVCenterInfo(t *testing.T, e *env) {
 // expectedSummary computes inventory_summary's rows from the simulator,
 // independently of the tool: per datacenter through govmomi's views, per
 // cluster through each cluster's host list.
-func expectedSummary(e *env, dcFilter string) []tools.SummaryRow {
+func expectedSummary(e *env, dcFilter string) []inventoryts.SummaryRow {
 	e.t.Helper()
 	dcs := retrieveAll[mo.Datacenter](e, "Datacenter", "name")
 	sort.Slice(dcs, func(i, j int) bool { return dcs[i].Self.Value < dcs[j].Self.Value })
-	total := tools.SummaryRow{Scope: "total", Name: "total"}
-	var rows []tools.SummaryRow
+	total := inventoryts.SummaryRow{Scope: "total", Name: "total"}
+	var rows []inventoryts.SummaryRow
 	type acc struct{ cpuU, cpuT, memU, memT, stU, stT int64 }
-	add := func(r *tools.SummaryRow, a acc) {
+	add := func(r *inventoryts.SummaryRow, a acc) {
 		r.CPUUsedMHz += a.cpuU
 		r.CPUTotalMHz += a.cpuT
 		r.MemoryUsedGB = GiB(a.memU << 20)
@@ -141,13 +146,13 @@ func expectedSummary(e *env, dcFilter string) []tools.SummaryRow {
 			continue
 		}
 		total.Datacenters++
-		row := tools.SummaryRow{Scope: "datacenter", Name: dc.Name, ID: dc.Self.Value}
+		row := inventoryts.SummaryRow{Scope: "datacenter", Name: dc.Name, ID: dc.Self.Value}
 		hosts := retrieveIn[mo.HostSystem](e, dc.Self, "HostSystem", "summary", "parent")
 		vms := retrieveIn[mo.VirtualMachine](e, dc.Self, "VirtualMachine", "runtime.powerState", "config.template", "runtime.host")
 		dss := retrieveIn[mo.Datastore](e, dc.Self, "Datastore", "summary")
 		nets := retrieveIn[mo.Network](e, dc.Self, "Network", "name")
 		clusters := retrieveIn[mo.ClusterComputeResource](e, dc.Self, "ClusterComputeResource", "name", "host", "datastore", "network")
-		count := func(r *tools.SummaryRow, vm mo.VirtualMachine) {
+		count := func(r *inventoryts.SummaryRow, vm mo.VirtualMachine) {
 			switch {
 			case vm.Config != nil && vm.Config.Template:
 				r.Templates++
@@ -185,7 +190,7 @@ func expectedSummary(e *env, dcFilter string) []tools.SummaryRow {
 		add(&row, dcAcc)
 		rows = append(rows, row)
 		for _, cl := range clusters {
-			cr := tools.SummaryRow{Scope: "cluster", Name: cl.Name, ID: cl.Self.Value, Datacenter: dc.Name,
+			cr := inventoryts.SummaryRow{Scope: "cluster", Name: cl.Name, ID: cl.Self.Value, Datacenter: dc.Name,
 				Hosts: len(cl.Host), Datastores: len(cl.Datastore), Networks: len(uniq(cl.Network))}
 			var a acc
 			for _, h := range hosts {
@@ -219,7 +224,7 @@ func expectedSummary(e *env, dcFilter string) []tools.SummaryRow {
 		all.stU, all.stT = all.stU+dcAcc.stU, all.stT+dcAcc.stT
 	}
 	add(&total, all)
-	return append([]tools.SummaryRow{total}, rows...)
+	return append([]inventoryts.SummaryRow{total}, rows...)
 }
 
 func uniq(refs []types.ManagedObjectReference) []types.ManagedObjectReference {
@@ -232,13 +237,13 @@ func uniq(refs []types.ManagedObjectReference) []types.ManagedObjectReference {
 	return out
 }
 
-func compareSummary(t *testing.T, got, want []tools.SummaryRow) {
+func compareSummary(t *testing.T, got, want []inventoryts.SummaryRow) {
 	t.Helper()
-	key := func(r tools.SummaryRow) string { return r.Scope + "/" + r.Datacenter + "/" + r.Name }
+	key := func(r inventoryts.SummaryRow) string { return r.Scope + "/" + r.Datacenter + "/" + r.Name }
 	if len(got) != len(want) {
 		t.Fatalf("%d rows, want %d:\n got %+v\nwant %+v", len(got), len(want), got, want)
 	}
-	wantBy := map[string]tools.SummaryRow{}
+	wantBy := map[string]inventoryts.SummaryRow{}
 	for _, r := range want {
 		wantBy[key(r)] = r
 	}
@@ -261,7 +266,7 @@ func compareSummary(t *testing.T, got, want []tools.SummaryRow) {
 func testInventorySummary(t *testing.T, e *env) {
 	t.Run("whole inventory", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.InventorySummary
+		var got inventoryts.InventorySummary
 		text := e.ok("inventory_summary", nil, &got)
 		want := expectedSummary(e, "")
 		compareSummary(t, got.Rows, want)
@@ -287,7 +292,7 @@ func testInventorySummary(t *testing.T, e *env) {
 	t.Run("one datacenter", func(t *testing.T) {
 		e := e.at(t)
 		for _, ident := range []string{"DC1", "/DC1", dcRef(e, "DC1").Value} {
-			var got tools.InventorySummary
+			var got inventoryts.InventorySummary
 			e.ok("inventory_summary", map[string]any{"datacenter": ident}, &got)
 			compareSummary(t, got.Rows, expectedSummary(e, "DC1"))
 		}
@@ -311,17 +316,17 @@ func testDatacenterList(t *testing.T, e *env) {
 	dcs := retrieveAll[mo.Datacenter](e, "Datacenter", "name", "datastore", "network")
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.DatacenterList
+		var got inventoryts.DatacenterList
 		text := e.ok("datacenter_list", nil, &got)
 		if got.Total != len(dcs) || len(got.Items) != len(dcs) || got.NextCursor != "" {
 			t.Fatalf("total %d items %d cursor %q, simulator has %d", got.Total, len(got.Items), got.NextCursor, len(dcs))
 		}
 		for _, dc := range dcs {
-			i := slices.IndexFunc(got.Items, func(it tools.DatacenterItem) bool { return it.ID == dc.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it inventoryts.DatacenterItem) bool { return it.ID == dc.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", dc.Name)
 			}
-			want := tools.DatacenterItem{
+			want := inventoryts.DatacenterItem{
 				Name: dc.Name, ID: dc.Self.Value,
 				Clusters:   len(retrieveIn[mo.ClusterComputeResource](e, dc.Self, "ClusterComputeResource", "name")),
 				Hosts:      len(retrieveIn[mo.HostSystem](e, dc.Self, "HostSystem", "name")),
@@ -336,12 +341,12 @@ func testDatacenterList(t *testing.T, e *env) {
 	})
 	t.Run("name and paging", func(t *testing.T) {
 		e := e.at(t)
-		var one tools.DatacenterList
+		var one inventoryts.DatacenterList
 		e.ok("datacenter_list", map[string]any{"name": "*1"}, &one)
 		if len(one.Items) != 1 || one.Items[0].Name != "DC1" || one.Total != 1 {
 			t.Errorf("name *1: %+v", one)
 		}
-		var p1, p2 tools.DatacenterList
+		var p1, p2 inventoryts.DatacenterList
 		text := e.ok("datacenter_list", map[string]any{"limit": 1}, &p1)
 		mustContain(t, text, "2 datacenters, 1 shown; more with cursor=")
 		e.ok("datacenter_list", map[string]any{"limit": 1, "cursor": p1.NextCursor}, &p2)
@@ -387,17 +392,17 @@ func testFolderList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.FolderList
+		var got inventoryts.FolderList
 		text := e.ok("folder_list", map[string]any{"limit": 1000}, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) {
 			t.Fatalf("total %d items %d, simulator has %d", got.Total, len(got.Items), len(all))
 		}
 		for _, f := range all {
-			i := slices.IndexFunc(got.Items, func(it tools.FolderItem) bool { return it.ID == f.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it inventoryts.FolderItem) bool { return it.ID == f.Self.Value })
 			if i < 0 {
 				t.Fatalf("folder %s missing", f.Self.Value)
 			}
-			want := tools.FolderItem{Name: f.Name, ID: f.Self.Value, Path: inventoryPath(e, f.Self), Type: typeOf(f), Children: len(f.ChildEntity)}
+			want := inventoryts.FolderItem{Name: f.Name, ID: f.Self.Value, Path: inventoryPath(e, f.Self), Type: typeOf(f), Children: len(f.ChildEntity)}
 			if got.Items[i] != want {
 				t.Errorf("got %+v, want %+v", got.Items[i], want)
 			}
@@ -408,21 +413,21 @@ func testFolderList(t *testing.T, e *env) {
 		tests := []struct {
 			name string
 			args map[string]any
-			keep func(tools.FolderItem) bool
+			keep func(inventoryts.FolderItem) bool
 		}{
-			{"vm", map[string]any{"type": "vm"}, func(f tools.FolderItem) bool { return f.Type == "vm" }},
+			{"vm", map[string]any{"type": "vm"}, func(f inventoryts.FolderItem) bool { return f.Type == "vm" }},
 			{"network in DC1", map[string]any{"type": "network", "datacenter": "DC1"},
-				func(f tools.FolderItem) bool { return f.Path == "/DC1/network" }},
-			{"DC0", map[string]any{"datacenter": "DC0"}, func(f tools.FolderItem) bool { return strings.HasPrefix(f.Path, "/DC0/") }},
-			{"name glob", map[string]any{"name": "a*"}, func(f tools.FolderItem) bool { ok, _ := path.Match("a*", f.Name); return ok }},
-			{"name and type", map[string]any{"name": "vm", "type": "vm"}, func(f tools.FolderItem) bool { return f.Name == "vm" }},
+				func(f inventoryts.FolderItem) bool { return f.Path == "/DC1/network" }},
+			{"DC0", map[string]any{"datacenter": "DC0"}, func(f inventoryts.FolderItem) bool { return strings.HasPrefix(f.Path, "/DC0/") }},
+			{"name glob", map[string]any{"name": "a*"}, func(f inventoryts.FolderItem) bool { ok, _ := path.Match("a*", f.Name); return ok }},
+			{"name and type", map[string]any{"name": "vm", "type": "vm"}, func(f inventoryts.FolderItem) bool { return f.Name == "vm" }},
 		}
-		var every tools.FolderList
+		var every inventoryts.FolderList
 		e.ok("folder_list", map[string]any{"limit": 1000}, &every)
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				e := e.at(t)
-				var got tools.FolderList
+				var got inventoryts.FolderList
 				e.ok("folder_list", tc.args, &got)
 				var want, names []string
 				for _, f := range every.Items {
@@ -451,7 +456,7 @@ func TestESXInventory(t *testing.T) {
 	e := newEnv(t, vcenter.DemoModel(vcenter.SimESX))
 	about := e.vim.ServiceContent.About
 
-	var info tools.VCenterInfo
+	var info inventoryts.VCenterInfo
 	text := e.ok("vcenter_info", nil, &info)
 	if info.APIType != "HostAgent" || info.FullName != about.FullName || info.Version != about.Version || info.Build != about.Build {
 		t.Errorf("vcenter_info on ESXi: %+v", info)
@@ -463,7 +468,7 @@ func TestESXInventory(t *testing.T) {
 		t.Fatalf("ESXi model has %d hosts", len(hosts))
 	}
 	h := hosts[0]
-	var list tools.HostList
+	var list hostts.HostList
 	e.ok("host_list", nil, &list)
 	if list.Total != 1 || len(list.Items) != 1 {
 		t.Fatalf("host_list on ESXi: %+v", list)
@@ -473,20 +478,20 @@ func TestESXInventory(t *testing.T) {
 		it.Version != h.Summary.Config.Product.Version || it.ConnectionState != "connected" {
 		t.Errorf("host item %+v differs from %s vms=%d version=%s", it, h.Name, len(h.Vm), h.Summary.Config.Product.Version)
 	}
-	var detail tools.HostDetail
+	var detail hostts.HostDetail
 	e.ok("host_get", map[string]any{"host": "ha-host"}, &detail)
 	if detail.Name != h.Name || detail.Cluster != "" || detail.VMs != len(h.Vm) || len(detail.Datastores) == 0 {
 		t.Errorf("host_get on ESXi: %+v", detail)
 	}
 
-	var sum tools.InventorySummary
+	var sum inventoryts.InventorySummary
 	e.ok("inventory_summary", nil, &sum)
 	compareSummary(t, sum.Rows, expectedSummary(e, ""))
 	if sum.Rows[0].Hosts != 1 || sum.Rows[0].Clusters != 0 || sum.Rows[0].VMs != 6 {
 		t.Errorf("ESXi totals %+v", sum.Rows[0])
 	}
 
-	var clusters tools.ClusterList
+	var clusters clusterts.ClusterList
 	text = e.ok("cluster_list", nil, &clusters)
 	if clusters.Total != 0 || clusters.Items == nil {
 		t.Errorf("clusters on ESXi: %+v", clusters)
@@ -494,7 +499,7 @@ func TestESXInventory(t *testing.T) {
 	if text != "0 clusters\n" {
 		t.Errorf("empty listing text %q", text)
 	}
-	var nets tools.NetworkList
+	var nets networkts.NetworkList
 	e.ok("network_list", nil, &nets)
 	if n := len(retrieveAll[mo.Network](e, "Network", "name")); nets.Total != n || n == 0 {
 		t.Errorf("%d networks on ESXi, simulator has %d", nets.Total, n)
@@ -504,12 +509,12 @@ func TestESXInventory(t *testing.T) {
 			t.Errorf("ESXi network %+v is not a standard port group", it)
 		}
 	}
-	var dss tools.DatastoreList
+	var dss datastorets.DatastoreList
 	e.ok("datastore_list", nil, &dss)
 	if n := len(retrieveAll[mo.Datastore](e, "Datastore", "name")); dss.Total != n || n == 0 {
 		t.Errorf("%d datastores on ESXi, simulator has %d", dss.Total, n)
 	}
-	var dcs tools.DatacenterList
+	var dcs inventoryts.DatacenterList
 	e.ok("datacenter_list", nil, &dcs)
 	if dcs.Total != 1 || dcs.Items[0].ID != "ha-datacenter" || dcs.Items[0].Hosts != 1 || dcs.Items[0].VMs != 6 {
 		t.Errorf("datacenters on ESXi: %+v", dcs)
@@ -534,14 +539,14 @@ func TestInventoryToolsInScope(t *testing.T) {
 		t.Fatal("no VM in scope; fix the test")
 	}
 
-	var dcs tools.DatacenterList
+	var dcs inventoryts.DatacenterList
 	e.ok("datacenter_list", nil, &dcs)
 	if dcs.Total != 1 || len(dcs.Items) != 1 ||
-		dcs.Items[0] != (tools.DatacenterItem{Name: "DC1", ID: dcRef(e, "DC1").Value, Clusters: 2, Hosts: 5, VMs: len(inScope), Datastores: 2, Networks: 4}) {
+		dcs.Items[0] != (inventoryts.DatacenterItem{Name: "DC1", ID: dcRef(e, "DC1").Value, Clusters: 2, Hosts: 5, VMs: len(inScope), Datastores: 2, Networks: 4}) {
 		t.Errorf("datacenters in scope: %+v", dcs)
 	}
 
-	var sum tools.InventorySummary
+	var sum inventoryts.InventorySummary
 	e.ok("inventory_summary", nil, &sum)
 	var scopes []string
 	for _, r := range sum.Rows {
@@ -554,19 +559,19 @@ func TestInventoryToolsInScope(t *testing.T) {
 		t.Errorf("summary counts VMs outside the scope: %+v", sum.Rows)
 	}
 
-	var hosts tools.HostList
+	var hosts hostts.HostList
 	e.ok("host_list", nil, &hosts)
-	var ds tools.DatastoreList
+	var ds datastorets.DatastoreList
 	e.ok("datastore_list", nil, &ds)
-	var nets tools.NetworkList
+	var nets networkts.NetworkList
 	e.ok("network_list", nil, &nets)
-	var clusters tools.ClusterList
+	var clusters clusterts.ClusterList
 	e.ok("cluster_list", nil, &clusters)
-	var folders tools.FolderList
+	var folders inventoryts.FolderList
 	e.ok("folder_list", nil, &folders)
-	var pools tools.PoolList
+	var pools inventoryts.PoolList
 	e.ok("resource_pool_list", nil, &pools)
-	var tmpl tools.TemplateList
+	var tmpl vmts.TemplateList
 	e.ok("template_list", nil, &tmpl)
 	if hosts.Total != 5 || ds.Total != 2 || nets.Total != 4 || clusters.Total != 2 || tmpl.Total != 0 {
 		t.Errorf("totals in scope: hosts %d datastores %d networks %d clusters %d templates %d",
@@ -621,16 +626,16 @@ func TestInventoryToolsInScope(t *testing.T) {
 			t.Errorf("%s counts %d VMs, %d in scope", k, vmsOf[k], want)
 		}
 	}
-	var hd tools.HostDetail
+	var hd hostts.HostDetail
 	e.ok("host_get", map[string]any{"host": "DC1_H0"}, &hd)
-	var cd tools.ClusterDetail
+	var cd clusterts.ClusterDetail
 	e.ok("cluster_get", map[string]any{"cluster": "DC1_C0"}, &cd)
 	if hd.VMs != 0 || hd.VMsPoweredOn != 0 || cd.VMs+cd.Templates != n || len(cd.Hosts) != 2 || len(hd.Datastores) != 2 {
 		t.Errorf("host_get DC1_H0 %+v, cluster_get DC1_C0 %+v", hd, cd)
 	}
 
 	// A datastore in scope names only the VMs and hosts in scope.
-	var got tools.DatastoreDetail
+	var got datastorets.DatastoreDetail
 	text := e.ok("datastore_get", map[string]any{"datastore": "/DC1/datastore/LocalDS_0"}, &got)
 	if got.VMCount != len(inScope) || len(got.VMs) != len(inScope) || len(got.Hosts) != 5 {
 		t.Errorf("datastore shows %d VMs %v and %d hosts; %d VMs in scope", got.VMCount, got.VMs, len(got.Hosts), len(inScope))

@@ -5,15 +5,14 @@ import (
 	"testing"
 
 	"github.com/vmware/govmomi/vim25/mo"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	networkts "github.com/vsphere-mcp/vsphere-mcp/tools/network"
 )
 
 func testNetworkList(t *testing.T, e *env) {
 	all := retrieveAll[mo.Network](e, "Network", "name", "vm", "host")
 	pgs := retrieveAll[mo.DistributedVirtualPortgroup](e, "DistributedVirtualPortgroup", "config.distributedVirtualSwitch")
-	wantItem := func(n mo.Network) tools.NetworkItem {
-		it := tools.NetworkItem{Name: n.Name, ID: n.Self.Value, Type: "standard", VMs: len(n.Vm), Hosts: len(n.Host)}
+	wantItem := func(n mo.Network) networkts.NetworkItem {
+		it := networkts.NetworkItem{Name: n.Name, ID: n.Self.Value, Type: "standard", VMs: len(n.Vm), Hosts: len(n.Host)}
 		if i := slices.IndexFunc(pgs, func(pg mo.DistributedVirtualPortgroup) bool { return pg.Self == n.Self }); i >= 0 {
 			it.Type = "distributed port group"
 			it.Switch = objectName(e, *pgs[i].Config.DistributedVirtualSwitch)
@@ -23,13 +22,13 @@ func testNetworkList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.NetworkList
+		var got networkts.NetworkList
 		text := e.ok("network_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || len(pgs) == 0 || len(pgs) == len(all) {
 			t.Fatalf("total %d items %d; simulator has %d networks, %d of them port groups", got.Total, len(got.Items), len(all), len(pgs))
 		}
 		for _, n := range all {
-			i := slices.IndexFunc(got.Items, func(it tools.NetworkItem) bool { return it.ID == n.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it networkts.NetworkItem) bool { return it.ID == n.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", n.Name)
 			}
@@ -44,7 +43,7 @@ func testNetworkList(t *testing.T, e *env) {
 	t.Run("filters and paging", func(t *testing.T) {
 		e := e.at(t)
 		dc1 := retrieveIn[mo.Network](e, dcRef(e, "DC1"), "Network", "name")
-		ids := func(l tools.NetworkList) []string {
+		ids := func(l networkts.NetworkList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.ID)
@@ -71,7 +70,7 @@ func testNetworkList(t *testing.T, e *env) {
 			{map[string]any{"name": "DC?_DVPG0"}, wantPG},
 			{map[string]any{"name": "DC?_DVPG0", "datacenter": "DC1"}, wantPGDC1},
 		} {
-			var got tools.NetworkList
+			var got networkts.NetworkList
 			e.ok("network_list", tc.args, &got)
 			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, sortedCopy(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
@@ -80,7 +79,7 @@ func testNetworkList(t *testing.T, e *env) {
 		if len(wantDC1) != 4 || len(wantPG) != 2 || len(wantPGDC1) != 1 {
 			t.Errorf("unexpected demo networks: %v %v %v", wantDC1, wantPG, wantPGDC1)
 		}
-		var p1, p2 tools.NetworkList
+		var p1, p2 networkts.NetworkList
 		e.ok("network_list", map[string]any{"limit": 5}, &p1)
 		e.ok("network_list", map[string]any{"limit": 5, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 5 || len(p2.Items) != 3 || p2.NextCursor != "" || p1.Total != 8 {

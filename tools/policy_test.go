@@ -21,6 +21,9 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
+	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -93,7 +96,7 @@ func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 	res := &mcp.ElicitationResult{}
 	res.Action = p.action
 	if p.action == mcp.ElicitationResponseActionAccept {
-		res.Content = map[string]any{tools.ConfirmKey: p.confirm}
+		res.Content = map[string]any{guard.ConfirmKey: p.confirm}
 	}
 	return res, nil
 }
@@ -155,7 +158,7 @@ func TestRoleToolTable(t *testing.T) {
 			if strings.Join(got, "\n")+"\n" != string(want) {
 				t.Errorf("role %s lists:\n%s\nwant:\n%s", role, strings.Join(got, "\n"), want)
 			}
-			for _, tool := range tools.All(tools.Deps{}) {
+			for _, tool := range tools.All() {
 				name := tool.Def.Name
 				listed := slices.Contains(got, name)
 				if listed != p.Role.Allows(tool.Info()) {
@@ -197,7 +200,7 @@ func TestBulkPowerWithOneFailure(t *testing.T) {
 	if e.powerState(on) != types.VirtualMachinePowerStatePoweredOn || e.powerState(off) != types.VirtualMachinePowerStatePoweredOff {
 		t.Fatal("demo inventory changed; fix the test's VM choice")
 	}
-	var res tools.BulkResult
+	var res params.BulkResult
 	text := e.ok("vm_reset", map[string]any{"vms": []string{on, off}}, &res)
 	if res.Succeeded != 1 || res.Failed != 1 || len(res.Results) != 2 {
 		t.Fatalf("reset of one on and one off VM: %+v", res)
@@ -341,7 +344,7 @@ func TestScopeAndProtect(t *testing.T) {
 	p := testPolicy(t, "dc0-ops", custom, nil)
 	e := newPolicyEnv(t, p, nil)
 
-	var list tools.VMList
+	var list vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 1000}, &list)
 	if list.Total == 0 {
 		t.Fatal("scoped list is empty")
@@ -443,7 +446,7 @@ func TestRateLimits(t *testing.T) {
 		p.Limiter = policy.NewLimiter(p.Role.Limits(), clock)
 	})
 	e := newPolicyEnv(t, p, nil)
-	var res tools.BulkResult
+	var res params.BulkResult
 	// Two targets take two writes of the hourly three.
 	e.ok("vm_power_off", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}}, &res)
 	msg := e.fails("vm_power_on", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}})
@@ -507,7 +510,7 @@ func testConfigUnreachable() vcenter.Config {
 func TestWritesAsVCenterEvents(t *testing.T) {
 	p := testPolicy(t, "operator", nil, func(p *tools.Policy) { p.VCenterEvents = true })
 	e := newPolicyEnv(t, p, nil)
-	var res tools.BulkResult
+	var res params.BulkResult
 	e.ok("vm_power_off", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0"}, &res)
 	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, "/DC0/vm/DC0_H0_VM0")
 	if err != nil {

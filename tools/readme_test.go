@@ -8,6 +8,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 )
 
 // TestREADMEToolTable keeps README's tool table generated from tools.All(),
@@ -50,12 +51,12 @@ func toolTable() string {
 	}
 	// Group by toolset, in the order toolsets first appear in All().
 	var order []string
-	byToolset := map[string][]tools.Tool{}
-	for _, tool := range tools.All(tools.Deps{}) {
-		if _, ok := byToolset[tool.Toolset]; !ok {
-			order = append(order, tool.Toolset)
+	byToolset := map[string][]toolkit.Tool{}
+	for _, tool := range tools.All() {
+		if _, ok := byToolset[string(tool.Toolset)]; !ok {
+			order = append(order, string(tool.Toolset))
 		}
-		byToolset[tool.Toolset] = append(byToolset[tool.Toolset], tool)
+		byToolset[string(tool.Toolset)] = append(byToolset[string(tool.Toolset)], tool)
 	}
 	var b strings.Builder
 	for _, ts := range order {
@@ -68,7 +69,7 @@ func toolTable() string {
 	return b.String()
 }
 
-func writeToolRow(b *strings.Builder, tool tools.Tool, roles []string, resolved []*policy.Role) {
+func writeToolRow(b *strings.Builder, tool toolkit.Tool, roles []string, resolved []*policy.Role) {
 	{
 		lowest := "—"
 		for i, r := range resolved {

@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 )
 
-// TestServedSchemas keeps tools/schemas/*.json, which the server serves,
+// TestServedSchemas keeps each toolset's schemas/*.json, which the server serves,
 // equal to the schemas reflection generates from each tool's Go types.
 // UPDATE_GOLDEN=1 go test ./tools/ rewrites them.
 func TestServedSchemas(t *testing.T) {
 	update := os.Getenv("UPDATE_GOLDEN") != ""
 	seen := map[string]bool{}
-	for _, tool := range tools.All(tools.Deps{}) {
+	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		seen[name+".json"] = true
 		want, err := json.Marshal(tool.Reflected())
@@ -29,11 +30,11 @@ func TestServedSchemas(t *testing.T) {
 		}
 		if !update {
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s: tools/schemas/%s.json is stale or missing (the argument or result type changed); run UPDATE_GOLDEN=1 go test ./tools/ and review the diff", name, name)
+				t.Errorf("%s: tools/%s/schemas/%s.json is stale or missing (the argument or result type changed); run UPDATE_GOLDEN=1 go test ./tools/ and review the diff", name, tool.Toolset, name)
 			}
 			continue
 		}
-		var f tools.SchemaFile
+		var f toolkit.SchemaFile
 		if err := json.Unmarshal(want, &f); err != nil {
 			t.Fatal(err)
 		}
@@ -41,18 +42,21 @@ func TestServedSchemas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join("schemas", name+".json"), append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(string(tool.Toolset), "schemas", name+".json"), append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	entries, _ := os.ReadDir("schemas")
-	for _, e := range entries {
-		if !seen[e.Name()] {
-			if update {
-				_ = os.Remove(filepath.Join("schemas", e.Name()))
-				continue
+	for _, ts := range tools.Toolsets() {
+		dir := filepath.Join(string(ts.ID), "schemas")
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !seen[e.Name()] {
+				if update {
+					_ = os.Remove(filepath.Join(dir, e.Name()))
+					continue
+				}
+				t.Errorf("%s/%s belongs to no tool; delete it or run UPDATE_GOLDEN=1", dir, e.Name())
 			}
-			t.Errorf("schemas/%s belongs to no tool; delete it or run UPDATE_GOLDEN=1", e.Name())
 		}
 	}
 }

@@ -6,15 +6,14 @@ import (
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25/mo"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 )
 
 // An administrator terminates the server's vCenter session between two
 // calls: the second call still succeeds, after exactly one new login.
 func TestSessionTerminatedBetweenCalls(t *testing.T) {
 	e := newEnv(t)
-	var first tools.VMList
+	var first vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 5}, &first)
 	if e.session.Logins() != 1 {
 		t.Fatalf("logins %d", e.session.Logins())
@@ -41,12 +40,12 @@ func TestSessionTerminatedBetweenCalls(t *testing.T) {
 
 	// A cursor issued before the loss still works: cursors hold object
 	// references, which outlive sessions.
-	var second tools.VMList
+	var second vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 5, "cursor": first.NextCursor}, &second)
 	if len(second.Items) != 5 || second.Items[0].ID == first.Items[0].ID {
 		t.Errorf("second page after re-login: %+v", second.Items)
 	}
-	var vm tools.VMDetail
+	var vm vmts.VMDetail
 	e.ok("vm_get", map[string]any{"vm": second.Items[0].Name}, &vm)
 	if e.session.Logins() != 2 {
 		t.Errorf("logins = %d, want exactly one re-login", e.session.Logins())

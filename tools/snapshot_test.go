@@ -18,6 +18,8 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
+	snapshotts "github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
 )
 
 // snapTree is a VM's snapshot state read straight from the simulator.
@@ -95,13 +97,13 @@ func (e *env) snapshotState(path, snapPath string) types.VirtualMachineSnapshotT
 	return *found
 }
 
-func (e *env) createSnapshot(vm, name string, extra map[string]any) tools.SnapshotTargetResult {
+func (e *env) createSnapshot(vm, name string, extra map[string]any) params.TargetResult {
 	e.t.Helper()
 	args := map[string]any{"vm": vm, "name": name}
 	for k, v := range extra {
 		args[k] = v
 	}
-	var res tools.SnapshotBulkResult
+	var res params.BulkResult
 	e.ok("snapshot_create", args, &res)
 	if len(res.Results) != 1 || res.Results[0].Outcome != "done" {
 		e.t.Fatalf("snapshot_create %s on %s: %+v", name, vm, res)
@@ -117,7 +119,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	e := newPolicyEnv(t, p, h)
 	const vm = "/DC0/vm/DC0_H0_VM0" // powered on
 
-	var list tools.SnapshotList
+	var list snapshotts.SnapshotList
 	text := e.ok("snapshot_list", map[string]any{"vm": vm}, &list)
 	if list.Count != 0 || len(list.Snapshots) != 0 {
 		t.Fatalf("fresh VM has snapshots: %+v", list)
@@ -190,7 +192,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 
 	// Revert by path, confirmed by the person.
-	var rev tools.SnapshotActionResult
+	var rev snapshotts.SnapshotActionResult
 	text = e.ok("snapshot_revert", map[string]any{"vm": vm, "snapshot": "base/after-patch"}, &rev)
 	if len(h.asked) != 1 || !strings.Contains(h.asked[0], "Revert VM /DC0/vm/DC0_H0_VM0 to snapshot base/after-patch (current state is lost") {
 		t.Errorf("person was asked %q", h.asked)
@@ -227,7 +229,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	mustContain(t, msg, "already has a snapshot base/after-patch ("+after.SnapshotID+") where the new one would go")
 
 	// Delete a leaf, without children.
-	var del tools.SnapshotActionResult
+	var del snapshotts.SnapshotActionResult
 	e.ok("snapshot_delete", map[string]any{"vm": vm, "snapshot": "base/after-patch/base"}, &del)
 	if got := e.snapshots(vm); strings.Join(got.order, ",") != "base,base/after-patch" || got.current != "base" {
 		t.Errorf("after deleting the leaf: %s", got)
@@ -255,7 +257,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 
 	// Delete with children: the whole subtree goes.
-	del = tools.SnapshotActionResult{}
+	del = snapshotts.SnapshotActionResult{}
 	e.ok("snapshot_delete", map[string]any{"vm": vm, "snapshot": "base", "children": true}, &del)
 	if got := e.snapshots(vm); len(got.order) != 0 || got.current != "" {
 		t.Errorf("after deleting base with children: %s", got)
@@ -272,7 +274,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	e.createSnapshot(vm, "a", nil)
 	e.createSnapshot(vm, "b", nil)
 	const other = "/DC0/vm/DC0_H0_VM2"
-	var bulk tools.SnapshotBulkResult
+	var bulk params.BulkResult
 	h.asked = nil
 	text = e.ok("snapshot_delete_all", map[string]any{"vms": []string{vm, other}}, &bulk)
 	if bulk.Succeeded != 1 || bulk.Unchanged != 1 || len(bulk.Results) != 2 || bulk.Results[0].Removed != 2 || bulk.Results[1].Outcome != "unchanged" {
@@ -332,7 +334,7 @@ func TestSnapshotBulkCreateOneFailing(t *testing.T) {
 		Enabled:     true,
 	})
 	vms := []string{"DC0_H0_VM0", "/DC0/vm/DC0_H0_VM3", "DC0_C0_RP1_VM2"}
-	var res tools.SnapshotBulkResult
+	var res params.BulkResult
 	text := e.ok("snapshot_create", map[string]any{"vms": vms, "name": "pre-upgrade", "description": "bulk"}, &res)
 	if res.Succeeded != 2 || res.Failed != 1 || len(res.Results) != 3 {
 		t.Fatalf("bulk create: %+v", res)

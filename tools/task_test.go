@@ -16,11 +16,12 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
+	taskts "github.com/vsphere-mcp/vsphere-mcp/tools/task"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-func taskIDs(items []tools.TaskItem) []string {
+func taskIDs(items []taskts.TaskItem) []string {
 	ids := make([]string, len(items))
 	for i, it := range items {
 		ids[i] = it.ID
@@ -72,7 +73,7 @@ func TestTaskListAndGet(t *testing.T) {
 	vmID := e.vmRef(vm).Value
 
 	created := e.createSnapshot(vm, "base", nil)
-	var reset tools.BulkResult
+	var reset params.BulkResult
 	// The reset of the VM that is off runs a task that fails.
 	e.ok("vm_reset", map[string]any{"vms": []string{offVM, "/DC0/vm/DC0_H0_VM2"}}, &reset)
 	if reset.Failed != 1 || reset.Results[0].Outcome != "failed" || reset.Results[0].Task == "" {
@@ -82,7 +83,7 @@ func TestTaskListAndGet(t *testing.T) {
 
 	// By object: name, path and ID give the same tasks, exactly the VM's
 	// own as vCenter lists them.
-	var byName, byPath, byID tools.TaskList
+	var byName, byPath, byID taskts.TaskList
 	text := e.ok("task_list", map[string]any{"object": "DC0_H0_VM0"}, &byName)
 	e.ok("task_list", map[string]any{"object": vm}, &byPath)
 	e.ok("task_list", map[string]any{"object": vmID, "object_kind": "vm"}, &byID)
@@ -111,7 +112,7 @@ func TestTaskListAndGet(t *testing.T) {
 	mustContain(t, text, "tasks\nid\toperation\tentity\tstate", created.Task+"\tCreate virtual machine snapshot\tDC0_H0_VM0 ("+vmID+")\tsuccess")
 
 	// By state.
-	var errs tools.TaskList
+	var errs taskts.TaskList
 	e.ok("task_list", map[string]any{"state": "error"}, &errs)
 	if !slices.Contains(taskIDs(errs.Items), failedTask) {
 		t.Errorf("state=error lacks %s: %v", failedTask, taskIDs(errs.Items))
@@ -125,7 +126,7 @@ func TestTaskListAndGet(t *testing.T) {
 	if i >= 0 && !strings.Contains(errs.Items[i].Error, "InvalidPowerState") {
 		t.Errorf("failed task's error: %q", errs.Items[i].Error)
 	}
-	var ok tools.TaskList
+	var ok taskts.TaskList
 	e.ok("task_list", map[string]any{"object": offVM, "state": "success"}, &ok)
 	if slices.Contains(taskIDs(ok.Items), failedTask) {
 		t.Error("state=success lists a failed task")
@@ -133,7 +134,7 @@ func TestTaskListAndGet(t *testing.T) {
 
 	// A container: its own tasks only, or with include_children those of
 	// everything in it.
-	var folder, folderAll tools.TaskList
+	var folder, folderAll taskts.TaskList
 	e.ok("task_list", map[string]any{"object": "/DC0/vm"}, &folder)
 	e.ok("task_list", map[string]any{"object": "/DC0/vm", "include_children": true, "limit": 1000}, &folderAll)
 	if slices.Contains(taskIDs(folder.Items), created.Task) {
@@ -147,12 +148,12 @@ func TestTaskListAndGet(t *testing.T) {
 	e.ok("task_list", map[string]any{"object": "DC0_H0", "object_kind": "host"}, nil)
 
 	// Paging: pages of two cover the whole listing once, in order.
-	var all tools.TaskList
+	var all taskts.TaskList
 	e.ok("task_list", map[string]any{"limit": 1000}, &all)
 	var paged []string
 	cursor := ""
 	for n := 0; ; n++ {
-		var page tools.TaskList
+		var page taskts.TaskList
 		args := map[string]any{"limit": 2}
 		if cursor != "" {
 			args["cursor"] = cursor
@@ -169,13 +170,13 @@ func TestTaskListAndGet(t *testing.T) {
 	if !slices.Equal(paged, taskIDs(all.Items)[:len(paged)]) || len(paged) < 6 {
 		t.Errorf("paged %v, listing starts %v", paged, taskIDs(all.Items)[:min(len(all.Items), 8)])
 	}
-	var page tools.TaskList
+	var page taskts.TaskList
 	e.ok("task_list", map[string]any{"limit": 1, "state": "success"}, &page)
 	mustContain(t, e.fails("task_list", map[string]any{"cursor": page.NextCursor, "state": "error"}), "invalid cursor", "other filters")
 	mustContain(t, e.fails("task_list", map[string]any{"cursor": "xyz"}), "invalid cursor", "not a cursor this server issued")
 
 	// task_get: a success with its result, a failure with its fault.
-	var d tools.TaskDetail
+	var d taskts.TaskDetail
 	text = e.ok("task_get", map[string]any{"task": created.Task}, &d)
 	if d.ID != created.Task || d.State != "success" || d.Result != created.SnapshotID || d.ResultType != "VirtualMachineSnapshot" ||
 		d.EntityID != vmID || d.EntityType != "VirtualMachine" || d.Entity != "DC0_H0_VM0" || d.Cancelable || d.Fault != "" {
@@ -186,9 +187,9 @@ func TestTaskListAndGet(t *testing.T) {
 		t.Errorf("task_get %+v, simulator %+v", d, info)
 	}
 	mustContain(t, text, "Task "+created.Task+": Create virtual machine snapshot", "state: success", "result: VirtualMachineSnapshot "+created.SnapshotID)
-	d = tools.TaskDetail{}
+	d = taskts.TaskDetail{}
 	text = e.ok("task_get", map[string]any{"task": failedTask}, &d)
-	if d.State != "error" || d.Fault != "InvalidPowerState" || !strings.Contains(d.Error, "InvalidPowerState") || !strings.Contains(d.Error, "power state does not allow this") {
+	if d.State != "error" || d.Fault != "InvalidPowerState" || !strings.Contains(d.Error, "InvalidPowerState") || !strings.Contains(d.Error, "power state that allows this") {
 		t.Errorf("task_get of the failed reset: %+v", d)
 	}
 	mustContain(t, text, "fault: InvalidPowerState")
@@ -269,7 +270,7 @@ func TestTaskCancelRunning(t *testing.T) {
 		t.Fatal("no running task appeared")
 	}
 
-	var d tools.TaskDetail
+	var d taskts.TaskDetail
 	e.ok("task_get", map[string]any{"task": slowTask}, &d)
 	if d.State != "running" || d.Cancelable {
 		t.Fatalf("slow task: %+v", d)
@@ -289,7 +290,7 @@ func TestTaskCancelRunning(t *testing.T) {
 	}
 	reg.AtomicUpdate(e.sim.Model.Service.Context, st, []types.PropertyChange{{Name: "info.cancelable", Val: true}})
 
-	var res tools.TaskCancelResult
+	var res taskts.TaskCancelResult
 	text := e.ok("task_cancel", map[string]any{"task": slowTask}, &res)
 	info := e.taskInfo(slowTask)
 	if !info.Cancelled {
@@ -344,7 +345,7 @@ func TestTaskToolsInScope(t *testing.T) {
 	outside := task.Reference().Value
 	e.createSnapshot("/DC0/vm/DC0_H0_VM0", "mine", nil)
 
-	var l tools.TaskList
+	var l taskts.TaskList
 	e.ok("task_list", map[string]any{"limit": 1000}, &l)
 	if len(l.Items) == 0 {
 		t.Fatal("scoped task list is empty")
@@ -374,7 +375,7 @@ func TestTaskListESX(t *testing.T) {
 	if err := task.Wait(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	var l tools.TaskList
+	var l taskts.TaskList
 	e.ok("task_list", map[string]any{"object": vms[0].Name}, &l)
 	if !slices.Contains(taskIDs(l.Items), task.Reference().Value) {
 		t.Errorf("ESXi task list lacks %s: %+v", task.Reference().Value, l)
@@ -384,7 +385,7 @@ func TestTaskListESX(t *testing.T) {
 			t.Errorf("task of another object: %+v", it)
 		}
 	}
-	var d tools.TaskDetail
+	var d taskts.TaskDetail
 	e.ok("task_get", map[string]any{"task": task.Reference().Value}, &d)
 	if d.State != "success" || d.Entity != vms[0].Name {
 		t.Errorf("ESXi task_get: %+v", d)

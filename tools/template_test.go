@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
+
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
 )
 
 func testTemplateList(t *testing.T, e *env) {
@@ -41,16 +41,16 @@ func testTemplateList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got tools.TemplateList
+		var got vmts.TemplateList
 		text := e.ok("template_list", nil, &got)
 		if got.Total != len(templates) || len(got.Items) != len(templates) {
 			t.Fatalf("total %d items %d; simulator has %d templates", got.Total, len(got.Items), len(templates))
 		}
 		for _, v := range templates {
 			c := v.Summary.Config
-			want := tools.TemplateItem{Name: v.Name, ID: v.Self.Value, GuestOS: c.GuestFullName, GuestID: c.GuestId,
+			want := vmts.TemplateItem{Name: v.Name, ID: v.Self.Value, GuestOS: c.GuestFullName, GuestID: c.GuestId,
 				CPUs: int(c.NumCpu), MemoryMB: int(c.MemorySizeMB)}
-			if i := slices.IndexFunc(got.Items, func(it tools.TemplateItem) bool { return it.ID == v.Self.Value }); i < 0 || got.Items[i] != want {
+			if i := slices.IndexFunc(got.Items, func(it vmts.TemplateItem) bool { return it.ID == v.Self.Value }); i < 0 || got.Items[i] != want {
 				t.Errorf("got %+v, want %+v", got.Items, want)
 			}
 		}
@@ -59,7 +59,7 @@ func testTemplateList(t *testing.T, e *env) {
 
 	t.Run("filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		names := func(l tools.TemplateList) []string {
+		names := func(l vmts.TemplateList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.Name)
@@ -82,13 +82,13 @@ func testTemplateList(t *testing.T, e *env) {
 			{map[string]any{"name": "DC0_*", "datacenter": "DC1"}, nil},
 			{map[string]any{"name": "DC0_C0_RP1_VM0"}, nil}, // a VM, not a template
 		} {
-			var got tools.TemplateList
+			var got vmts.TemplateList
 			e.ok("template_list", tc.args, &got)
 			if n := names(got); !slices.Equal(n, tc.want) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
-		var p1, p2 tools.TemplateList
+		var p1, p2 vmts.TemplateList
 		e.ok("template_list", map[string]any{"limit": 2}, &p1)
 		e.ok("template_list", map[string]any{"limit": 2, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 2 || len(p2.Items) != 1 || p2.NextCursor != "" || slices.Contains(names(p1), p2.Items[0].Name) {
@@ -99,7 +99,7 @@ func testTemplateList(t *testing.T, e *env) {
 	})
 
 	// vm_list still shows templates marked as such.
-	var vms tools.VMList
+	var vms vmts.VMList
 	e.ok("vm_list", map[string]any{"name": "DC1_H0_VM0"}, &vms)
 	if len(vms.Items) != 1 || !vms.Items[0].Template || vms.Items[0].PowerState != string(types.VirtualMachinePowerStatePoweredOff) {
 		t.Errorf("vm_list shows the new template as %+v", vms.Items)

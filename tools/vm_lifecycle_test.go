@@ -26,6 +26,8 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	taskts "github.com/vsphere-mcp/vsphere-mcp/tools/task"
+	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -101,7 +103,7 @@ func TestVMCreate(t *testing.T) {
 
 	// Defaults from the inventory: the cluster's root pool, the datastore
 	// with the most free space, the first network, the datacenter's folder.
-	var res tools.VMCreateResult
+	var res vmts.VMCreateResult
 	text := e.ok("vm_create", map[string]any{"name": "web-01", "cpus": 2, "memory_mb": 2048, "disk_gb": 20, "guest_os": "ubuntu64Guest", "cluster": "DC0_C0"}, &res)
 	mustContain(t, text, "Created VM web-01", "/DC0/vm/web-01", "2 vCPU, 2048 MB, 20 GB thin disk on pvscsi, vmxnet3 NIC on VM Network",
 		"default: resource pool /DC0/host/DC0_C0/Resources: the root pool of /DC0/host/DC0_C0",
@@ -213,7 +215,7 @@ func TestVMClone(t *testing.T) {
 	// A full clone of a powered-off VM into another folder and datastore,
 	// powered on after.
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
-	var res tools.VMCloneResult
+	var res vmts.VMCloneResult
 	text := e.ok("vm_clone", map[string]any{"vm": src, "name": "c1", "folder": "/DC0/vm/web", "datastore": "/DC0/datastore/LocalDS_1", "host": "DC0_C0_H1", "power_on": true}, &res)
 	mustContain(t, text, "Cloned c1", "/DC0/vm/web/c1", "full clone of "+src, "poweredOn", "host /DC0/host/DC0_C0/DC0_C0_H1")
 	if len(res.Tasks) != 2 || res.ID == "" || res.Linked {
@@ -488,7 +490,10 @@ func num(v any) float64 {
 func newTaskClient(t *testing.T, e *env, p *tools.Policy) *client.Client {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := tools.NewServer(tools.Deps{Session: e.session, Log: log}, tools.Options{Version: "test", Policy: p})
+	srv, err := tools.NewServer(tools.Deps{Session: e.session, Log: log}, tools.Options{Version: "test", Policy: p, Toolsets: []string{"all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	c, err := client.NewInProcessClient(srv)
 	if err != nil {
 		t.Fatal(err)
@@ -560,7 +565,7 @@ func TestVMCloneAsBackgroundTask(t *testing.T) {
 	}
 	mustContain(t, text, "Cloned bg-clone", "/DC0/vm/bg-clone")
 	m := e.lcVM("/DC0/vm/bg-clone")
-	var out tools.VMCloneResult
+	var out vmts.VMCloneResult
 	b, _ := json.Marshal(res.StructuredContent)
 	if err := json.Unmarshal(b, &out); err != nil || out.ID != m.Self.Value || len(out.Tasks) != 1 {
 		t.Errorf("structured result %s, clone %s (%v)", b, m.Self.Value, err)
@@ -649,7 +654,7 @@ func TestVMReconfigure(t *testing.T) {
 	if e.powerState(off) != types.VirtualMachinePowerStatePoweredOff || e.powerState(on) != types.VirtualMachinePowerStatePoweredOn {
 		t.Fatal("demo inventory changed; fix the test's VM choice")
 	}
-	var res tools.VMReconfigureResult
+	var res vmts.VMReconfigureResult
 	text := e.ok("vm_reconfigure", map[string]any{"vm": off, "cpus": 4, "cores_per_socket": 2, "memory_mb": 4096, "annotation": "db", "cpu_hot_add": true, "memory_hot_add": true}, &res)
 	mustContain(t, text, "Reconfigured: "+off, "cpus: 1 → 4", "cores_per_socket: 1 → 2", "memory_mb: 32 → 4096", `annotation: "" → "db"`, "cpu_hot_add: no → yes", "memory_hot_add: no → yes")
 	m := e.lcVM(off)
@@ -708,7 +713,7 @@ func TestVMReconfigure(t *testing.T) {
 
 func TestVMRenameAndMove(t *testing.T) {
 	e, _ := newAdminEnv(t)
-	var res tools.ActionResult
+	var res vmts.ActionResult
 	text := e.ok("vm_rename", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0", "name": "web-01"}, &res)
 	mustContain(t, text, "Renamed: /DC0/vm/web-01", "DC0_H0_VM0 → web-01")
 	if !e.exists("/DC0/vm/web-01") || e.exists("/DC0/vm/DC0_H0_VM0") || len(res.Tasks) != 1 {
@@ -761,7 +766,7 @@ func TestVMMarkTemplateAndBack(t *testing.T) {
 	e, _ := newAdminEnv(t)
 	const on, off = "/DC0/vm/DC0_C0_RP1_VM1", "/DC0/vm/DC0_C0_RP1_VM2"
 	mustContain(t, e.fails("vm_mark_template", map[string]any{"vm": on}), on+" is poweredOn; only a powered-off VM can become a template", "vm_shutdown_guest")
-	var res tools.ActionResult
+	var res vmts.ActionResult
 	mustContain(t, e.ok("vm_mark_template", map[string]any{"vm": off}, &res), "Marked as template: "+off)
 	if m := e.lcVM(off); !m.Config.Template {
 		t.Fatal("not a template in vCenter")
@@ -798,7 +803,7 @@ func TestVMMigrate(t *testing.T) {
 	if e.lcName(e.lcVM(on).Runtime.Host) == to {
 		from, to = to, from
 	}
-	var res tools.VMMigrateResult
+	var res vmts.VMMigrateResult
 	text := e.ok("vm_migrate", map[string]any{"vm": on, "host": to}, &res)
 	mustContain(t, text, "Migrated (vMotion): "+on, "from: host /DC0/host/DC0_C0/"+from, "to:   host /DC0/host/DC0_C0/"+to, "pool /DC0/host/DC0_C0/Resources/DC0_C0_RP1")
 	if m := e.lcVM(on); e.lcName(m.Runtime.Host) != to || e.lcName(m.ResourcePool) != "DC0_C0_RP1" {
@@ -840,7 +845,7 @@ func TestVMCreateSingleCluster(t *testing.T) {
 	}
 	t.Cleanup(sim.Close)
 	e := newEnvWith(t, ctx, sim, sim.Config, envOptions{policy: testPolicy(t, "admin", nil, nil)})
-	var res tools.VMCreateResult
+	var res vmts.VMCreateResult
 	text := e.ok("vm_create", map[string]any{"name": "solo"}, &res)
 	mustContain(t, text, "default: placement /DC0/host/DC0_C0: the only cluster or host in the inventory", "default: folder /DC0/vm")
 	if !e.exists("/DC0/vm/solo") {
@@ -869,7 +874,7 @@ func TestVMCloneOutlivesImpatientClient(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	var tasks tools.TaskList
+	var tasks taskts.TaskList
 	e.ok("task_list", map[string]any{"object": src, "state": "success"}, &tasks)
 	found := false
 	for _, it := range tasks.Items {

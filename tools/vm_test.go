@@ -13,8 +13,7 @@ import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 )
 
 func TestVMListMatchesSimulator(t *testing.T) {
@@ -43,7 +42,7 @@ func TestVMListMatchesSimulator(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.VMList
+			var got vmts.VMList
 			e.ok("vm_list", tc.args, &got)
 			var wantNames []string
 			for _, v := range want {
@@ -70,7 +69,7 @@ func TestVMListMatchesSimulator(t *testing.T) {
 	}
 
 	// Each item's values equal what govmomi reads.
-	var got tools.VMList
+	var got vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 1000}, &got)
 	byName := map[string]mo.VirtualMachine{}
 	for _, v := range want {
@@ -131,7 +130,7 @@ func TestVMListContainerFilters(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.VMList
+			var got vmts.VMList
 			e.ok("vm_list", tc.args, &got)
 			var names []string
 			for _, it := range got.Items {
@@ -146,7 +145,7 @@ func TestVMListContainerFilters(t *testing.T) {
 		})
 	}
 
-	var dc1 tools.VMList
+	var dc1 vmts.VMList
 	e.ok("vm_list", map[string]any{"datacenter": "DC1", "limit": 1000}, &dc1)
 	for _, it := range dc1.Items {
 		if !strings.HasPrefix(it.Name, "DC1_") {
@@ -156,7 +155,7 @@ func TestVMListContainerFilters(t *testing.T) {
 	if dc1.Total == 0 {
 		t.Error("datacenter DC1 listed nothing")
 	}
-	var folder tools.VMList
+	var folder vmts.VMList
 	e.ok("vm_list", map[string]any{"folder": "/DC1/vm", "limit": 1000}, &folder)
 	if folder.Total != dc1.Total {
 		t.Errorf("folder /DC1/vm has %d VMs, datacenter DC1 %d", folder.Total, dc1.Total)
@@ -177,7 +176,7 @@ func TestVMListPaging(t *testing.T) {
 		if cursor != "" {
 			args["cursor"] = cursor
 		}
-		var page tools.VMList
+		var page vmts.VMList
 		text := e.ok("vm_list", args, &page)
 		pages++
 		if page.Total != len(all) {
@@ -208,7 +207,7 @@ func TestVMListPaging(t *testing.T) {
 	}
 
 	// A cursor only continues its own query.
-	var first tools.VMList
+	var first vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 5}, &first)
 	msg := e.fails("vm_list", map[string]any{"limit": 5, "cursor": first.NextCursor, "power_state": "poweredOff"})
 	mustContain(t, msg, "cursor", "same filters")
@@ -216,14 +215,14 @@ func TestVMListPaging(t *testing.T) {
 	mustContain(t, msg, "cursor", "without a cursor")
 
 	// A VM deleted between pages is skipped, not an error.
-	var p1 tools.VMList
+	var p1 vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 10}, &p1)
-	var p2probe tools.VMList
+	var p2probe vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 10, "cursor": p1.NextCursor}, &p2probe)
 	e.ok("vm_list", map[string]any{"limit": 10}, &p1)
 	victim := object.NewVirtualMachine(e.vim, refOf(t, e, p2probe.Items[0].ID))
 	destroyVM(t, e, victim)
-	var p2 tools.VMList
+	var p2 vmts.VMList
 	e.ok("vm_list", map[string]any{"limit": 10, "cursor": p1.NextCursor}, &p2)
 	if len(p2.Items) != 9 {
 		t.Errorf("page after a deletion has %d items, want 9", len(p2.Items))
@@ -303,7 +302,7 @@ func TestVMGetIdentifiers(t *testing.T) {
 	} {
 		t.Run(ident, func(t *testing.T) {
 			e := e.at(t)
-			var got tools.VMDetail
+			var got vmts.VMDetail
 			text := e.ok("vm_get", map[string]any{"vm": ident}, &got)
 			if got.ID != vm.Reference().Value || got.Path != "/DC0/vm/DC0_C0_RP1_VM0" {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
@@ -358,7 +357,7 @@ func TestVMGetErrors(t *testing.T) {
 	}
 	msg := e.fails("vm_get", map[string]any{"vm": "DC0_H0_VM0"})
 	mustContain(t, msg, "matches 2 VMs", "/DC0/vm/DC0_H0_VM0", "/DC0/vm/web/DC0_H0_VM0")
-	var got tools.VMDetail
+	var got vmts.VMDetail
 	e.ok("vm_get", map[string]any{"vm": "/DC0/vm/web/DC0_H0_VM0"}, &got)
 	if got.Path != "/DC0/vm/web/DC0_H0_VM0" {
 		t.Errorf("path lookup got %s", got.Path)

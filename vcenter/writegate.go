@@ -99,8 +99,10 @@ func IsReadMethod(method string) bool {
 }
 
 // readPrefixes are method families that only read: Query*, Retrieve*,
-// Find*, Fetch*, Read* (collector pages), Validate*/Check* (dry runs).
-var readPrefixes = []string{"Retrieve", "ContinueRetrieve", "CancelRetrieve", "Query", "Find", "Fetch", "ReadNext", "ReadPrevious", "Validate", "Check"}
+// Find*, Fetch*, Get*, List*, Read* (collector pages), Validate*/Check*
+// (dry runs).
+var readPrefixes = []string{"Retrieve", "ContinueRetrieve", "CancelRetrieve", "Query", "Find", "Fetch", "Get", "List",
+	"ReadNext", "ReadPrevious", "Validate", "Check"}
 
 var readMethods = map[string]bool{
 	// Session.
@@ -117,5 +119,5 @@ var readMethods = map[string]bool{
 	"ResetCollector": true, "RewindCollector": true, "SetCollectorPageSize": true,
 	// Reads that are not named like one.
 	"SearchDatastore_Task": true, "SearchDatastoreSubFolders_Task": true, "RecommendHostsForVm": true,
-	"PlaceVm": true, "EstimateStorageForConsolidateSnapshots_Task": true,
+	"PlaceVm": true, "EstimateStorageForConsolidateSnapshots_Task": true, "DoesCustomizationSpecExist": true,
 }

@@ -76,6 +76,11 @@ type Profile struct {
 	// ConfirmFallback is deny (default) or preview; the system policy may
 	// force deny.
 	ConfirmFallback string `mapstructure:"confirm_fallback"`
+	// Toolsets to serve: toolset names, all or default; empty means the
+	// default toolsets.
+	Toolsets []string `mapstructure:"toolsets"`
+	// ReadOnly serves and allows only read tools, whatever the role.
+	ReadOnly *bool `mapstructure:"read_only"`
 	// Description is shown by `vsphere-mcp profiles`.
 	Description string `mapstructure:"description"`
 }

@@ -20,7 +20,7 @@ func builtinRoles() []string { return policy.BuiltinRoles() }
 // result. The benchmark measures the real thing over stdio instead as soon
 // as the server takes --role.
 func computedRoleSizes() ([]roleSize, error) {
-	all := tools.All(tools.Deps{})
+	all := tools.All()
 	infos := make([]policy.ToolInfo, len(all))
 	for i, t := range all {
 		infos[i] = t.Info()
@@ -59,7 +59,7 @@ type toolBreakdown struct {
 
 func toolBreakdowns() ([]toolBreakdown, error) {
 	var out []toolBreakdown
-	for _, t := range tools.All(tools.Deps{}) {
+	for _, t := range tools.All() {
 		all, err := json.Marshal(t.Def)
 		if err != nil {
 			return nil, err

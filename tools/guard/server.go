@@ -1,0 +1,61 @@
+package guard
+
+import (
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
+)
+
+// ServerOptions describe the server to clients.
+type ServerOptions struct {
+	Version      string
+	Title        string
+	WebsiteURL   string
+	Icons        []mcp.Icon
+	Instructions string
+	// Policy decides and audits every call; nil means the viewer role with
+	// no audit trail.
+	Policy *Policy
+}
+
+// NewServer builds the MCP server serving tools behind the policy: the
+// role filters which tools exist (tools/list and tools/call), and every
+// call passes the guard's middleware, which audits it. Handlers are bound
+// to d here.
+func NewServer(d toolkit.Deps, tools []toolkit.Tool, o ServerOptions) *server.MCPServer {
+	var p Policy
+	if o.Policy != nil {
+		p = *o.Policy
+	}
+	g := NewGuard(p, d.Log, d.Session, tools)
+	hooks := &server.Hooks{}
+	hooks.AddOnError(g.Refused)
+	opts := []server.ServerOption{
+		server.WithToolCapabilities(false),
+		server.WithElicitation(),
+		server.WithTaskCapabilities(true, true, true),
+		server.WithTaskHooks(g.bg.hooks()),
+		server.WithRecovery(),
+		server.WithToolFilter(g.Visible),
+		server.WithToolHandlerMiddleware(g.Middleware),
+		server.WithHooks(hooks),
+	}
+	if o.Instructions != "" {
+		opts = append(opts, server.WithInstructions(o.Instructions))
+	}
+	if o.Title != "" {
+		opts = append(opts, server.WithTitle(o.Title))
+	}
+	if o.WebsiteURL != "" {
+		opts = append(opts, server.WithWebsiteURL(o.WebsiteURL))
+	}
+	if len(o.Icons) > 0 {
+		opts = append(opts, server.WithIcons(o.Icons...))
+	}
+	s := server.NewMCPServer("vsphere-mcp", o.Version, opts...)
+	for _, t := range tools {
+		s.AddTool(t.Def, t.Handler(d))
+	}
+	return s
+}
