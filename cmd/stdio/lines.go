@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 )
 
 // chunkSize is how much of stdin is read at a time. A line is assembled
@@ -38,6 +39,11 @@ func (l *lineReader) next() (line []byte, tooLong int64, err error) {
 		}
 		n += int64(len(chunk))
 		if n <= int64(l.max) {
+			if need := len(line) + len(chunk); need > cap(line) {
+				// Double, not append's 1.25×: a line near the limit then
+				// costs twice the limit in garbage, not five times.
+				line = slices.Grow(line, min(max(2*cap(line), need), l.max)-len(line))
+			}
 			line = append(line, chunk...)
 		} else {
 			line = nil // let the collector have it while the rest is skipped
