@@ -29,14 +29,14 @@ type Message struct {
 
 // Client talks to a server over its stdin (w) and stdout (r).
 type Client struct {
-	t    testing.TB
-	wmu  sync.Mutex
-	w    io.Writer
+	t     testing.TB
+	wmu   sync.Mutex
+	w     io.Writer
 	mu    sync.Mutex
 	got   []Message
 	taken []bool
-	more chan struct{} // closed and replaced when a line arrives
-	eof  bool
+	more  chan struct{} // closed and replaced when a line arrives
+	eof   bool
 }
 
 // New starts reading r until it ends.
