@@ -47,11 +47,11 @@ type Options struct {
 	Log             *slog.Logger
 }
 
-// DefaultWorkers sizes mcp-go's worker pool for the machine. A tool call
-// mostly waits on vCenter rather than using a CPU, so four per CPU, at
-// least 8 (mcp-go's default of 5 starves a client that lists a few
-// inventories at once), at most 32: they share one vCenter session, and
-// vCenter serves a session's calls a few at a time anyway.
+// DefaultWorkers sizes mcp-go's worker pool for the machine (its default
+// is 5). A tool call mostly waits on vCenter rather than using a CPU, so
+// four per CPU, at least 8 and at most 32: they all share one vCenter
+// session, and calls beyond the pool wait in the bridge, where a
+// cancellation still reaches them.
 func DefaultWorkers() int {
 	return min(max(4*runtime.GOMAXPROCS(0), 8), 32)
 }

@@ -149,7 +149,7 @@ func TestCancelledRequestsGetNoAnswer(t *testing.T) {
 	c.Request(`"after"`, "ping", nil) // answered after anything that was coming
 	c.Await(`"after"`, 5*time.Second)
 	for _, id := range []string{`"run"`, `"queued"`} {
-		if c.Answered(id) {
+		if _, ok := c.Answered(id); ok {
 			t.Errorf("request %s answered after its cancellation", id)
 		}
 	}

@@ -153,23 +153,16 @@ func (c *Client) Wait(match func(Message) bool, timeout time.Duration) (Message,
 	}
 }
 
-// Answered reports whether any message so far, taken or not, has the raw id.
-func (c *Client) Answered(id string) bool {
+// Answered returns the first answer with the raw id, taken or not.
+func (c *Client) Answered(id string) (Message, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, m := range c.got {
 		if string(m.ID) == id && m.Method == "" {
-			return true
+			return m, true
 		}
 	}
-	return false
-}
-
-// EOF reports whether the server closed its stdout.
-func (c *Client) EOF() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.eof
+	return Message{}, false
 }
 
 // Dump is every line not yet taken, for failure messages.
