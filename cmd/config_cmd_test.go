@@ -19,6 +19,9 @@ import (
 func TestMain(m *testing.M) {
 	// Tests must never read or write the real OS keyring.
 	keyring.MockInit()
+	if os.Getenv(serveChildEnv) == "1" {
+		runChild() // a test started us as the server (serve_child_test.go)
+	}
 	os.Exit(m.Run())
 }
 

@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"log"
 	"os"
 	"os/signal"
 	"syscall"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/spf13/cobra"
+
+	"github.com/vsphere-mcp/vsphere-mcp/cmd/stdio"
 )
 
 type mcpServer = *server.MCPServer
@@ -28,40 +29,62 @@ func newServeCmd(o *globalOptions) *cobra.Command {
 	}
 }
 
-// serve answers MCP on stdin/stdout until stdin closes or a signal
-// arrives, then logs out of vCenter.
+// serve answers MCP on stdin/stdout until the client closes stdin or goes
+// away or a signal arrives, then logs out of vCenter.
 func (o *globalOptions) serve(cmd *cobra.Command) error {
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP is what a closing terminal or a client's process group gets;
+	// by default it killed us with the vCenter session left open.
+	ctx, stop := withSignals(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// A client that goes away breaks our stdout. Left to the runtime, the
+	// first write to it (or to stderr) kills the process with SIGPIPE before
+	// it can log out; caught, the write fails and the transport shuts down.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
+
 	a, err := o.newApp(ctx, cmd, versionString())
 	if err != nil {
 		return err
 	}
 	defer a.close()
 	a.log.Info("serving MCP on stdio", "version", versionString(), "tools", len(a.tools), "vcenter", a.session.Config().String())
-	stdio := server.NewStdioServer(a.server)
-	stdio.SetErrorLogger(log.New(slogWriter{a.log}, "", 0))
-	err = stdio.Listen(ctx, o.stdin, o.stdout)
-	if err != nil && ctx.Err() == nil && err != context.Canceled {
-		return fmt.Errorf("stdio server: %w", err)
+	if err := stdio.Serve(ctx, a.server, o.stdin, o.stdout, stdio.Options{Log: a.log}); err != nil {
+		return err
 	}
-	a.log.Info("stdin closed or signal received; shutting down")
+	if cause := context.Cause(ctx); cause != nil && cmd.Context().Err() == nil {
+		a.log.Info(cause.Error() + "; shutting down")
+	}
 	return nil
 }
 
-// slogWriter routes mcp-go's log.Logger output into our structured log.
-type slogWriter struct {
-	log interface{ Warn(string, ...any) }
-}
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.log.Warn(string(trimNewline(p)))
-	return len(p), nil
-}
-
-func trimNewline(p []byte) []byte {
-	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
-		p = p[:len(p)-1]
+// withSignals is signal.NotifyContext whose cause names the signal, so the
+// log says why serving ended.
+func withSignals(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case s := <-ch:
+			cancel(fmt.Errorf("received %s", signalName(s)))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(nil)
 	}
-	return p
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case os.Interrupt:
+		return "SIGINT"
+	}
+	return s.String()
 }
