@@ -29,13 +29,13 @@ func (c Config) Check() (Config, []string, error) {
 	if c.URL != "" {
 		var err error
 		if u, err = ParseURL(c.URL); err != nil {
-			return c, nil, &ConfigError{Msg: err.Error()}
+			return c, nil, &ConfigError{Msg: err.Error(), Setting: "url"}
 		}
 	}
 	if c.Thumbprint != "" {
 		tp, err := normalizeThumbprint(c.Thumbprint)
 		if err != nil {
-			return c, nil, &ConfigError{Msg: err.Error()}
+			return c, nil, &ConfigError{Msg: err.Error(), Setting: "thumbprint"}
 		}
 		c.Thumbprint = tp
 	}
@@ -55,7 +55,7 @@ func (c Config) Check() (Config, []string, error) {
 		// Read it as dial will, to see whether it pins this host.
 		probe := soap.NewClient(u, false)
 		if err := probe.LoadThumbprints(c.KnownHostsFile); err != nil {
-			return c, nil, &ConfigError{Msg: fmt.Sprintf("cannot read known hosts file %s: %v", c.KnownHostsFile, err)}
+			return c, nil, &ConfigError{Msg: fmt.Sprintf("cannot read known hosts file %s: %v", c.KnownHostsFile, err), Setting: "known_hosts"}
 		}
 		if probe.Thumbprint(u.Host) != "" {
 			pin = "the certificate is pinned by the entry for " + u.Host + " in " + c.KnownHostsFile

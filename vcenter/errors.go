@@ -16,7 +16,12 @@ import (
 )
 
 // ConfigError is a connection setting that cannot work as given.
-type ConfigError struct{ Msg string }
+type ConfigError struct {
+	Msg string
+	// Setting names the setting at fault ("url", "thumbprint"), when one
+	// is, so the command line can say where its value came from.
+	Setting string
+}
 
 func (e *ConfigError) Error() string { return "vCenter configuration: " + e.Msg }
 

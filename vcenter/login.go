@@ -66,19 +66,24 @@ func (s *Session) login(f *loginFlight) {
 	if err != nil {
 		f.conn = nil
 	}
-	close(f.done)
 	s.mu.Unlock()
 
+	// Logged before the waiters go on, so the log tells what happened
+	// before whatever they print about it.
 	switch {
 	case err == nil:
 		s.log.Info("connected to vCenter", "url", cfg.redactedURL(), "product", c.About.FullName, "user", c.User, "tls", c.TLS)
-	case c != nil: // closed meanwhile
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_ = c.logout(ctx)
-		cancel()
+	case errors.Is(err, errClosed) || closed:
+		// Shutting down: not a connection problem.
 	default:
 		s.log.Warn("vCenter connection failed", "url", cfg.redactedURL(), "error", err)
 	}
+	if err != nil && c != nil { // closed meanwhile: Close waits for this
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = c.logout(ctx)
+		cancel()
+	}
+	close(f.done)
 }
 
 // backoffFor is how long a failed login is remembered: a wrong password

@@ -186,9 +186,17 @@ func (s *Session) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	s.cancel()
-	c := s.conn
+	c, f := s.conn, s.flight
 	s.conn = nil
 	s.mu.Unlock()
+	if f != nil {
+		// Cancelled just now, so it ends at once; waiting for it means
+		// nothing of this session runs (or logs) after Close returns.
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+		}
+	}
 	if c == nil {
 		return nil
 	}
@@ -209,8 +217,9 @@ type Conn struct {
 	About types.AboutInfo
 	// User is the logged-in user name as vCenter reports it.
 	User string
-	// TLS says how the server's certificate was trusted ("verified against
-	// the system roots", "matches the pinned SHA-256 thumbprint", …).
+	// TLS says how the server's certificate was trusted ("certificate
+	// verified against the system roots", "certificate matches the pinned
+	// SHA-256 thumbprint", …).
 	TLS string
 
 	cfg     Config

@@ -99,11 +99,11 @@ func (d *tlsDialer) Trust() string {
 func (d *tlsDialer) rootsTrust() string {
 	switch {
 	case d.tlsConfig.InsecureSkipVerify:
-		return "NOT verified (insecure): anyone on the network path can read the password"
+		return "certificate NOT verified (insecure): anyone on the network path can read the password"
 	case d.cfg.CAFile != "":
-		return "verified against the CA file " + d.cfg.CAFile
+		return "certificate verified against the CA file " + d.cfg.CAFile
 	}
-	return "verified against the system roots"
+	return "certificate verified against the system roots"
 }
 
 func (d *tlsDialer) pinTrust(addr string) string {
@@ -112,9 +112,9 @@ func (d *tlsDialer) pinTrust(addr string) string {
 		kind = "SHA-1"
 	}
 	if d.cfg.Thumbprint == "" {
-		return "matches the pinned " + kind + " thumbprint in " + d.cfg.KnownHostsFile
+		return "certificate matches the pinned " + kind + " thumbprint in " + d.cfg.KnownHostsFile
 	}
-	return "matches the pinned " + kind + " thumbprint"
+	return "certificate matches the pinned " + kind + " thumbprint"
 }
 
 // normalizeThumbprint accepts "ab:cd:…", "AB CD …" or "abcd…" as vSphere,
