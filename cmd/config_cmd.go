@@ -145,6 +145,13 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 				auditPath = "(unknown: " + s.auditErr.Error() + ")"
 			}
 			fmt.Fprintf(w, "audit file\t%s\t%s\n", auditPath, s.auditSource)
+			for i, v := range s.describeVCenters() {
+				label := ""
+				if i == 0 {
+					label = "allowed_vcenters"
+				}
+				fmt.Fprintf(w, "%s\t%s\n", label, v)
+			}
 			if err := w.Flush(); err != nil {
 				return err
 			}
@@ -154,9 +161,16 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 			if o.simulator != "" {
 				fmt.Fprintf(w, "  vcenter\tthe embedded simulator (%s)\tflag --simulator; the profile's connection settings are not used\n", o.simulator)
 			} else {
-				_, srcs, err := o.connection(cmd.Context(), cmd.Flags(), s, false)
+				cfg, srcs, err := o.connection(cmd.Context(), cmd.Flags(), s, false)
 				if err != nil {
 					return err
+				}
+				// What the server would refuse is shown, not fatal: this
+				// command is where one looks to find out why.
+				if _, warnings, err := s.checkConnection(cfg, srcs); err != nil {
+					s.warnings = append(s.warnings, "the server refuses to start with these settings: "+err.Error())
+				} else {
+					s.warnings = append(s.warnings, warnings...)
 				}
 				for _, st := range srcs {
 					v := st.value

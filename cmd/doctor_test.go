@@ -120,7 +120,7 @@ profiles:
 		"ok    profile       ro (from default_profile)",
 		"ok    role          viewer (built-in)",
 		"ok    audit         " + f.auditPath() + " (default): 0 records, hash chain intact",
-		"ok    tls           certificate pinned by thumbprint",
+		"ok    tls           certificate matches the pinned SHA-256 thumbprint",
 		"ok    login         ",
 		"account can VirtualMachine.Inventory.Delete but role viewer cannot delete VMs (vm_delete)",
 		"consider a read-only vCenter account",

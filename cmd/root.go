@@ -181,9 +181,17 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 		cfg.KeepAlive = keepAliveDefault
 		log.Info("serving the embedded simulator", "kind", kind, "url", sim.Config.URL)
 	} else {
-		if cfg, _, err = o.connection(ctx, cmd.Flags(), s, true); err != nil {
+		var srcs []setting
+		if cfg, srcs, err = o.connection(ctx, cmd.Flags(), s, true); err != nil {
 			return nil, err
 		}
+		// Refused here, before the server starts, rather than at the first
+		// tool call: nothing connects to a vCenter the rules forbid.
+		var warnings []string
+		if cfg, warnings, err = s.checkConnection(cfg, srcs); err != nil {
+			return nil, err
+		}
+		s.warnings = append(s.warnings, warnings...)
 		if cfg.Insecure {
 			s.warnings = append(s.warnings, "TLS verification is off (insecure): anyone on the network path can read the vCenter password; use ca_file or thumbprint")
 		}
@@ -228,7 +236,8 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	}
 	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
 		"read_only", s.readOnly, "tools", len(s.role.AllowedTools(toolInfos(a.tools))),
-		"confirm_fallback", s.fallback, "audit", s.auditPath, "system_policy", strings.Join(s.sys.Sources, ","))
+		"confirm_fallback", s.fallback, "audit", s.auditPath, "system_policy", strings.Join(s.sys.Sources, ","),
+		"allowed_vcenters", strings.Join(s.describeVCenters(), "; "))
 	return a, nil
 }
 

@@ -10,29 +10,43 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/vsphere-mcp/vsphere-mcp/cmd/config"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// flagKind is the type of a connection flag.
+type flagKind int
+
+const (
+	stringFlag flagKind = iota
+	boolFlag
+	durationFlag
 )
 
 // connection settings: key, flag, VSPHERE_* variable, flag help.
 var connKeys = []struct {
 	key, flag, env, help string
-	isBool               bool
+	kind                 flagKind
 }{
-	{"url", "url", "VSPHERE_URL", "vCenter or ESXi URL; a bare host means https://HOST/sdk", false},
-	{"username", "username", "VSPHERE_USERNAME", "user name to log in with", false},
-	{"insecure", "insecure", "VSPHERE_INSECURE", "skip TLS verification (labs only; prefer --ca-file or --thumbprint)", true},
-	{"ca_file", "ca-file", "VSPHERE_CA_FILE", "PEM file of CAs to trust for vCenter's certificate", false},
-	{"thumbprint", "thumbprint", "VSPHERE_THUMBPRINT", "pin vCenter's certificate by its SHA-256 (or SHA-1) fingerprint", false},
-	{"datacenter", "datacenter", "VSPHERE_DATACENTER", "datacenter for relative inventory paths", false},
+	{"url", "url", "VSPHERE_URL", "vCenter or ESXi URL (https only); a bare host means https://HOST/sdk", stringFlag},
+	{"username", "username", "VSPHERE_USERNAME", "user name to log in with", stringFlag},
+	{"insecure", "insecure", "VSPHERE_INSECURE", "skip TLS verification (labs only; prefer --ca-file or --thumbprint, which always win over it)", boolFlag},
+	{"ca_file", "ca-file", "VSPHERE_CA_FILE", "PEM file of CAs to trust for vCenter's certificate", stringFlag},
+	{"thumbprint", "thumbprint", "VSPHERE_THUMBPRINT", "pin vCenter's certificate by its SHA-256 (or SHA-1) fingerprint", stringFlag},
+	{"datacenter", "datacenter", "VSPHERE_DATACENTER", "datacenter for relative inventory paths", stringFlag},
+	{"call_timeout", "call-timeout", "VSPHERE_CALL_TIMEOUT", "give up on one vCenter request after this long, e.g. 30s (default 2m; a task is still waited for)", durationFlag},
 }
 
 // addConnectionFlags declares the connection flags. The password has no
 // flag on purpose: a flag shows in the process list.
 func addConnectionFlags(fs *pflag.FlagSet) {
 	for _, k := range connKeys {
-		if k.isBool {
+		switch k.kind {
+		case boolFlag:
 			fs.Bool(k.flag, false, k.help+" [$"+k.env+"]")
-		} else {
+		case durationFlag:
+			fs.Duration(k.flag, 0, k.help+" [$"+k.env+"]")
+		default:
 			fs.String(k.flag, "", k.help+" [$"+k.env+"]")
 		}
 	}
@@ -82,6 +96,16 @@ func connectionSettings(fs *pflag.FlagSet, getenv func(string) string, profile m
 	cfg.CAFile = pick("ca_file", "VSPHERE_CA_FILE", "GOVC_TLS_CA_CERTS")
 	cfg.Thumbprint = pick("thumbprint", "VSPHERE_THUMBPRINT", "")
 	cfg.Datacenter = pick("datacenter", "VSPHERE_DATACENTER", "GOVC_DATACENTER")
+	callTimeout := pick("call_timeout", "VSPHERE_CALL_TIMEOUT", "")
+	if callTimeout == "" {
+		out[len(out)-1].value, out[len(out)-1].source = vcenter.DefaultCallTimeout.String(), "default"
+	} else {
+		d, err := config.ParseCallTimeout(callTimeout)
+		if err != nil {
+			return vcenter.Config{}, nil, fmt.Errorf("call_timeout from %s: %w", out[len(out)-1].source, err)
+		}
+		cfg.CallTimeout = d
+	}
 	cfg.KnownHostsFile = govc["known_hosts"]
 	if cfg.KnownHostsFile != "" {
 		out = append(out, setting{key: "known_hosts", value: cfg.KnownHostsFile, source: "env GOVC_TLS_KNOWN_HOSTS"})

@@ -54,6 +54,10 @@ type settings struct {
 	auditSource string
 	auditErr    error // no audit path could be worked out
 
+	// vcenters are the allowed_vcenters lists a URL must match, each one:
+	// the system policy's files', then the user's config's.
+	vcenters []policy.VCenterList
+
 	// warnings are said at startup (logged) and by config show and doctor.
 	warnings []string
 }
@@ -132,6 +136,7 @@ func (o *globalOptions) loadSettings() (*settings, error) {
 		s.fallbackSource = "default"
 	}
 
+	s.vcenters = allowedVCenters(sys, s.file, &s.warnings)
 	if err := s.selectToolsets(o); err != nil {
 		return nil, err
 	}
@@ -245,6 +250,8 @@ func (s *settings) profileMap() map[string]string {
 		"ca_file":    p.CAFile,
 		"thumbprint": p.Thumbprint,
 		"datacenter": p.Datacenter,
+
+		"call_timeout": p.CallTimeout,
 	}
 	if p.Insecure != nil {
 		m["insecure"] = fmt.Sprint(*p.Insecure)

@@ -24,6 +24,7 @@ import (
 //	limits: {writes_per_hour: 100}
 //	confirm_fallback: deny       # forbid the preview-token fallback
 //	audit: {file: /var/log/vsphere-mcp/audit.jsonl}
+//	allowed_vcenters: ["vc1.example.com", "*.lab.example:8443"]
 type SystemPolicy struct {
 	MaxRole         string      `yaml:"max_role,omitempty" json:"max_role,omitempty"`
 	Deny            []string    `yaml:"deny,omitempty" json:"deny,omitempty"`
@@ -32,10 +33,17 @@ type SystemPolicy struct {
 	Limits          Limits      `yaml:"limits,omitempty" json:"limits,omitzero"`
 	ConfirmFallback Fallback    `yaml:"confirm_fallback,omitempty" json:"confirm_fallback,omitempty"`
 	Audit           AuditPolicy `yaml:"audit,omitempty" json:"audit,omitzero"`
+	// AllowedVCenters, when not empty, are the only vCenters (host names or
+	// globs, optionally with :port; see VCenterList.Allows) a URL may name.
+	AllowedVCenters []string `yaml:"allowed_vcenters,omitempty" json:"allowed_vcenters,omitempty"`
 
 	// MaxRoles holds every max_role of the merged files. The effective role
 	// must fit under all of them, since two roles have no named intersection.
 	MaxRoles []string `yaml:"-" json:"max_roles,omitempty"`
+	// VCenterLists holds the allowed_vcenters of every merged file that has
+	// one: a URL must match each, since two lists have no written
+	// intersection.
+	VCenterLists []VCenterList `yaml:"-" json:"vcenter_lists,omitempty"`
 	// Sources are the files that were found and applied, in order.
 	Sources []string `yaml:"-" json:"sources,omitempty"`
 }
@@ -148,7 +156,7 @@ func (s SystemPolicy) validate() error {
 	if s.Audit.File != "" && !filepath.IsAbs(s.Audit.File) {
 		return fmt.Errorf("audit.file %q must be an absolute path", s.Audit.File)
 	}
-	return nil
+	return ValidateVCenterPatterns(s.AllowedVCenters)
 }
 
 // merge adds o (read from file src) on top of s; every field only narrows.
@@ -162,6 +170,15 @@ func (s SystemPolicy) merge(o SystemPolicy, src string) SystemPolicy {
 		Audit:    s.Audit,
 		MaxRoles: slices.Clone(s.MaxRoles),
 		Sources:  append(slices.Clone(s.Sources), src),
+
+		AllowedVCenters: s.AllowedVCenters,
+		VCenterLists:    slices.Clone(s.VCenterLists),
+	}
+	if len(o.AllowedVCenters) > 0 {
+		if out.AllowedVCenters == nil {
+			out.AllowedVCenters = o.AllowedVCenters
+		}
+		out.VCenterLists = append(out.VCenterLists, VCenterList{Source: "system policy " + src, Patterns: o.AllowedVCenters})
 	}
 	if o.MaxRole != "" {
 		if out.MaxRole == "" {

@@ -28,13 +28,18 @@ type Config struct {
 	// picked up at the next login.
 	PasswordFunc func(context.Context) (string, error)
 
-	// TLS. Verified against the system roots unless Insecure is set.
+	// TLS. Verified against the system roots unless Insecure is set. A
+	// CAFile, Thumbprint or KnownHostsFile entry for the host always wins
+	// over Insecure (see Check): a wrong pin must not connect because an
+	// old GOVC_INSECURE=1 was left set.
 	Insecure bool
 	// CAFile is a PEM file (or several, separated by the OS path list
-	// separator) of CAs to trust in addition to the system roots.
+	// separator) of CAs to trust instead of the system roots (govmomi's
+	// SetRootCAs replaces the pool).
 	CAFile string
 	// Thumbprint pins the server certificate by its SHA-1 or SHA-256
-	// fingerprint, as vSphere shows it ("AB:CD:…").
+	// fingerprint, as vSphere shows it ("AB:CD:…"). A certificate that the
+	// roots already trust is accepted too, as govc does.
 	Thumbprint string
 	// KnownHostsFile holds "host thumbprint" lines, as govc's
 	// GOVC_TLS_KNOWN_HOSTS does.
@@ -49,6 +54,10 @@ type Config struct {
 	// Timeout bounds one connection attempt (dial + TLS + login); 0 means
 	// 30 seconds.
 	Timeout time.Duration
+	// CallTimeout bounds each SOAP round trip once connected (see
+	// deadline.go); 0 means DefaultCallTimeout. A task's wait is many
+	// round trips, so a long task keeps waiting.
+	CallTimeout time.Duration
 }
 
 // String describes the config without its password.
@@ -80,7 +89,12 @@ func ParseURL(raw string) (*url.URL, error) {
 		// url.Parse echoes the input, which may carry a password.
 		return nil, errors.New("the vCenter URL is not a valid URL: expected https://HOST/sdk or a bare host name")
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
+	if u.Scheme == "http" {
+		// The login would cross the network in clear text, and no vCenter or
+		// ESXi serves its API that way anyway.
+		return nil, errors.New("the vCenter URL uses http://, which would send the password in clear text; vCenter and ESXi serve the API over HTTPS only: use https://HOST/sdk or a bare host name")
+	}
+	if u.Scheme != "https" {
 		return nil, fmt.Errorf("the vCenter URL has scheme %q: use https://HOST/sdk", u.Scheme)
 	}
 	if u.Host == "" {

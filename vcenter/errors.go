@@ -16,7 +16,12 @@ import (
 )
 
 // ConfigError is a connection setting that cannot work as given.
-type ConfigError struct{ Msg string }
+type ConfigError struct {
+	Msg string
+	// Setting names the setting at fault ("url", "thumbprint"), when one
+	// is, so the command line can say where its value came from.
+	Setting string
+}
 
 func (e *ConfigError) Error() string { return "vCenter configuration: " + e.Msg }
 
@@ -42,6 +47,23 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// CancelledError is a call given up before vCenter answered: its caller
+// cancelled it, its own deadline passed, or the server is shutting down.
+// It is not a network problem, so it never says to check the URL.
+type CancelledError struct {
+	What string // "while waiting for the vCenter login"
+	Err  error  // the context's cause
+}
+
+func (e *CancelledError) Error() string {
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		return "gave up " + e.What + ": the call's own deadline passed"
+	}
+	return "cancelled " + e.What
+}
+
+func (e *CancelledError) Unwrap() error { return e.Err }
+
 // TLSError is a certificate this process was not told to trust.
 type TLSError struct {
 	Host string
@@ -66,17 +88,42 @@ func (e *TLSError) Error() string {
 
 func (e *TLSError) Unwrap() error { return e.Err }
 
+// classifyDialError says why a connection attempt failed. ctx is the
+// attempt's own context (bounded by cfg.Timeout).
 func classifyDialError(ctx context.Context, u *url.URL, cfg Config, err error) error {
+	// A cancellation first: *url.Error is a net.Error too, and a cancelled
+	// login must not read as "cannot reach vCenter, check VSPHERE_URL".
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		return &CancelledError{What: "while logging in to vCenter " + u.Host, Err: context.Canceled}
+	}
 	if soap.IsCertificateUntrusted(err) || strings.Contains(err.Error(), "thumbprint does not match") {
 		return &TLSError{Host: u.Host, SHA256: peerThumbprint(ctx, u.Host), Err: trimURLFromError(err)}
 	}
+	var cte *CallTimeoutError
+	if errors.As(err, &cte) {
+		return cte
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		timeout := cfg.Timeout
+		if timeout <= 0 {
+			timeout = defaultTimeout
+		}
+		return &UnreachableError{Host: u.Host, Err: noAnswerError{timeout}}
+	}
 	var ne net.Error
 	var oe *net.OpError
-	if errors.As(err, &oe) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &oe) || errors.As(err, &ne) {
 		return &UnreachableError{Host: u.Host, Err: trimURLFromError(err)}
 	}
 	return fmt.Errorf("connect to vCenter %s: %w", u.Host, trimURLFromError(err))
 }
+
+// noAnswerError is a connection attempt that ran out of time; it reads
+// better than "context deadline exceeded" and still is one.
+type noAnswerError struct{ after time.Duration }
+
+func (e noAnswerError) Error() string { return fmt.Sprintf("no answer within %s", e.after) }
+func (e noAnswerError) Unwrap() error { return context.DeadlineExceeded }
 
 // trimURLFromError drops the *url.Error wrapper, whose text repeats the
 // request URL; ours never carries a password, but the message reads better.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,21 +24,35 @@ const (
 	// loginBackoff stops a wrong password from being replayed on every
 	// tool call, which would lock the account on most SSO setups.
 	loginBackoff = time.Minute
+	// failBackoff is how long an unreachable vCenter (or an untrusted
+	// certificate, or a timeout) is remembered: calls in that time fail at
+	// once with the same error instead of each waiting for its own dial.
+	failBackoff = 5 * time.Second
 )
 
 // Session is the one vCenter session of the process. It connects lazily on
 // first use, keeps the session alive, logs in again when vCenter expires or
 // terminates it, and logs out on Close. It is safe for concurrent use.
+//
+// Logging in happens outside the mutex, as one flight that every waiting
+// call shares (see login.go), so a slow or silent vCenter holds no lock and
+// each caller can give up on its own context.
 type Session struct {
 	cfg Config
 	log *slog.Logger
 	now func() time.Time
 
-	mu         sync.Mutex // guards conn, loginErr, loginErrAt, closed
-	conn       *Conn
-	loginErr   error
-	loginErrAt time.Time
-	closed     bool
+	// base is cancelled by Close, which ends a login in flight.
+	base   context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex // guards the fields below
+	conn    *Conn
+	flight  *loginFlight // the login in flight, nil when none
+	failErr error        // the last failed login, remembered until failAt+failFor
+	failAt  time.Time
+	failFor time.Duration
+	closed  bool
 
 	logins  atomic.Int64
 	cursors *cursorStore
@@ -52,6 +65,7 @@ func NewSession(cfg Config, log *slog.Logger, opts ...SessionOption) *Session {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Session{cfg: cfg, log: log, now: time.Now, cursors: newCursorStore(time.Now)}
+	s.base, s.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(s)
 	}
@@ -124,74 +138,69 @@ func IsNotAuthenticated(err error) bool {
 	return err != nil && fault.Is(err, &types.NotAuthenticated{})
 }
 
+var errClosed = errors.New("the vCenter session is closed: the server is shutting down")
+
 func (s *Session) get(ctx context.Context) (*Conn, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errors.New("the vCenter session is closed: the server is shutting down")
+		s.mu.Unlock()
+		return nil, errClosed
 	}
-	if s.conn != nil {
-		return s.conn, nil
+	if c := s.conn; c != nil {
+		s.mu.Unlock()
+		return c, nil
 	}
-	return s.connectLocked(ctx)
+	return s.joinLocked(ctx)
 }
 
 // relogin replaces stale with a fresh connection, unless another goroutine
-// already did so while this one was waiting for the lock.
+// already did so, or is doing so, while this one was not looking.
 func (s *Session) relogin(ctx context.Context, stale *Conn) (*Conn, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
-		return nil, errors.New("the vCenter session is closed: the server is shutting down")
+		s.mu.Unlock()
+		return nil, errClosed
 	}
 	if s.conn != nil && s.conn != stale {
-		return s.conn, nil
+		c := s.conn
+		s.mu.Unlock()
+		return c, nil
 	}
-	s.conn = nil
-	// The old session is gone on the server; stop its keep-alive loop and
-	// drop its idle connections. Objects bound to it (container views) go
-	// with the old Conn.
-	stale.discard()
-	return s.connectLocked(ctx)
+	if s.conn == stale {
+		s.conn = nil
+		// The old session is gone on the server; stop its keep-alive loop
+		// and drop its idle connections, without holding anyone up.
+		// Objects bound to it (container views) go with the old Conn.
+		go stale.discard()
+	}
+	return s.joinLocked(ctx)
 }
 
-func (s *Session) connectLocked(ctx context.Context) (*Conn, error) {
-	if s.loginErr != nil && s.now().Sub(s.loginErrAt) < loginBackoff {
-		return nil, s.loginErr
-	}
-	c, err := dial(ctx, s.cfg)
-	if err != nil {
-		var le *LoginError
-		if errors.As(err, &le) {
-			s.loginErr, s.loginErrAt = err, s.now()
-		}
-		s.log.Warn("vCenter connection failed", "url", s.cfg.redactedURL(), "error", err)
-		return nil, err
-	}
-	s.loginErr = nil
-	c.gate = s.gate
-	s.conn = c
-	s.logins.Add(1)
-	s.log.Info("connected to vCenter", "url", s.cfg.redactedURL(), "product", c.About.FullName, "user", c.User)
-	return c, nil
-}
-
-// Close logs out (when connected) and makes further calls fail. It is
-// idempotent.
+// Close logs out (when connected), ends a login in flight and makes
+// further calls fail. It is idempotent.
 func (s *Session) Close(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
-	if s.conn == nil {
+	s.cancel()
+	c, f := s.conn, s.flight
+	s.conn = nil
+	s.mu.Unlock()
+	if f != nil {
+		// Cancelled just now, so it ends at once; waiting for it means
+		// nothing of this session runs (or logs) after Close returns.
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+		}
+	}
+	if c == nil {
 		return nil
 	}
-	c := s.conn
-	s.conn = nil
-	err := c.logout(ctx)
-	if err != nil {
+	if err := c.logout(ctx); err != nil {
 		return fmt.Errorf("log out of vCenter: %w", err)
 	}
 	s.log.Info("logged out of vCenter")
@@ -208,6 +217,10 @@ type Conn struct {
 	About types.AboutInfo
 	// User is the logged-in user name as vCenter reports it.
 	User string
+	// TLS says how the server's certificate was trusted ("certificate
+	// verified against the system roots", "certificate matches the pinned
+	// SHA-256 thumbprint", …).
+	TLS string
 
 	cfg     Config
 	soap    *soap.Client
@@ -220,6 +233,12 @@ type Conn struct {
 func (c *Conn) IsVC() bool { return c.About.ApiType == "VirtualCenter" }
 
 func dial(ctx context.Context, cfg Config) (*Conn, error) {
+	// Everything that can be refused without the network is refused first:
+	// an http:// URL never connects.
+	cfg, _, err := cfg.Check()
+	if err != nil {
+		return nil, err
+	}
 	u, err := ParseURL(cfg.URL)
 	if err != nil {
 		return nil, &ConfigError{Msg: err.Error()}
@@ -245,21 +264,10 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 		pass = p
 	}
 
-	sc := soap.NewClient(u, cfg.Insecure)
-	if cfg.CAFile != "" {
-		if err := sc.SetRootCAs(cfg.CAFile); err != nil {
-			return nil, &ConfigError{Msg: fmt.Sprintf("cannot use CA file %s: %v", cfg.CAFile, err)}
-		}
+	sc, tlsd, err := newSOAPClient(u, cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Thumbprint != "" {
-		sc.SetThumbprint(u.Host, normalizeThumbprint(cfg.Thumbprint))
-	}
-	if cfg.KnownHostsFile != "" {
-		if err := sc.LoadThumbprints(cfg.KnownHostsFile); err != nil {
-			return nil, &ConfigError{Msg: fmt.Sprintf("cannot read known hosts file %s: %v", cfg.KnownHostsFile, err)}
-		}
-	}
-
 	vc, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return nil, classifyDialError(ctx, u, cfg, err)
@@ -268,8 +276,10 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 	if interval <= 0 {
 		interval = defaultKeepAlive
 	}
-	vc.RoundTripper = keepalive.NewHandlerSOAP(vc.RoundTripper, interval, nil)
-	// Outermost, so nothing the session sends escapes it.
+	// The deadline sits inside the keep-alive, so keep-alive requests are
+	// bounded too.
+	vc.RoundTripper = keepalive.NewHandlerSOAP(newDeadlineRoundTripper(vc.RoundTripper, cfg.CallTimeout), interval, nil)
+	// The write gate is outermost, so nothing the session sends escapes it.
 	vc.RoundTripper = writeGate{next: vc.RoundTripper}
 
 	m := session.NewManager(vc)
@@ -291,6 +301,7 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 		Client:  vc,
 		About:   vc.ServiceContent.About,
 		User:    name,
+		TLS:     tlsd.Trust(),
 		cfg:     cfg,
 		soap:    sc,
 		manager: m,
@@ -314,29 +325,4 @@ func (c *Conn) discard() {
 	// here is stopping the keep-alive goroutine, which is what we want.
 	_ = c.manager.Logout(ctx)
 	c.Client.CloseIdleConnections()
-}
-
-// normalizeThumbprint accepts "ab:cd:…", "AB CD …" or "abcd…" as vSphere
-// and browsers print them, and returns govmomi's "AB:CD:…" form.
-func normalizeThumbprint(tp string) string {
-	hex := strings.Map(func(r rune) rune {
-		switch {
-		case r >= '0' && r <= '9', r >= 'A' && r <= 'F':
-			return r
-		case r >= 'a' && r <= 'f':
-			return r - 'a' + 'A'
-		}
-		return -1
-	}, tp)
-	if len(hex)%2 != 0 {
-		return strings.ToUpper(tp)
-	}
-	var b strings.Builder
-	for i := 0; i < len(hex); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(hex[i : i+2])
-	}
-	return b.String()
 }

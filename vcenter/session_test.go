@@ -273,6 +273,8 @@ func TestParseURL(t *testing.T) {
 		{"https://u:p@vc.example.com/sdk", "https://u:p@vc.example.com/sdk", ""},
 		{"", "", "no vCenter URL"},
 		{"ftp://vc", "", "scheme"},
+		{"http://vc.example.com/sdk", "", "clear text"},
+		{"HTTP://vc.example.com", "", "https://HOST/sdk"},
 		{"https://", "", "no host"},
 	}
 	for _, tc := range tests {
@@ -293,15 +295,32 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestNormalizeThumbprint(t *testing.T) {
-	for in, want := range map[string]string{
-		"ab:cd:ef": "AB:CD:EF",
-		"AB CD EF": "AB:CD:EF",
-		"abcdef":   "AB:CD:EF",
-		"AB:CD:EF": "AB:CD:EF",
-		"abc":      "ABC",
-	} {
-		if got := normalizeThumbprint(in); got != want {
-			t.Errorf("normalizeThumbprint(%q) = %q, want %q", in, got, want)
+	t.Parallel()
+	sha1 := strings.Repeat("ab:", 19) + "ab"
+	sha256 := strings.Repeat("AB:", 31) + "AB"
+	tests := []struct{ in, want, err string }{
+		{sha1, strings.ToUpper(sha1), ""},
+		{sha256, sha256, ""},
+		{strings.ReplaceAll(sha256, ":", " "), sha256, ""},
+		{strings.ToLower(strings.ReplaceAll(sha256, ":", "")), sha256, ""},
+		{" " + strings.ReplaceAll(sha1, ":", "-") + "\n", strings.ToUpper(sha1), ""},
+		// Garbage used to be shortened quietly into a pin of nothing.
+		{"ab:cd:ef", "", "got 6 hex digits"},
+		{"abc", "", "got 3 hex digits"},
+		{sha256 + ":AB", "", "got 66 hex digits"},
+		{strings.Replace(sha256, "AB", "ZZ", 1), "", "2 other characters"},
+		{"SHA256 Fingerprint=" + sha256, "", "other characters"},
+	}
+	for _, tc := range tests {
+		got, err := normalizeThumbprint(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "AB:CD:…:EF") {
+				t.Errorf("normalizeThumbprint(%q) error %v, want %q and the expected form", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("normalizeThumbprint(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/viper"
 
@@ -35,6 +36,11 @@ type File struct {
 	Profiles map[string]Profile `mapstructure:"profiles"`
 	// Roles are custom roles by name (see policy.RoleSpec).
 	Roles map[string]policy.RoleSpec `mapstructure:"roles"`
+	// AllowedVCenters, when set, are the only vCenters (host names or
+	// globs, optionally with :port) any URL may name, whichever profile,
+	// flag or variable it comes from. It narrows the system policy's list,
+	// never widens it.
+	AllowedVCenters []string `mapstructure:"allowed_vcenters"`
 
 	// Path is where the file was looked for.
 	Path string `mapstructure:"-"`
@@ -63,6 +69,9 @@ type Profile struct {
 	CAFile     string `mapstructure:"ca_file"`
 	Thumbprint string `mapstructure:"thumbprint"`
 	Datacenter string `mapstructure:"datacenter"`
+	// CallTimeout bounds each request to vCenter ("30s", "2m"); empty
+	// means the default.
+	CallTimeout string `mapstructure:"call_timeout"`
 
 	// The password comes from at most one of these.
 	PasswordEnv     string `mapstructure:"password_env"`
@@ -220,6 +229,9 @@ func tidyDecodeError(err error) error {
 func (f *File) normalize(getenv func(string) string) error {
 	f.DefaultProfile = strings.ToLower(strings.TrimSpace(f.DefaultProfile))
 	base := filepath.Dir(f.Path)
+	if err := policy.ValidateVCenterPatterns(f.AllowedVCenters); err != nil {
+		return err
+	}
 	var err error
 	if f.Audit.File, err = expandPath(f.Audit.File, base, getenv); err != nil {
 		return fmt.Errorf("audit.file: %w", err)
@@ -261,10 +273,24 @@ func (p Profile) validate() error {
 	if _, err := policy.ParseFallback(p.ConfirmFallback); err != nil {
 		return err
 	}
+	if p.CallTimeout != "" {
+		if _, err := ParseCallTimeout(p.CallTimeout); err != nil {
+			return fmt.Errorf("call_timeout: %w", err)
+		}
+	}
 	if p.PasswordEnv != "" && strings.ContainsAny(p.PasswordEnv, "=$ ") {
 		return fmt.Errorf("password_env must be the name of an environment variable, like LAB_VC_PASSWORD, not %s", describeEnvMistake(p.PasswordEnv))
 	}
 	return nil
+}
+
+// ParseCallTimeout reads a call_timeout: a positive Go duration.
+func ParseCallTimeout(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration: write it like 30s, 2m or 1m30s", s)
+	}
+	return d, nil
 }
 
 // describeEnvMistake never repeats the value: someone may have pasted the

@@ -92,6 +92,10 @@ func TestLoadErrors(t *testing.T) {
 		{"plain password readable by others", "profiles:\n  lab: {password: Hunter-2-secret}\n", 0o644, []string{"plain password", "profile lab", "chmod 600"}},
 		{"plain password readable by group", "profiles:\n  lab: {password: Hunter-2-secret}\n", 0o640, []string{"chmod 600"}},
 		{"password pasted into password_env", "profiles:\n  lab: {password_env: 'Hunter 2 secret'}\n", 0o600, []string{"name of an environment variable"}},
+		{"bad call_timeout", "profiles:\n  lab: {call_timeout: soon}\n", 0o600, []string{"profiles.lab", "call_timeout", "like 30s"}},
+		{"call_timeout without a unit", "profiles:\n  lab: {call_timeout: 30}\n", 0o600, []string{"call_timeout", "not a positive duration"}},
+		{"negative call_timeout", "profiles:\n  lab: {call_timeout: -1s}\n", 0o600, []string{"call_timeout"}},
+		{"URL in allowed_vcenters", "allowed_vcenters: ['https://vc.example/sdk']\n", 0o600, []string{"allowed_vcenters", "not a URL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,9 +125,11 @@ func TestLoadNormalizes(t *testing.T) {
 	p := writeFile(t, dir, "config.yaml", `
 default_profile: Lab
 audit: {file: ~/audit/trail.jsonl}
+allowed_vcenters: [vc.example, "*.lab.example:8443"]
 profiles:
   Lab:
     url: vc.example
+    call_timeout: 45s
     password_file: secrets/lab.pw
     ca_file: /etc/ca.pem
     insecure: true
@@ -150,7 +156,10 @@ roles:
 	if lab.PasswordFile != filepath.Join(dir, "secrets", "lab.pw") {
 		t.Errorf("relative password_file %q not resolved against the config's directory", lab.PasswordFile)
 	}
-	if lab.Insecure == nil || !*lab.Insecure || lab.CAFile != "/etc/ca.pem" {
+	if len(f.AllowedVCenters) != 2 || f.AllowedVCenters[1] != "*.lab.example:8443" {
+		t.Errorf("allowed_vcenters %q", f.AllowedVCenters)
+	}
+	if lab.Insecure == nil || !*lab.Insecure || lab.CAFile != "/etc/ca.pem" || lab.CallTimeout != "45s" {
 		t.Errorf("lab: %+v", lab)
 	}
 	if _, err := f.Profile("lab.example"); err != nil {

@@ -24,6 +24,12 @@ audit:
   # Events), so vCenter's own administrators see it. Needs Global.LogEvent.
   # vcenter_events: true
 
+# The only vCenters any profile, flag or VSPHERE_*/GOVC_* variable may point
+# at: host names or globs, optionally with :port (443 when none). A URL
+# outside the list is refused before connecting. An administrator's system
+# policy may have a list too; yours can only narrow it.
+# allowed_vcenters: ["vc.lab.example", "*.prod.example"]
+
 profiles:
   lab:
     description: Lab vCenter, operator rights in the lab folder
@@ -39,6 +45,7 @@ profiles:
     # ca_file: ~/.config/vsphere-mcp/lab-ca.pem           # vCenter's CA (https://VC/certs/download.zip)
     # thumbprint: "AB:CD:…"               # or pin vCenter's certificate
     # datacenter: DC1                    # for relative inventory paths
+    # call_timeout: 2m                   # give up on one vCenter request after this long (tasks still wait)
     role: lab-operator                   # viewer (the default), operator, vm-admin, admin, or a role below
     # confirm_fallback: deny             # when the MCP client cannot ask you to confirm: deny, or preview
 
