@@ -492,7 +492,7 @@ func TestToolsListFollowsRole(t *testing.T) {
 		t.Errorf("viewer tools list: %v\n%s", err, out)
 	}
 	out, _, err = f.run(nil, "tools", "list", "--all")
-	if err != nil || !strings.Contains(line(out, "vm_list "), "allowed") || !strings.Contains(line(out, "vm_power_on "), " - ") {
+	if err != nil || !strings.Contains(line(out, "vm_list "), "served") || !strings.Contains(line(out, "vm_power_on "), " - ") {
 		t.Errorf("viewer tools list --all: %v\n%s", err, out)
 	}
 	out, _, err = f.run(nil, "tools", "list", "--profile", "op")
@@ -502,5 +502,30 @@ func TestToolsListFollowsRole(t *testing.T) {
 	out, _, err = f.run(nil, "tools", "list", "--profile", "adm")
 	if err != nil || line(out, "vm_delete ") == "" {
 		t.Errorf("admin tools list: %v\n%s", err, out)
+	}
+}
+
+// TestToolsetsPrecedence: the served toolsets and read-only come from
+// --toolsets over VSPHERE_MCP_TOOLSETS over the profile, like every other
+// setting; an unknown toolset is an error naming the valid ones.
+func TestToolsetsPrecedence(t *testing.T) {
+	f := newFixture(t)
+	f.writeConfig("default_profile: p\nprofiles:\n  p: {role: admin, toolsets: [host], read_only: true}\n")
+	served := func(out, toolset string) bool { return strings.Contains(line(out, toolset+" "), " yes ") }
+	out, _, err := f.run(nil, "tools", "list")
+	if err != nil || !served(out, "host") || served(out, "vm") || line(out, "host_list ") == "" {
+		t.Errorf("profile toolsets: %v\n%s", err, out)
+	}
+	out, _, err = f.run(f.with("VSPHERE_MCP_TOOLSETS", "vm,task"), "tools", "list")
+	if err != nil || served(out, "host") || !served(out, "vm") || !served(out, "task") || line(out, "vm_power_on ") != "" {
+		t.Errorf("env over profile (read-only from the profile): %v\n%s", err, out)
+	}
+	out, _, err = f.run(f.with("VSPHERE_MCP_TOOLSETS", "vm", "VSPHERE_MCP_READ_ONLY", "false"), "tools", "list", "--toolsets", "network,vm")
+	if err != nil || !served(out, "network") || line(out, "vm_power_on ") == "" {
+		t.Errorf("flag over env, env read-only over profile: %v\n%s", err, out)
+	}
+	_, _, err = f.run(nil, "tools", "list", "--toolsets", "vm,guests")
+	if err == nil || !strings.Contains(err.Error(), `unknown toolset "guests"`) || !strings.Contains(err.Error(), "inventory, vm") {
+		t.Errorf("unknown toolset: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ profiles:
 	sys2 := f.write(filepath.Join(f.home, "widen.yaml"), "max_role: admin\naudit: {file: "+userAudit+"}\n", 0o644)
 
 	// Uncapped first, to show what the cap takes away.
-	s := startStdio(t, f.with("ADM_PW", secret))
+	s := startStdio(t, f.with("ADM_PW", secret, "VSPHERE_MCP_TOOLSETS", "all"))
 	uncapped := listToolNames(t, s)
 	s.stop(t)
 	if err := os.Remove(userAudit); err != nil { // opened (and so created) by that run
@@ -84,7 +84,7 @@ profiles:
 		}
 	}
 
-	env := f.with("ADM_PW", secret, "VSPHERE_MCP_SYSTEM_POLICY", sys1+string(os.PathListSeparator)+sys2)
+	env := f.with("ADM_PW", secret, "VSPHERE_MCP_TOOLSETS", "all", "VSPHERE_MCP_SYSTEM_POLICY", sys1+string(os.PathListSeparator)+sys2)
 	s = startStdio(t, env)
 	capped := listToolNames(t, s)
 	for _, want := range []string{"vm_list", "vm_get", "cluster_list", "vm_power_on", "vm_power_off"} {

@@ -139,12 +139,33 @@ func (e *env) listedTools() []string {
 // refused like an unknown tool and audited as denied.
 func TestRoleToolTable(t *testing.T) {
 	update := os.Getenv("UPDATE_GOLDEN") != ""
-	for _, role := range policy.BuiltinRoles() {
-		t.Run(role, func(t *testing.T) {
+	for _, sel := range []struct {
+		dir      string
+		toolsets []string
+	}{{"roles", []string{"all"}}, {filepath.Join("roles", "default"), []string{"default"}}} {
+		served, err := tools.Select(sel.toolsets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		isServed := map[string]bool{}
+		for _, tl := range tools.Served(served, false) {
+			isServed[tl.Def.Name] = true
+		}
+		for _, role := range policy.BuiltinRoles() {
+			t.Run(sel.toolsets[0]+"/"+role, func(t *testing.T) {
+				testRoleTools(t, role, sel.dir, sel.toolsets, isServed, update)
+			})
+		}
+	}
+}
+
+func testRoleTools(t *testing.T, role, dir string, toolsets []string, isServed map[string]bool, update bool) {
+	{
+		{
 			p := testPolicy(t, role, nil, nil)
-			e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p})
+			e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, toolsets: toolsets})
 			got := e.listedTools()
-			golden := filepath.Join("testdata", "roles", role+".txt")
+			golden := filepath.Join("testdata", dir, role+".txt")
 			if update {
 				_ = os.MkdirAll(filepath.Dir(golden), 0o755)
 				if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
@@ -161,8 +182,8 @@ func TestRoleToolTable(t *testing.T) {
 			for _, tool := range tools.All() {
 				name := tool.Def.Name
 				listed := slices.Contains(got, name)
-				if listed != p.Role.Allows(tool.Info()) {
-					t.Errorf("%s: listed=%v but role allows=%v", name, listed, !listed)
+				if listed != (p.Role.Allows(tool.Info()) && isServed[name]) {
+					t.Errorf("%s: listed=%v but role allows and toolset serves=%v", name, listed, !listed)
 				}
 				if listed {
 					continue
@@ -181,7 +202,7 @@ func TestRoleToolTable(t *testing.T) {
 					t.Errorf("secret argument reached the audit trail: %s", mustJSON(t, rec))
 				}
 			}
-		})
+		}
 	}
 }
 

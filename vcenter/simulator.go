@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"net/url"
+	"sync"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/session"
@@ -60,12 +61,21 @@ func DemoModel(kind SimulatorKind) *simulator.Model {
 	return m
 }
 
+// simCreate serializes vcsim's model creation (see StartSimulator).
+var simCreate sync.Mutex
+
 // StartSimulator creates model's inventory (when not created yet), serves
 // it over HTTPS on a loopback port, and varies the demo VMs' power states
 // so listings have something to filter.
 func StartSimulator(ctx context.Context, model *simulator.Model, vary bool) (*Simulator, error) {
 	if model.Service == nil {
-		if err := model.Create(); err != nil {
+		// vcsim's model creation writes package state (its license
+		// manager's), so two simulators created at once race: tests that
+		// run in parallel each start their own.
+		simCreate.Lock()
+		err := model.Create()
+		simCreate.Unlock()
+		if err != nil {
 			return nil, fmt.Errorf("create simulator inventory: %w", err)
 		}
 	}

@@ -1,0 +1,206 @@
+package tools_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/mo"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+)
+
+// renameArgs is the input of the careless tool below.
+type renameArgs struct {
+	VM string `json:"vm"`
+}
+
+type renamed struct{ Name string }
+
+func (r renamed) Text() string { return r.Name }
+
+// TestWriteGateFailsClosed: a write tool that forgets to ask the guard
+// (no guard.Act) is stopped underneath, at the session's round tripper:
+// the call fails with an internal error and the VM keeps its name.
+func TestWriteGateFailsClosed(t *testing.T) {
+	t.Parallel()
+	careless := toolkit.Define(toolkit.Spec{Name: "vm_rename_carelessly", Title: "t", Description: "Test.", Risk: policy.RiskWrite},
+		func(ctx context.Context, d toolkit.Deps, a renameArgs) (renamed, error) {
+			err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
+				o, err := c.Resolve(ctx, "VirtualMachine", a.VM)
+				if err != nil {
+					return err
+				}
+				task, err := object.NewVirtualMachine(c.Client, o.Ref).Rename(ctx, "renamed")
+				if err != nil {
+					return err
+				}
+				return task.Wait(ctx)
+			})
+			return renamed{Name: "renamed"}, err
+		})
+	ts := toolkit.NewToolset("test", "test", false, nil, careless)
+
+	sim, err := vcenter.StartSimulator(context.Background(), vcenter.DemoModel(vcenter.SimVCenter), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sess := vcenter.NewSession(sim.Config, nil)
+	t.Cleanup(func() { _ = sess.Close(context.Background()) })
+	p := testPolicy(t, "admin", nil, nil)
+	srv := guard.NewServer(toolkit.Deps{Session: sess}, ts.Tools(), guard.ServerOptions{Policy: p})
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "vm_rename_carelessly"
+	req.Params.Arguments = map[string]any{"vm": "DC0_H0_VM0"}
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := resultText(res)
+	if !res.IsError || !strings.Contains(text, "not authorized by the policy guard") {
+		t.Fatalf("careless write was not refused: %s", text)
+	}
+	e := &env{t: t, ctx: ctx, vim: govmomiClient(t, ctx, sim)}
+	vms := e.allVMs("name")
+	if !slices.ContainsFunc(vms, func(v mo.VirtualMachine) bool { return v.Name == "DC0_H0_VM0" }) {
+		t.Fatal("the refused rename reached vCenter")
+	}
+	if rec := lastAudit(t, p); rec.Outcome != audit.OutcomeError {
+		t.Errorf("refused write audited as %+v", rec)
+	}
+}
+
+// TestReadOnlyOverAdmin: --read-only serves and allows only read tools,
+// whatever the role; a write call is refused like an unknown tool and
+// audited as denied.
+func TestReadOnlyOverAdmin(t *testing.T) {
+	p := testPolicy(t, "admin", nil, nil)
+	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, readOnly: true})
+	listed := e.listedTools()
+	if len(listed) == 0 {
+		t.Fatal("read-only admin lists no tools")
+	}
+	for _, tool := range tools.All() {
+		if slices.Contains(listed, tool.Def.Name) != (tool.Risk == policy.RiskRead) {
+			t.Errorf("%s (%s) listed=%v under read-only", tool.Def.Name, tool.Risk, !(tool.Risk == policy.RiskRead))
+		}
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "vm_power_off"
+	req.Params.Arguments = map[string]any{"vm": "DC0_H0_VM0"}
+	if _, err := e.client.CallTool(e.ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("write under read-only: %v", err)
+	}
+	if rec := lastAudit(t, p); rec.Tool != "vm_power_off" || rec.Decision != audit.DecisionDenied {
+		t.Errorf("refused write audited as %+v", rec)
+	}
+}
+
+// TestToolsetSelection: names, all and default resolve; an unknown name
+// is an error listing the valid ones; a system-policy deny of a toolset
+// wins over a user's toolsets: all (the role hides its tools).
+func TestToolsetSelection(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		names []string
+		want  []string
+	}{
+		{nil, []string{"inventory", "vm", "snapshot", "task"}},
+		{[]string{"default", "host"}, []string{"inventory", "vm", "snapshot", "task", "host"}},
+		{[]string{" Host ", "network"}, []string{"host", "network"}},
+		{[]string{"all"}, tools.IDs(tools.Toolsets())},
+	} {
+		sel, err := tools.Select(tc.names)
+		if err != nil {
+			t.Fatalf("Select(%v): %v", tc.names, err)
+		}
+		if got := tools.IDs(sel); !slices.Equal(got, tc.want) {
+			t.Errorf("Select(%v) = %v, want %v", tc.names, got, tc.want)
+		}
+	}
+	_, err := tools.Select([]string{"vm", "guests"})
+	if err == nil || !strings.Contains(err.Error(), `unknown toolset "guests"`) || !strings.Contains(err.Error(), "inventory, vm, snapshot") {
+		t.Errorf("unknown toolset: %v", err)
+	}
+
+	sys := policy.SystemPolicy{Deny: []string{"toolset:snapshot"}}
+	r, err := policy.Resolve(nil, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	capped, err := r.Cap(sys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Role = capped })
+	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, toolsets: []string{"all"}})
+	for _, name := range e.listedTools() {
+		if strings.HasPrefix(name, "snapshot_") {
+			t.Errorf("%s served although the system policy denies toolset:snapshot", name)
+		}
+	}
+}
+
+// TestCatalogBudgets prints what each built-in role's catalog costs at
+// the default toolsets and at all, and holds the default catalogs to the
+// budgets clients can afford (VS Code groups tools past about 64).
+func TestCatalogBudgets(t *testing.T) {
+	t.Parallel()
+	budgets := map[string]int{"viewer": 20 << 10, "admin": 40 << 10}
+	for _, role := range policy.BuiltinRoles() {
+		r, err := policy.Resolve(nil, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, names := range [][]string{nil, {"all"}} {
+			sel, err := tools.Select(names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var served []toolkit.Tool
+			for _, tl := range tools.Served(sel, false) {
+				if r.Allows(tl.Info()) {
+					served = append(served, tl)
+				}
+			}
+			size := tools.CatalogBytes(served)
+			label := "default"
+			if names != nil {
+				label = "all"
+			}
+			t.Logf("role %-9s toolsets %-7s %3d tools %6d bytes (%.1f KiB, %.2f KiB per tool)", role, label, len(served), size, float64(size)/1024, float64(size)/1024/float64(max(len(served), 1)))
+			if names == nil {
+				if b, ok := budgets[role]; ok && size > b {
+					t.Errorf("role %s at the default toolsets: %d bytes, budget %d", role, size, b)
+				}
+				if len(served) >= 64 {
+					t.Errorf("role %s at the default toolsets: %d tools; clients start grouping at about 64", role, len(served))
+				}
+			}
+		}
+	}
+}
