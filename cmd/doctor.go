@@ -109,6 +109,9 @@ func (d *doctor) run(cmd *cobra.Command) {
 	}
 	infos := toolInfos(tools.All())
 	d.ok("role", "%s (%s): %d of %d tools; confirm_fallback %s", s.role.Name(), roleLineage(s.role), len(s.role.AllowedTools(infos)), len(infos), s.fallback)
+	served := allowedTools(s, tools.Served(s.toolsets, s.readOnly))
+	d.ok("toolsets", "%s (%s): %d tools served, %d bytes of tools/list; read-only %v (%s)", strings.Join(tools.IDs(s.toolsets), ", "), s.toolsetsSource,
+		len(served), tools.CatalogBytes(served), s.readOnly, s.readOnlySource)
 
 	// 3. The audit trail, opened exactly as the server opens it.
 	d.checkAudit(s)

@@ -338,6 +338,9 @@ type slowClone struct {
 	*simulator.VirtualMachine
 	steps int
 	step  time.Duration
+	// quiet skips the progress updates: vcsim's WaitForUpdatesEx reads a
+	// task without the task's lock, so frequent updates race under -race.
+	quiet bool
 }
 
 func (vm *slowClone) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Task) soap.HasFault {
@@ -349,7 +352,9 @@ func (vm *slowClone) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Task
 			if cancelled {
 				return nil, &types.RequestCanceled{}
 			}
-			ctx.Map.AtomicUpdate(ctx, t, []types.PropertyChange{{Name: "info.progress", Val: int32(100 * i / (vm.steps + 1))}})
+			if !vm.quiet {
+				ctx.Map.AtomicUpdate(ctx, t, []types.PropertyChange{{Name: "info.progress", Val: int32(100 * i / (vm.steps + 1))}})
+			}
 		}
 		res := vm.VirtualMachine.CloneVMTask(ctx, req).(*methods.CloneVM_TaskBody)
 		inner := ctx.Map.Get(res.Res.Returnval).(*simulator.Task)
@@ -365,9 +370,20 @@ func (vm *slowClone) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Task
 // slowClones makes cloning the VM at path slow.
 func (e *env) slowClones(path string, steps int, step time.Duration) {
 	e.t.Helper()
+	e.putSlowClone(path, &slowClone{steps: steps, step: step})
+}
+
+// quietSlowClones is slowClones without progress updates, for tests that
+// only need the clone to take long.
+func (e *env) quietSlowClones(path string, steps int, step time.Duration) {
+	e.t.Helper()
+	e.putSlowClone(path, &slowClone{steps: steps, step: step, quiet: true})
+}
+
+func (e *env) putSlowClone(path string, sc *slowClone) {
 	reg := e.sim.Model.Map()
-	obj := reg.Get(e.lcRef(path)).(*simulator.VirtualMachine)
-	reg.Put(&slowClone{VirtualMachine: obj, steps: steps, step: step})
+	sc.VirtualMachine = reg.Get(e.lcRef(path)).(*simulator.VirtualMachine)
+	reg.Put(sc)
 }
 
 // progressLog records the progress notifications of one token.
@@ -581,7 +597,7 @@ func TestVMCloneAsBackgroundTask(t *testing.T) {
 func TestVMCloneBackgroundTaskCancelled(t *testing.T) {
 	e, p := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
-	e.slowClones(src, 100, 50*time.Millisecond) // 5 s unless cancelled
+	e.quietSlowClones(src, 100, 50*time.Millisecond) // 5 s unless cancelled
 	c := newTaskClient(t, e, p)
 	srcRef := e.lcRef(src)
 
