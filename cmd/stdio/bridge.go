@@ -123,21 +123,25 @@ func run(ctx context.Context, in io.Reader, out io.Writer, o Options, serve serv
 	}()
 	go b.forward(ctx, pw)
 	readDone := make(chan error, 1)
-	go func() { readDone <- b.read(ctx, in) }()
+	go func() {
+		// The reader's end is recorded before control closes: mcp-go can
+		// only stop because of it after that, so the select below never
+		// misses why stdin ended.
+		readDone <- b.read(ctx, in)
+		close(b.control)
+	}()
 
 	var err error
 	select {
 	case rerr := <-readDone:
-		switch {
-		case errors.Is(rerr, io.EOF):
-			b.log.Info("the MCP client closed stdin; shutting down")
-		case errors.Is(rerr, errStopped):
-		default:
-			b.log.Info("reading from the MCP client failed; shutting down")
-			b.log.Debug("stdin read failed", "error", rerr)
-		}
+		b.logReadEnd(rerr)
 		err = <-served // the forwarder closes mcp-go's input once it has sent everything
 	case err = <-served:
+		select {
+		case rerr := <-readDone:
+			b.logReadEnd(rerr)
+		default: // stdin is still open; mcp-go stopped for its own reason
+		}
 	}
 	if err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil) {
 		err = nil
@@ -146,6 +150,18 @@ func run(ctx context.Context, in io.Reader, out io.Writer, o Options, serve serv
 		return fmt.Errorf("mcp stdio server: %w", err)
 	}
 	return nil
+}
+
+// logReadEnd says why the client's input ended.
+func (b *bridge) logReadEnd(err error) {
+	switch {
+	case errors.Is(err, io.EOF):
+		b.log.Info("the MCP client closed stdin; shutting down")
+	case errors.Is(err, errStopped):
+	default:
+		b.log.Info("reading from the MCP client failed; shutting down")
+		b.log.Debug("stdin read failed", "error", err)
+	}
 }
 
 // bridge is one connection's state.
@@ -159,10 +175,9 @@ type bridge struct {
 }
 
 // read reads the client's lines until stdin ends, answering what it can
-// itself and queueing the rest for mcp-go. It closes control at the end,
-// so the forwarder closes mcp-go's input after the last message.
+// itself and queueing the rest for mcp-go. Its caller closes control at
+// the end, so the forwarder closes mcp-go's input after the last message.
 func (b *bridge) read(ctx context.Context, in io.Reader) error {
-	defer close(b.control)
 	lr := newLineReader(in, b.opt.MaxMessage)
 	for {
 		line, tooLong, err := lr.next()
