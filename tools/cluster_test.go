@@ -9,33 +9,34 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	clusterts "github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 // testClusters covers cluster_list and cluster_get on one simulator, with
 // one cluster reconfigured so DRS and HA differ between clusters.
 func testClusters(t *testing.T, e *env) {
-	c1, err := find.NewFinder(e.vim).ClusterComputeResource(e.ctx, "/DC1/host/DC1_C1")
+	c1, err := find.NewFinder(e.Vim).ClusterComputeResource(e.Ctx, "/DC1/host/DC1_C1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := c1.Reconfigure(e.ctx, &types.ClusterConfigSpecEx{
+	task, err := c1.Reconfigure(e.Ctx, &types.ClusterConfigSpecEx{
 		DasConfig: &types.ClusterDasConfigInfo{Enabled: types.NewBool(true), AdmissionControlEnabled: types.NewBool(true)},
 		DrsConfig: &types.ClusterDrsConfigInfo{Enabled: types.NewBool(false)},
 	}, true)
 	if err == nil {
-		err = task.Wait(e.ctx)
+		err = task.Wait(e.Ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	clusters := retrieveAll[mo.ClusterComputeResource](e, "ClusterComputeResource", "name", "host", "datastore", "configurationEx", "overallStatus")
+	clusters := toolstest.RetrieveAll[mo.ClusterComputeResource](e.Env, "ClusterComputeResource", "name", "host", "datastore", "configurationEx", "overallStatus")
 	hosts := map[types.ManagedObjectReference]mo.HostSystem{}
-	for _, h := range retrieveAll[mo.HostSystem](e, "HostSystem", "name", "runtime", "summary", "vm") {
+	for _, h := range toolstest.RetrieveAll[mo.HostSystem](e.Env, "HostSystem", "name", "runtime", "summary", "vm") {
 		hosts[h.Self] = h
 	}
 	vms := map[types.ManagedObjectReference]mo.VirtualMachine{}
-	for _, v := range e.allVMs("runtime.powerState", "config.template") {
+	for _, v := range e.AllVMs("runtime.powerState", "config.template") {
 		vms[v.Self] = v
 	}
 	wantItem := func(cl mo.ClusterComputeResource) clusterts.ClusterItem {
@@ -59,7 +60,7 @@ func testClusters(t *testing.T, e *env) {
 	t.Run("list matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got clusterts.ClusterList
-		text := e.ok("cluster_list", nil, &got)
+		text := e.OK("cluster_list", nil, &got)
 		if got.Total != len(clusters) || len(got.Items) != len(clusters) || len(clusters) != 4 {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(clusters))
 		}
@@ -83,8 +84,8 @@ func testClusters(t *testing.T, e *env) {
 		if drs != 3 || ha != 1 {
 			t.Errorf("DRS on %d, HA on %d clusters; the reconfiguration did not take", drs, ha)
 		}
-		mustContain(t, text, "4 clusters\nname\tid\thosts\tvms\tdrs\tha\tcpu_mhz\tmemory_gb\n", "DC1_C1\t"+c1.Reference().Value+"\t2\t")
-		mustContain(t, text, "\toff\ton\t", "\ton\toff\t")
+		toolstest.MustContain(t, text, "4 clusters\nname\tid\thosts\tvms\tdrs\tha\tcpu_mhz\tmemory_gb\n", "DC1_C1\t"+c1.Reference().Value+"\t2\t")
+		toolstest.MustContain(t, text, "\toff\ton\t", "\ton\toff\t")
 	})
 
 	t.Run("list filters and paging", func(t *testing.T) {
@@ -107,25 +108,25 @@ func testClusters(t *testing.T, e *env) {
 			{map[string]any{"name": "nothing*"}, nil},
 		} {
 			var got clusterts.ClusterList
-			e.ok("cluster_list", tc.args, &got)
+			e.OK("cluster_list", tc.args, &got)
 			if n := names(got); !slices.Equal(n, tc.want) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
 		var p1, p2 clusterts.ClusterList
-		e.ok("cluster_list", map[string]any{"limit": 3}, &p1)
-		e.ok("cluster_list", map[string]any{"limit": 3, "cursor": p1.NextCursor}, &p2)
+		e.OK("cluster_list", map[string]any{"limit": 3}, &p1)
+		e.OK("cluster_list", map[string]any{"limit": 3, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 3 || len(p2.Items) != 1 || p2.NextCursor != "" || p1.Total != 4 || p2.Total != 4 {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
-		mustContain(t, e.fails("cluster_list", map[string]any{"datacenter": "DC7"}), `no datacenter matches "DC7"`)
+		toolstest.MustContain(t, e.Fails("cluster_list", map[string]any{"datacenter": "DC7"}), `no datacenter matches "DC7"`)
 	})
 
 	for _, ident := range []string{"DC1_C1", "/DC1/host/DC1_C1", c1.Reference().Value} {
 		t.Run("get "+ident, func(t *testing.T) {
 			e := e.at(t)
 			var got clusterts.ClusterDetail
-			text := e.ok("cluster_get", map[string]any{"cluster": ident}, &got)
+			text := e.OK("cluster_get", map[string]any{"cluster": ident}, &got)
 			i := slices.IndexFunc(clusters, func(cl mo.ClusterComputeResource) bool { return cl.Self == c1.Reference() })
 			cl := clusters[i]
 			li := wantItem(cl)
@@ -174,7 +175,7 @@ func testClusters(t *testing.T, e *env) {
 			if !slices.Equal(got.Datastores, ds) || len(ds) == 0 {
 				t.Errorf("datastores %v, want %v", got.Datastores, ds)
 			}
-			mustContain(t, text, "Cluster DC1_C1 ("+c1.Reference().Value+") /DC1/host/DC1_C1", "drs: off", "ha: on (",
+			toolstest.MustContain(t, text, "Cluster DC1_C1 ("+c1.Reference().Value+") /DC1/host/DC1_C1", "drs: off", "ha: on (",
 				"admission control on", "datastores: "+strings.Join(ds, ", "), "2 hosts\nname\tid\tconnection\tpower\tmaintenance\tvms\n",
 				"DC1_C1_H0\t")
 		})
@@ -183,13 +184,13 @@ func testClusters(t *testing.T, e *env) {
 	t.Run("get DRS behaviour", func(t *testing.T) {
 		e := e.at(t)
 		var got clusterts.ClusterDetail
-		text := e.ok("cluster_get", map[string]any{"cluster": "DC0_C0"}, &got)
+		text := e.OK("cluster_get", map[string]any{"cluster": "DC0_C0"}, &got)
 		cfg := clusters[slices.IndexFunc(clusters, func(cl mo.ClusterComputeResource) bool { return cl.Name == "DC0_C0" })].
 			ConfigurationEx.(*types.ClusterConfigInfoEx)
 		if !got.DRSEnabled || got.HAEnabled || got.DRSBehavior != string(cfg.DrsConfig.DefaultVmBehavior) {
 			t.Errorf("DC0_C0: drs %v (%s) ha %v; simulator says %s", got.DRSEnabled, got.DRSBehavior, got.HAEnabled, cfg.DrsConfig.DefaultVmBehavior)
 		}
-		mustContain(t, text, "drs: on", "ha: off")
+		toolstest.MustContain(t, text, "drs: on", "ha: off")
 	})
 
 	t.Run("get errors", func(t *testing.T) {
@@ -206,7 +207,7 @@ func testClusters(t *testing.T, e *env) {
 		} {
 			t.Run(tc.want, func(t *testing.T) {
 				e := e.at(t)
-				mustContain(t, e.fails("cluster_get", tc.args), tc.want)
+				toolstest.MustContain(t, e.Fails("cluster_get", tc.args), tc.want)
 			})
 		}
 	})

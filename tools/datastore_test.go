@@ -10,25 +10,26 @@ import (
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	datastorets "github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 func testDatastores(t *testing.T, e *env) {
 	// A datastore with a unique name, mounted on one host only: the demo's
 	// LocalDS_0 and LocalDS_1 exist once per datacenter.
-	host, err := find.NewFinder(e.vim).HostSystem(e.ctx, "/DC1/host/DC1_H0/DC1_H0")
+	host, err := find.NewFinder(e.Vim).HostSystem(e.Ctx, "/DC1/host/DC1_H0/DC1_H0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dss, err := host.ConfigManager().DatastoreSystem(e.ctx)
+	dss, err := host.ConfigManager().DatastoreSystem(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	solo, err := dss.CreateLocalDatastore(e.ctx, "solo", t.TempDir())
+	solo, err := dss.CreateLocalDatastore(e.Ctx, "solo", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	all := retrieveAll[mo.Datastore](e, "Datastore", "name", "summary", "host", "vm")
+	all := toolstest.RetrieveAll[mo.Datastore](e.Env, "Datastore", "name", "summary", "host", "vm")
 	wantItem := func(ds mo.Datastore) datastorets.DatastoreItem {
 		s := ds.Summary
 		pct := 0.0
@@ -42,7 +43,7 @@ func testDatastores(t *testing.T, e *env) {
 	t.Run("list matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got datastorets.DatastoreList
-		text := e.ok("datastore_list", nil, &got)
+		text := e.OK("datastore_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || len(all) != 5 {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(all))
 		}
@@ -63,7 +64,7 @@ func testDatastores(t *testing.T, e *env) {
 		if used == 0 {
 			t.Error("no datastore in use: the comparison proves little")
 		}
-		mustContain(t, text, "5 datastores\nname\tid\ttype\tcapacity_gb\tfree_gb\tused_pct\taccessible\tvms\n", "LocalDS_0\tdatastore-", "\tOTHER\t5120.0\t")
+		toolstest.MustContain(t, text, "5 datastores\nname\tid\ttype\tcapacity_gb\tfree_gb\tused_pct\taccessible\tvms\n", "LocalDS_0\tdatastore-", "\tOTHER\t5120.0\t")
 	})
 
 	t.Run("list filters and paging", func(t *testing.T) {
@@ -100,7 +101,7 @@ func testDatastores(t *testing.T, e *env) {
 			{map[string]any{"name": "solo"}, []string{solo.Reference().Value}},
 		} {
 			var got datastorets.DatastoreList
-			e.ok("datastore_list", tc.args, &got)
+			e.OK("datastore_list", tc.args, &got)
 			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, sortedCopy(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
@@ -109,14 +110,14 @@ func testDatastores(t *testing.T, e *env) {
 			t.Errorf("DC1 has %v, *_1 in DC1 %v; the test expects 3 and 1", wantDC1, wantBoth)
 		}
 		var p1, p2 datastorets.DatastoreList
-		e.ok("datastore_list", map[string]any{"limit": 4}, &p1)
-		e.ok("datastore_list", map[string]any{"limit": 4, "cursor": p1.NextCursor}, &p2)
+		e.OK("datastore_list", map[string]any{"limit": 4}, &p1)
+		e.OK("datastore_list", map[string]any{"limit": 4, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 4 || len(p2.Items) != 1 || p2.NextCursor != "" || slices.Contains(ids(p1), p2.Items[0].ID) {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
 	})
 
-	ds0, err := find.NewFinder(e.vim).Datastore(e.ctx, "/DC0/datastore/LocalDS_0")
+	ds0, err := find.NewFinder(e.Vim).Datastore(e.Ctx, "/DC0/datastore/LocalDS_0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func testDatastores(t *testing.T, e *env) {
 		t.Run("get "+tc.ident, func(t *testing.T) {
 			e := e.at(t)
 			var got datastorets.DatastoreDetail
-			text := e.ok("datastore_get", map[string]any{"datastore": tc.ident}, &got)
+			text := e.OK("datastore_get", map[string]any{"datastore": tc.ident}, &got)
 			if got.ID != tc.id || got.Path != tc.path {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
 			}
@@ -151,10 +152,10 @@ func testDatastores(t *testing.T, e *env) {
 			if !slices.Equal(got.Hosts, hosts) || len(hosts) == 0 || !slices.Equal(got.VMs, vms) {
 				t.Errorf("hosts %+v vms %v, want %+v and %v", got.Hosts, got.VMs, hosts, vms)
 			}
-			mustContain(t, text, "Datastore "+ds.Name+" ("+tc.id+") "+tc.path, "url: "+s.Url, "accessible: yes",
+			toolstest.MustContain(t, text, "Datastore "+ds.Name+" ("+tc.id+") "+tc.path, "url: "+s.Url, "accessible: yes",
 				"hosts: "+strconv.Itoa(len(hosts))+": "+hosts[0].Host+" (readWrite)")
 			if len(vms) > 0 {
-				mustContain(t, text, "vms: "+strconv.Itoa(len(vms))+": "+strings.Join(vms, ", ")+"\n")
+				toolstest.MustContain(t, text, "vms: "+strconv.Itoa(len(vms))+": "+strings.Join(vms, ", ")+"\n")
 			}
 		})
 	}
@@ -173,7 +174,7 @@ func testDatastores(t *testing.T, e *env) {
 		} {
 			t.Run(tc.want[0], func(t *testing.T) {
 				e := e.at(t)
-				mustContain(t, e.fails("datastore_get", tc.args), tc.want...)
+				toolstest.MustContain(t, e.Fails("datastore_get", tc.args), tc.want...)
 			})
 		}
 	})

@@ -17,6 +17,7 @@ import (
 // sees it, so an accidental schema or description change shows up in
 // review. UPDATE_GOLDEN=1 go test ./tools/ rewrites the files.
 func TestToolDefinitionsGolden(t *testing.T) {
+	t.Parallel()
 	update := os.Getenv("UPDATE_GOLDEN") != ""
 	dir := filepath.Join("testdata", "toolsnaps")
 	seen := map[string]bool{}
@@ -59,6 +60,7 @@ func TestToolDefinitionsGolden(t *testing.T) {
 // TestToolMetadataComplete fails when a tool lacks any annotation hint, its
 // toolset or a valid risk, or when the hints contradict the risk.
 func TestToolMetadataComplete(t *testing.T) {
+	t.Parallel()
 	all := tools.All()
 	if len(all) == 0 {
 		t.Fatal("no tools")

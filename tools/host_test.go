@@ -12,13 +12,14 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	hostts "github.com/vsphere-mcp/vsphere-mcp/tools/host"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 var hostProps = []string{"name", "parent", "runtime", "summary", "vm", "datastore", "network", "overallStatus"}
 
 // wantHostItem is host_list's row for h as govmomi reads it.
 func wantHostItem(e *env, h mo.HostSystem) hostts.HostItem {
-	e.t.Helper()
+	e.T.Helper()
 	hw, qs := h.Summary.Hardware, h.Summary.QuickStats
 	it := hostts.HostItem{
 		Name: h.Name, ID: h.Self.Value,
@@ -35,10 +36,10 @@ func wantHostItem(e *env, h mo.HostSystem) hostts.HostItem {
 }
 
 func objectName(e *env, ref types.ManagedObjectReference) string {
-	e.t.Helper()
-	n, err := object.NewCommon(e.vim, ref).ObjectName(e.ctx)
+	e.T.Helper()
+	n, err := object.NewCommon(e.Vim, ref).ObjectName(e.Ctx)
 	if err != nil {
-		e.t.Fatalf("name of %s: %v", ref, err)
+		e.T.Fatalf("name of %s: %v", ref, err)
 	}
 	return n
 }
@@ -52,12 +53,12 @@ func hostIDs(items []hostts.HostItem) []string {
 }
 
 func testHostList(t *testing.T, e *env) {
-	all := retrieveAll[mo.HostSystem](e, "HostSystem", hostProps...)
+	all := toolstest.RetrieveAll[mo.HostSystem](e.Env, "HostSystem", hostProps...)
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got hostts.HostList
-		text := e.ok("host_list", nil, &got)
+		text := e.OK("host_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || got.NextCursor != "" {
 			t.Fatalf("total %d items %d cursor %q; simulator has %d", got.Total, len(got.Items), got.NextCursor, len(all))
 		}
@@ -78,11 +79,11 @@ func testHostList(t *testing.T, e *env) {
 		if clustered == 0 || clustered == len(all) {
 			t.Errorf("%d of %d hosts clustered: the demo should have both kinds", clustered, len(all))
 		}
-		mustContain(t, text, "10 hosts\nname\tid\tcluster\tconnection\tpower\tmaintenance\tcores\tcpu_mhz\tmemory_gb\tvms\tesxi\n",
+		toolstest.MustContain(t, text, "10 hosts\nname\tid\tcluster\tconnection\tpower\tmaintenance\tcores\tcpu_mhz\tmemory_gb\tvms\tesxi\n",
 			"DC0_H0\thost-", "\t-\tconnected\tpoweredOn\tno\t", "DC0_C1_H0\thost-")
 	})
 
-	cluster, err := find.NewFinder(e.vim).ClusterComputeResource(e.ctx, "/DC1/host/DC1_C0")
+	cluster, err := find.NewFinder(e.Vim).ClusterComputeResource(e.Ctx, "/DC1/host/DC1_C0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func testHostList(t *testing.T, e *env) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
 			var got hostts.HostList
-			e.ok("host_list", tc.args, &got)
+			e.OK("host_list", tc.args, &got)
 			if ids := hostIDs(got.Items); !slices.Equal(ids, sortedCopy(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("got %v (total %d), want %v", ids, got.Total, sortedCopy(tc.want))
 			}
@@ -131,23 +132,24 @@ func testHostList(t *testing.T, e *env) {
 
 	t.Run("errors", func(t *testing.T) {
 		e := e.at(t)
-		mustContain(t, e.fails("host_list", map[string]any{"cluster": "DC9_C9"}), `no cluster matches "DC9_C9"`)
-		mustContain(t, e.fails("host_list", map[string]any{"cluster": "dc0_c0"}), `did you mean "DC0_C0"`)
-		mustContain(t, e.fails("host_list", map[string]any{"datacenter": "/DC0/host"}), `no datacenter matches "/DC0/host"`)
-		mustContain(t, e.fails("host_list", map[string]any{"name": "[x"}), "not a valid glob")
-		mustContain(t, e.fails("host_list", map[string]any{"limit": 0.5}), `"limit" must be an integer`)
+		toolstest.MustContain(t, e.Fails("host_list", map[string]any{"cluster": "DC9_C9"}), `no cluster matches "DC9_C9"`)
+		toolstest.MustContain(t, e.Fails("host_list", map[string]any{"cluster": "dc0_c0"}), `did you mean "DC0_C0"`)
+		toolstest.MustContain(t, e.Fails("host_list", map[string]any{"datacenter": "/DC0/host"}), `no datacenter matches "/DC0/host"`)
+		toolstest.MustContain(t, e.Fails("host_list", map[string]any{"name": "[x"}), "not a valid glob")
+		toolstest.MustContain(t, e.Fails("host_list", map[string]any{"limit": 0.5}), `"limit" must be an integer`)
 	})
 }
 
 // TestHostListPaging pages through more hosts than fit on a page, and sees
 // state changes made in the simulator.
 func TestHostListPaging(t *testing.T) {
+	t.Parallel()
 	m := simulator.VPX()
 	m.ClusterHost = 8
 	m.Host = 4
 	m.Machine = 1
 	e := newEnv(t, m)
-	all := retrieveAll[mo.HostSystem](e, "HostSystem", "name")
+	all := toolstest.RetrieveAll[mo.HostSystem](e.Env, "HostSystem", "name")
 	if len(all) != 12 {
 		t.Fatalf("model has %d hosts, want 12", len(all))
 	}
@@ -160,7 +162,7 @@ func TestHostListPaging(t *testing.T) {
 			args["cursor"] = cursor
 		}
 		var page hostts.HostList
-		text := e.ok("host_list", args, &page)
+		text := e.OK("host_list", args, &page)
 		pages++
 		if page.Total != len(all) {
 			t.Fatalf("total %d, want %d", page.Total, len(all))
@@ -180,7 +182,7 @@ func TestHostListPaging(t *testing.T) {
 		if len(page.Items) != 5 {
 			t.Fatalf("non-final page has %d hosts", len(page.Items))
 		}
-		mustContain(t, text, "12 hosts, 5 shown; more with cursor="+page.NextCursor)
+		toolstest.MustContain(t, text, "12 hosts, 5 shown; more with cursor="+page.NextCursor)
 		cursor = page.NextCursor
 	}
 	if pages != 3 || len(seen) != len(all) {
@@ -189,37 +191,37 @@ func TestHostListPaging(t *testing.T) {
 
 	// A filtered listing pages too, and its cursor only continues it.
 	var p1, p2 hostts.HostList
-	e.ok("host_list", map[string]any{"cluster": "DC0_C0", "limit": 3}, &p1)
+	e.OK("host_list", map[string]any{"cluster": "DC0_C0", "limit": 3}, &p1)
 	if p1.Total != 8 || len(p1.Items) != 3 || p1.NextCursor == "" {
 		t.Fatalf("cluster page 1: %+v", p1)
 	}
-	mustContain(t, e.fails("host_list", map[string]any{"limit": 3, "cursor": p1.NextCursor}), "same filters")
-	e.ok("host_list", map[string]any{"cluster": "DC0_C0", "limit": 6, "cursor": p1.NextCursor}, &p2)
+	toolstest.MustContain(t, e.Fails("host_list", map[string]any{"limit": 3, "cursor": p1.NextCursor}), "same filters")
+	e.OK("host_list", map[string]any{"cluster": "DC0_C0", "limit": 6, "cursor": p1.NextCursor}, &p2)
 	if len(p2.Items) != 5 || p2.NextCursor != "" || slices.Contains(hostIDs(p2.Items), p1.Items[0].ID) {
 		t.Errorf("cluster page 2: %+v", p2)
 	}
 
 	// Maintenance mode and a disconnected host show as vSphere names them.
-	hosts, err := find.NewFinder(e.vim).HostSystemList(e.ctx, "/DC0/host/DC0_C0/*")
+	hosts, err := find.NewFinder(e.Vim).HostSystemList(e.Ctx, "/DC0/host/DC0_C0/*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := hosts[0].EnterMaintenanceMode(e.ctx, 0, false, nil)
+	task, err := hosts[0].EnterMaintenanceMode(e.Ctx, 0, false, nil)
 	if err == nil {
-		err = task.Wait(e.ctx)
+		err = task.Wait(e.Ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err = hosts[1].Disconnect(e.ctx)
+	task, err = hosts[1].Disconnect(e.Ctx)
 	if err == nil {
-		err = task.Wait(e.ctx)
+		err = task.Wait(e.Ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got hostts.HostList
-	text := e.ok("host_list", map[string]any{"limit": 1000}, &got)
+	text := e.OK("host_list", map[string]any{"limit": 1000}, &got)
 	byID := map[string]hostts.HostItem{}
 	for _, it := range got.Items {
 		byID[it.ID] = it
@@ -230,13 +232,13 @@ func TestHostListPaging(t *testing.T) {
 	if it := byID[hosts[1].Reference().Value]; it.ConnectionState != "disconnected" {
 		t.Errorf("disconnected host listed as %+v", it)
 	}
-	mustContain(t, text, "\tyes\t", "\tdisconnected\t")
+	toolstest.MustContain(t, text, "\tyes\t", "\tdisconnected\t")
 }
 
 func testHostGet(t *testing.T, e *env) {
 	// The simulator spreads a cluster's VMs over its hosts at random: take
 	// the clustered host with the most.
-	hosts, err := find.NewFinder(e.vim).HostSystemList(e.ctx, "/DC0/host/DC0_C1/*")
+	hosts, err := find.NewFinder(e.Vim).HostSystemList(e.Ctx, "/DC0/host/DC0_C1/*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +246,7 @@ func testHostGet(t *testing.T, e *env) {
 	var h mo.HostSystem
 	for _, hs := range hosts {
 		var m mo.HostSystem
-		if err := hs.Properties(e.ctx, hs.Reference(), hostProps, &m); err != nil {
+		if err := hs.Properties(e.Ctx, hs.Reference(), hostProps, &m); err != nil {
 			t.Fatal(err)
 		}
 		if host == nil || len(m.Vm) > len(h.Vm) {
@@ -254,7 +256,7 @@ func testHostGet(t *testing.T, e *env) {
 	on := 0
 	for _, ref := range h.Vm {
 		var vm mo.VirtualMachine
-		if err := object.NewVirtualMachine(e.vim, ref).Properties(e.ctx, ref, []string{"runtime.powerState"}, &vm); err != nil {
+		if err := object.NewVirtualMachine(e.Vim, ref).Properties(e.Ctx, ref, []string{"runtime.powerState"}, &vm); err != nil {
 			t.Fatal(err)
 		}
 		if vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
@@ -275,7 +277,7 @@ func testHostGet(t *testing.T, e *env) {
 		t.Run(ident, func(t *testing.T) {
 			e := e.at(t)
 			var got hostts.HostDetail
-			text := e.ok("host_get", map[string]any{"host": ident}, &got)
+			text := e.OK("host_get", map[string]any{"host": ident}, &got)
 			if got.ID != host.Reference().Value || got.Path != wantPath || got.Name != h.Name {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
 			}
@@ -297,7 +299,7 @@ func testHostGet(t *testing.T, e *env) {
 			if got.BootTime == "" || got.VMs == 0 {
 				t.Errorf("boot time or VMs missing: %+v", got)
 			}
-			mustContain(t, text, "Host "+h.Name+" ("+host.Reference().Value+") "+wantPath, "cluster: DC0_C1",
+			toolstest.MustContain(t, text, "Host "+h.Name+" ("+host.Reference().Value+") "+wantPath, "cluster: DC0_C1",
 				"state: connected, poweredOn, maintenance mode no", "cpu: "+hw.CpuModel, "esxi: "+h.Summary.Config.Product.FullName,
 				"datastores: "+strings.Join(dsNames, ", "))
 		})
@@ -320,7 +322,7 @@ func testHostGet(t *testing.T, e *env) {
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
 			e := e.at(t)
-			mustContain(t, e.fails("host_get", tc.args), tc.want)
+			toolstest.MustContain(t, e.Fails("host_get", tc.args), tc.want)
 		})
 	}
 }

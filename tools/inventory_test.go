@@ -21,31 +21,32 @@ import (
 	hostts "github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	inventoryts "github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
 	networkts "github.com/vsphere-mcp/vsphere-mcp/tools/network"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
 // retrieveIn reads objects of kind below root straight from the simulator.
 func retrieveIn[T any](e *env, root types.ManagedObjectReference, kind string, props ...string) []T {
-	e.t.Helper()
-	v, err := view.NewManager(e.vim).CreateContainerView(e.ctx, root, []string{kind}, true)
+	e.T.Helper()
+	v, err := view.NewManager(e.Vim).CreateContainerView(e.Ctx, root, []string{kind}, true)
 	if err != nil {
-		e.t.Fatalf("container view: %v", err)
+		e.T.Fatalf("container view: %v", err)
 	}
-	defer func() { _ = v.Destroy(e.ctx) }()
+	defer func() { _ = v.Destroy(e.Ctx) }()
 	var out []T
-	if err := v.Retrieve(e.ctx, []string{kind}, props, &out); err != nil {
-		e.t.Fatalf("retrieve %s: %v", kind, err)
+	if err := v.Retrieve(e.Ctx, []string{kind}, props, &out); err != nil {
+		e.T.Fatalf("retrieve %s: %v", kind, err)
 	}
 	return out
 }
 
 // inventoryPath is govmomi's own inventory path of ref.
 func inventoryPath(e *env, ref types.ManagedObjectReference) string {
-	e.t.Helper()
-	p, err := find.InventoryPath(e.ctx, e.vim, ref)
+	e.T.Helper()
+	p, err := find.InventoryPath(e.Ctx, e.Vim, ref)
 	if err != nil {
-		e.t.Fatalf("inventory path of %s: %v", ref, err)
+		e.T.Fatalf("inventory path of %s: %v", ref, err)
 	}
 	return p
 }
@@ -69,6 +70,7 @@ func sortedCopy(s []string) []string {
 // touch only what their own tool shows, and the summary is checked again
 // at the end, on the changed inventory.
 func TestInventoryTools(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, tc := range []struct {
 		name string
@@ -91,23 +93,23 @@ func TestInventoryTools(t *testing.T) {
 	t.Run("inventory_summary after changes", func(t *testing.T) {
 		e := e.at(t)
 		var got inventoryts.InventorySummary
-		e.ok("inventory_summary", nil, &got)
+		e.OK("inventory_summary", nil, &got)
 		compareSummary(t, got.Rows, expectedSummary(e, ""))
 	})
 }
 
 func testVCenterInfo(t *testing.T, e *env) {
 	var got inventoryts.VCenterInfo
-	text := e.ok("vcenter_info", nil, &got)
-	about := e.vim.ServiceContent.About
-	us, err := session.NewManager(e.vim).UserSession(e.ctx)
+	text := e.OK("vcenter_info", nil, &got)
+	about := e.Vim.ServiceContent.About
+	us, err := session.NewManager(e.Vim).UserSession(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := inventoryts.VCenterInfo{
 		Product: about.Name, FullName: about.FullName, Version: about.Version, Build: about.Build,
 		APIType: "VirtualCenter", APIVersion: about.ApiVersion, InstanceUUID: about.InstanceUuid,
-		User: us.UserName, URL: e.sim.Config.URL,
+		User: us.UserName, URL: e.Sim.Config.URL,
 	}
 	if got != want {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -115,19 +117,19 @@ func testVCenterInfo(t *testing.T, e *env) {
 	if about.InstanceUuid == "" || got.Build == "" {
 		t.Error("the simulator reports no instance UUID or build; the comparison proves nothing")
 	}
-	mustContain(t, text, about.FullName, "api: VirtualCenter", about.InstanceUuid, "user: "+us.UserName)
-	if strings.Contains(text, e.sim.Config.Password) {
+	toolstest.MustContain(t, text, about.FullName, "api: VirtualCenter", about.InstanceUuid, "user: "+us.UserName)
+	if strings.Contains(text, e.Sim.Config.Password) {
 		t.Error("vcenter_info shows the password")
 	}
-	mustContain(t, e.fails("vcenter_info", map[string]any{"verbose": true}), `unknown argument "verbose"`)
+	toolstest.MustContain(t, e.Fails("vcenter_info", map[string]any{"verbose": true}), `unknown argument "verbose"`)
 }
 
 // expectedSummary computes inventory_summary's rows from the simulator,
 // independently of the tool: per datacenter through govmomi's views, per
 // cluster through each cluster's host list.
 func expectedSummary(e *env, dcFilter string) []inventoryts.SummaryRow {
-	e.t.Helper()
-	dcs := retrieveAll[mo.Datacenter](e, "Datacenter", "name")
+	e.T.Helper()
+	dcs := toolstest.RetrieveAll[mo.Datacenter](e.Env, "Datacenter", "name")
 	sort.Slice(dcs, func(i, j int) bool { return dcs[i].Self.Value < dcs[j].Self.Value })
 	total := inventoryts.SummaryRow{Scope: "total", Name: "total"}
 	var rows []inventoryts.SummaryRow
@@ -267,7 +269,7 @@ func testInventorySummary(t *testing.T, e *env) {
 	t.Run("whole inventory", func(t *testing.T) {
 		e := e.at(t)
 		var got inventoryts.InventorySummary
-		text := e.ok("inventory_summary", nil, &got)
+		text := e.OK("inventory_summary", nil, &got)
 		want := expectedSummary(e, "")
 		compareSummary(t, got.Rows, want)
 		// The demo model has something in every column.
@@ -277,15 +279,15 @@ func testInventorySummary(t *testing.T, e *env) {
 			t.Errorf("demo totals lack variety: %+v", tot)
 		}
 		// Cross-check the totals against plain counts of everything.
-		vms := e.allVMs("config.template")
+		vms := e.AllVMs("config.template")
 		if tot.VMs+tot.Templates != len(vms) {
 			t.Errorf("vms %d + templates %d != %d VMs in the simulator", tot.VMs, tot.Templates, len(vms))
 		}
-		if n := len(retrieveAll[mo.HostSystem](e, "HostSystem", "name")); tot.Hosts != n {
+		if n := len(toolstest.RetrieveAll[mo.HostSystem](e.Env, "HostSystem", "name")); tot.Hosts != n {
 			t.Errorf("hosts %d, simulator has %d", tot.Hosts, n)
 		}
-		mustContain(t, text, "2 datacenters, 4 clusters", "scope\tname\tclusters", "\ncluster\tDC0/DC0_C0\t", "\ndatacenter\tDC1\t")
-		if got.Product != e.vim.ServiceContent.About.FullName {
+		toolstest.MustContain(t, text, "2 datacenters, 4 clusters", "scope\tname\tclusters", "\ncluster\tDC0/DC0_C0\t", "\ndatacenter\tDC1\t")
+		if got.Product != e.Vim.ServiceContent.About.FullName {
 			t.Errorf("product %q", got.Product)
 		}
 	})
@@ -293,31 +295,31 @@ func testInventorySummary(t *testing.T, e *env) {
 		e := e.at(t)
 		for _, ident := range []string{"DC1", "/DC1", dcRef(e, "DC1").Value} {
 			var got inventoryts.InventorySummary
-			e.ok("inventory_summary", map[string]any{"datacenter": ident}, &got)
+			e.OK("inventory_summary", map[string]any{"datacenter": ident}, &got)
 			compareSummary(t, got.Rows, expectedSummary(e, "DC1"))
 		}
 	})
 	t.Run("unknown datacenter", func(t *testing.T) {
 		e := e.at(t)
-		mustContain(t, e.fails("inventory_summary", map[string]any{"datacenter": "DC9"}), `no datacenter matches "DC9"`)
+		toolstest.MustContain(t, e.Fails("inventory_summary", map[string]any{"datacenter": "DC9"}), `no datacenter matches "DC9"`)
 	})
 }
 
 func dcRef(e *env, name string) types.ManagedObjectReference {
-	e.t.Helper()
-	dc, err := find.NewFinder(e.vim).Datacenter(e.ctx, name)
+	e.T.Helper()
+	dc, err := find.NewFinder(e.Vim).Datacenter(e.Ctx, name)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return dc.Reference()
 }
 
 func testDatacenterList(t *testing.T, e *env) {
-	dcs := retrieveAll[mo.Datacenter](e, "Datacenter", "name", "datastore", "network")
+	dcs := toolstest.RetrieveAll[mo.Datacenter](e.Env, "Datacenter", "name", "datastore", "network")
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got inventoryts.DatacenterList
-		text := e.ok("datacenter_list", nil, &got)
+		text := e.OK("datacenter_list", nil, &got)
 		if got.Total != len(dcs) || len(got.Items) != len(dcs) || got.NextCursor != "" {
 			t.Fatalf("total %d items %d cursor %q, simulator has %d", got.Total, len(got.Items), got.NextCursor, len(dcs))
 		}
@@ -337,45 +339,45 @@ func testDatacenterList(t *testing.T, e *env) {
 				t.Errorf("got %+v, want %+v", got.Items[i], want)
 			}
 		}
-		mustContain(t, text, "2 datacenters\nname\tid\tclusters\thosts\tvms\tdatastores\tnetworks\nDC0\t")
+		toolstest.MustContain(t, text, "2 datacenters\nname\tid\tclusters\thosts\tvms\tdatastores\tnetworks\nDC0\t")
 	})
 	t.Run("name and paging", func(t *testing.T) {
 		e := e.at(t)
 		var one inventoryts.DatacenterList
-		e.ok("datacenter_list", map[string]any{"name": "*1"}, &one)
+		e.OK("datacenter_list", map[string]any{"name": "*1"}, &one)
 		if len(one.Items) != 1 || one.Items[0].Name != "DC1" || one.Total != 1 {
 			t.Errorf("name *1: %+v", one)
 		}
 		var p1, p2 inventoryts.DatacenterList
-		text := e.ok("datacenter_list", map[string]any{"limit": 1}, &p1)
-		mustContain(t, text, "2 datacenters, 1 shown; more with cursor=")
-		e.ok("datacenter_list", map[string]any{"limit": 1, "cursor": p1.NextCursor}, &p2)
+		text := e.OK("datacenter_list", map[string]any{"limit": 1}, &p1)
+		toolstest.MustContain(t, text, "2 datacenters, 1 shown; more with cursor=")
+		e.OK("datacenter_list", map[string]any{"limit": 1, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 1 || len(p2.Items) != 1 || p2.NextCursor != "" || p1.Items[0].ID == p2.Items[0].ID {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
 	})
 	t.Run("errors", func(t *testing.T) {
 		e := e.at(t)
-		mustContain(t, e.fails("datacenter_list", map[string]any{"name": "["}), "not a valid glob")
-		mustContain(t, e.fails("datacenter_list", map[string]any{"limit": 1001}), "limit must be between 1 and 1000")
-		mustContain(t, e.fails("datacenter_list", map[string]any{"cursor": "bm9wZQ"}), "cursor")
+		toolstest.MustContain(t, e.Fails("datacenter_list", map[string]any{"name": "["}), "not a valid glob")
+		toolstest.MustContain(t, e.Fails("datacenter_list", map[string]any{"limit": 1001}), "limit must be between 1 and 1000")
+		toolstest.MustContain(t, e.Fails("datacenter_list", map[string]any{"cursor": "bm9wZQ"}), "cursor")
 	})
 }
 
 func testFolderList(t *testing.T, e *env) {
 	// A nested folder, so paths are more than /DC/vm.
-	folders, err := object.NewDatacenter(e.vim, dcRef(e, "DC0")).Folders(e.ctx)
+	folders, err := object.NewDatacenter(e.Vim, dcRef(e, "DC0")).Folders(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	web, err := folders.VmFolder.CreateFolder(e.ctx, "web")
+	web, err := folders.VmFolder.CreateFolder(e.Ctx, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := web.CreateFolder(e.ctx, "app"); err != nil {
+	if _, err := web.CreateFolder(e.Ctx, "app"); err != nil {
 		t.Fatal(err)
 	}
-	all := retrieveAll[mo.Folder](e, "Folder", "name", "childType", "childEntity")
+	all := toolstest.RetrieveAll[mo.Folder](e.Env, "Folder", "name", "childType", "childEntity")
 	typeOf := func(f mo.Folder) string {
 		switch {
 		case slices.Contains(f.ChildType, "VirtualMachine"):
@@ -393,7 +395,7 @@ func testFolderList(t *testing.T, e *env) {
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got inventoryts.FolderList
-		text := e.ok("folder_list", map[string]any{"limit": 1000}, &got)
+		text := e.OK("folder_list", map[string]any{"limit": 1000}, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) {
 			t.Fatalf("total %d items %d, simulator has %d", got.Total, len(got.Items), len(all))
 		}
@@ -407,7 +409,7 @@ func testFolderList(t *testing.T, e *env) {
 				t.Errorf("got %+v, want %+v", got.Items[i], want)
 			}
 		}
-		mustContain(t, text, "app\tgroup-", "\tvm\t0\t/DC0/vm/web/app\n", "\t/DC1/network\n")
+		toolstest.MustContain(t, text, "app\tgroup-", "\tvm\t0\t/DC0/vm/web/app\n", "\t/DC1/network\n")
 	})
 	t.Run("filters", func(t *testing.T) {
 		tests := []struct {
@@ -423,12 +425,12 @@ func testFolderList(t *testing.T, e *env) {
 			{"name and type", map[string]any{"name": "vm", "type": "vm"}, func(f inventoryts.FolderItem) bool { return f.Name == "vm" }},
 		}
 		var every inventoryts.FolderList
-		e.ok("folder_list", map[string]any{"limit": 1000}, &every)
+		e.OK("folder_list", map[string]any{"limit": 1000}, &every)
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				e := e.at(t)
 				var got inventoryts.FolderList
-				e.ok("folder_list", tc.args, &got)
+				e.OK("folder_list", tc.args, &got)
 				var want, names []string
 				for _, f := range every.Items {
 					if tc.keep(f) {
@@ -446,30 +448,31 @@ func testFolderList(t *testing.T, e *env) {
 	})
 	t.Run("errors", func(t *testing.T) {
 		e := e.at(t)
-		mustContain(t, e.fails("folder_list", map[string]any{"type": "VirtualMachine"}), "vm, host, datastore, network, datacenter")
-		mustContain(t, e.fails("folder_list", map[string]any{"datacenter": "nope"}), `no datacenter matches "nope"`)
+		toolstest.MustContain(t, e.Fails("folder_list", map[string]any{"type": "VirtualMachine"}), "vm, host, datastore, network, datacenter")
+		toolstest.MustContain(t, e.Fails("folder_list", map[string]any{"datacenter": "nope"}), `no datacenter matches "nope"`)
 	})
 }
 
 // TestESXInventory covers a standalone ESXi host: no vCenter, no clusters.
 func TestESXInventory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, vcenter.DemoModel(vcenter.SimESX))
-	about := e.vim.ServiceContent.About
+	about := e.Vim.ServiceContent.About
 
 	var info inventoryts.VCenterInfo
-	text := e.ok("vcenter_info", nil, &info)
+	text := e.OK("vcenter_info", nil, &info)
 	if info.APIType != "HostAgent" || info.FullName != about.FullName || info.Version != about.Version || info.Build != about.Build {
 		t.Errorf("vcenter_info on ESXi: %+v", info)
 	}
-	mustContain(t, text, "api: HostAgent")
+	toolstest.MustContain(t, text, "api: HostAgent")
 
-	hosts := retrieveAll[mo.HostSystem](e, "HostSystem", "name", "summary", "vm")
+	hosts := toolstest.RetrieveAll[mo.HostSystem](e.Env, "HostSystem", "name", "summary", "vm")
 	if len(hosts) != 1 {
 		t.Fatalf("ESXi model has %d hosts", len(hosts))
 	}
 	h := hosts[0]
 	var list hostts.HostList
-	e.ok("host_list", nil, &list)
+	e.OK("host_list", nil, &list)
 	if list.Total != 1 || len(list.Items) != 1 {
 		t.Fatalf("host_list on ESXi: %+v", list)
 	}
@@ -479,20 +482,20 @@ func TestESXInventory(t *testing.T) {
 		t.Errorf("host item %+v differs from %s vms=%d version=%s", it, h.Name, len(h.Vm), h.Summary.Config.Product.Version)
 	}
 	var detail hostts.HostDetail
-	e.ok("host_get", map[string]any{"host": "ha-host"}, &detail)
+	e.OK("host_get", map[string]any{"host": "ha-host"}, &detail)
 	if detail.Name != h.Name || detail.Cluster != "" || detail.VMs != len(h.Vm) || len(detail.Datastores) == 0 {
 		t.Errorf("host_get on ESXi: %+v", detail)
 	}
 
 	var sum inventoryts.InventorySummary
-	e.ok("inventory_summary", nil, &sum)
+	e.OK("inventory_summary", nil, &sum)
 	compareSummary(t, sum.Rows, expectedSummary(e, ""))
 	if sum.Rows[0].Hosts != 1 || sum.Rows[0].Clusters != 0 || sum.Rows[0].VMs != 6 {
 		t.Errorf("ESXi totals %+v", sum.Rows[0])
 	}
 
 	var clusters clusterts.ClusterList
-	text = e.ok("cluster_list", nil, &clusters)
+	text = e.OK("cluster_list", nil, &clusters)
 	if clusters.Total != 0 || clusters.Items == nil {
 		t.Errorf("clusters on ESXi: %+v", clusters)
 	}
@@ -500,8 +503,8 @@ func TestESXInventory(t *testing.T) {
 		t.Errorf("empty listing text %q", text)
 	}
 	var nets networkts.NetworkList
-	e.ok("network_list", nil, &nets)
-	if n := len(retrieveAll[mo.Network](e, "Network", "name")); nets.Total != n || n == 0 {
+	e.OK("network_list", nil, &nets)
+	if n := len(toolstest.RetrieveAll[mo.Network](e.Env, "Network", "name")); nets.Total != n || n == 0 {
 		t.Errorf("%d networks on ESXi, simulator has %d", nets.Total, n)
 	}
 	for _, it := range nets.Items {
@@ -510,12 +513,12 @@ func TestESXInventory(t *testing.T) {
 		}
 	}
 	var dss datastorets.DatastoreList
-	e.ok("datastore_list", nil, &dss)
-	if n := len(retrieveAll[mo.Datastore](e, "Datastore", "name")); dss.Total != n || n == 0 {
+	e.OK("datastore_list", nil, &dss)
+	if n := len(toolstest.RetrieveAll[mo.Datastore](e.Env, "Datastore", "name")); dss.Total != n || n == 0 {
 		t.Errorf("%d datastores on ESXi, simulator has %d", dss.Total, n)
 	}
 	var dcs inventoryts.DatacenterList
-	e.ok("datacenter_list", nil, &dcs)
+	e.OK("datacenter_list", nil, &dcs)
 	if dcs.Total != 1 || dcs.Items[0].ID != "ha-datacenter" || dcs.Items[0].Hosts != 1 || dcs.Items[0].VMs != 6 {
 		t.Errorf("datacenters on ESXi: %+v", dcs)
 	}
@@ -525,12 +528,13 @@ func TestESXInventory(t *testing.T) {
 // VM name glob sees, counts and names only what its scope shows, in every
 // inventory tool, and that objects outside read as not found.
 func TestInventoryToolsInScope(t *testing.T) {
+	t.Parallel()
 	custom := map[string]policy.RoleSpec{
 		"dc1-web": {Inherits: "viewer", Scope: policy.Scope{Datacenters: []string{"DC1"}, VMs: []string{"DC1_C0_*"}}},
 	}
-	e := newPolicyEnv(t, testPolicy(t, "dc1-web", custom, nil), nil)
+	e := newPolicyEnv(t, toolstest.Policy(t, "dc1-web", custom, nil), nil)
 	var inScope []string
-	for _, v := range e.allVMs("name") {
+	for _, v := range e.AllVMs("name") {
 		if ok, _ := path.Match("DC1_C0_*", v.Name); ok {
 			inScope = append(inScope, v.Name)
 		}
@@ -540,14 +544,14 @@ func TestInventoryToolsInScope(t *testing.T) {
 	}
 
 	var dcs inventoryts.DatacenterList
-	e.ok("datacenter_list", nil, &dcs)
+	e.OK("datacenter_list", nil, &dcs)
 	if dcs.Total != 1 || len(dcs.Items) != 1 ||
 		dcs.Items[0] != (inventoryts.DatacenterItem{Name: "DC1", ID: dcRef(e, "DC1").Value, Clusters: 2, Hosts: 5, VMs: len(inScope), Datastores: 2, Networks: 4}) {
 		t.Errorf("datacenters in scope: %+v", dcs)
 	}
 
 	var sum inventoryts.InventorySummary
-	e.ok("inventory_summary", nil, &sum)
+	e.OK("inventory_summary", nil, &sum)
 	var scopes []string
 	for _, r := range sum.Rows {
 		scopes = append(scopes, r.Scope+":"+r.Name)
@@ -560,19 +564,19 @@ func TestInventoryToolsInScope(t *testing.T) {
 	}
 
 	var hosts hostts.HostList
-	e.ok("host_list", nil, &hosts)
+	e.OK("host_list", nil, &hosts)
 	var ds datastorets.DatastoreList
-	e.ok("datastore_list", nil, &ds)
+	e.OK("datastore_list", nil, &ds)
 	var nets networkts.NetworkList
-	e.ok("network_list", nil, &nets)
+	e.OK("network_list", nil, &nets)
 	var clusters clusterts.ClusterList
-	e.ok("cluster_list", nil, &clusters)
+	e.OK("cluster_list", nil, &clusters)
 	var folders inventoryts.FolderList
-	e.ok("folder_list", nil, &folders)
+	e.OK("folder_list", nil, &folders)
 	var pools inventoryts.PoolList
-	e.ok("resource_pool_list", nil, &pools)
+	e.OK("resource_pool_list", nil, &pools)
 	var tmpl vmts.TemplateList
-	e.ok("template_list", nil, &tmpl)
+	e.OK("template_list", nil, &tmpl)
 	if hosts.Total != 5 || ds.Total != 2 || nets.Total != 4 || clusters.Total != 2 || tmpl.Total != 0 {
 		t.Errorf("totals in scope: hosts %d datastores %d networks %d clusters %d templates %d",
 			hosts.Total, ds.Total, nets.Total, clusters.Total, tmpl.Total)
@@ -627,16 +631,16 @@ func TestInventoryToolsInScope(t *testing.T) {
 		}
 	}
 	var hd hostts.HostDetail
-	e.ok("host_get", map[string]any{"host": "DC1_H0"}, &hd)
+	e.OK("host_get", map[string]any{"host": "DC1_H0"}, &hd)
 	var cd clusterts.ClusterDetail
-	e.ok("cluster_get", map[string]any{"cluster": "DC1_C0"}, &cd)
+	e.OK("cluster_get", map[string]any{"cluster": "DC1_C0"}, &cd)
 	if hd.VMs != 0 || hd.VMsPoweredOn != 0 || cd.VMs+cd.Templates != n || len(cd.Hosts) != 2 || len(hd.Datastores) != 2 {
 		t.Errorf("host_get DC1_H0 %+v, cluster_get DC1_C0 %+v", hd, cd)
 	}
 
 	// A datastore in scope names only the VMs and hosts in scope.
 	var got datastorets.DatastoreDetail
-	text := e.ok("datastore_get", map[string]any{"datastore": "/DC1/datastore/LocalDS_0"}, &got)
+	text := e.OK("datastore_get", map[string]any{"datastore": "/DC1/datastore/LocalDS_0"}, &got)
 	if got.VMCount != len(inScope) || len(got.VMs) != len(inScope) || len(got.Hosts) != 5 {
 		t.Errorf("datastore shows %d VMs %v and %d hosts; %d VMs in scope", got.VMCount, got.VMs, len(got.Hosts), len(inScope))
 	}
@@ -655,6 +659,6 @@ func TestInventoryToolsInScope(t *testing.T) {
 		"host_list":     {"cluster": "DC0_C0"},
 		"template_list": {"datacenter": "DC0"},
 	} {
-		mustContain(t, e.fails(tool, args), "within this profile's scope")
+		toolstest.MustContain(t, e.Fails(tool, args), "within this profile's scope")
 	}
 }

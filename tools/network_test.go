@@ -6,11 +6,12 @@ import (
 
 	"github.com/vmware/govmomi/vim25/mo"
 	networkts "github.com/vsphere-mcp/vsphere-mcp/tools/network"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 func testNetworkList(t *testing.T, e *env) {
-	all := retrieveAll[mo.Network](e, "Network", "name", "vm", "host")
-	pgs := retrieveAll[mo.DistributedVirtualPortgroup](e, "DistributedVirtualPortgroup", "config.distributedVirtualSwitch")
+	all := toolstest.RetrieveAll[mo.Network](e.Env, "Network", "name", "vm", "host")
+	pgs := toolstest.RetrieveAll[mo.DistributedVirtualPortgroup](e.Env, "DistributedVirtualPortgroup", "config.distributedVirtualSwitch")
 	wantItem := func(n mo.Network) networkts.NetworkItem {
 		it := networkts.NetworkItem{Name: n.Name, ID: n.Self.Value, Type: "standard", VMs: len(n.Vm), Hosts: len(n.Host)}
 		if i := slices.IndexFunc(pgs, func(pg mo.DistributedVirtualPortgroup) bool { return pg.Self == n.Self }); i >= 0 {
@@ -23,7 +24,7 @@ func testNetworkList(t *testing.T, e *env) {
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got networkts.NetworkList
-		text := e.ok("network_list", nil, &got)
+		text := e.OK("network_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || len(pgs) == 0 || len(pgs) == len(all) {
 			t.Fatalf("total %d items %d; simulator has %d networks, %d of them port groups", got.Total, len(got.Items), len(all), len(pgs))
 		}
@@ -36,7 +37,7 @@ func testNetworkList(t *testing.T, e *env) {
 				t.Errorf("got  %+v\nwant %+v", got.Items[i], want)
 			}
 		}
-		mustContain(t, text, "8 networks\nname\tid\ttype\tswitch\tvms\thosts\n", "VM Network\tnetwork-", "\tstandard\t-\t",
+		toolstest.MustContain(t, text, "8 networks\nname\tid\ttype\tswitch\tvms\thosts\n", "VM Network\tnetwork-", "\tstandard\t-\t",
 			"DC0_DVPG0\tdvportgroup-", "\tdistributed port group\tDVS0\t")
 	})
 
@@ -71,7 +72,7 @@ func testNetworkList(t *testing.T, e *env) {
 			{map[string]any{"name": "DC?_DVPG0", "datacenter": "DC1"}, wantPGDC1},
 		} {
 			var got networkts.NetworkList
-			e.ok("network_list", tc.args, &got)
+			e.OK("network_list", tc.args, &got)
 			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, sortedCopy(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
@@ -80,12 +81,12 @@ func testNetworkList(t *testing.T, e *env) {
 			t.Errorf("unexpected demo networks: %v %v %v", wantDC1, wantPG, wantPGDC1)
 		}
 		var p1, p2 networkts.NetworkList
-		e.ok("network_list", map[string]any{"limit": 5}, &p1)
-		e.ok("network_list", map[string]any{"limit": 5, "cursor": p1.NextCursor}, &p2)
+		e.OK("network_list", map[string]any{"limit": 5}, &p1)
+		e.OK("network_list", map[string]any{"limit": 5, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 5 || len(p2.Items) != 3 || p2.NextCursor != "" || p1.Total != 8 {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
-		mustContain(t, e.fails("network_list", map[string]any{"datacenter": "DC5"}), `no datacenter matches "DC5"`)
-		mustContain(t, e.fails("network_list", map[string]any{"name": "a[b"}), "not a valid glob")
+		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"datacenter": "DC5"}), `no datacenter matches "DC5"`)
+		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"name": "a[b"}), "not a valid glob")
 	})
 }

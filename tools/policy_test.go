@@ -8,136 +8,28 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/event"
 	"github.com/vmware/govmomi/find"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
-	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
-
-// testPolicy builds a Policy for role (built-in or from custom) with an
-// audit trail in a temp dir.
-func testPolicy(t *testing.T, role string, custom map[string]policy.RoleSpec, mod func(*tools.Policy)) *tools.Policy {
-	t.Helper()
-	r, err := policy.Resolve(custom, role)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := audit.Open(filepath.Join(t.TempDir(), "audit.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	p := &tools.Policy{Role: r, Profile: "test", Audit: w, Limiter: policy.NewLimiter(r.Limits(), time.Now),
-		VCenter: audit.VCenter{Host: "sim", User: "user"}}
-	if mod != nil {
-		mod(p)
-	}
-	return p
-}
-
-// auditLines reads the trail back, checking its hash chain.
-func auditLines(t *testing.T, p *tools.Policy) []audit.Record {
-	t.Helper()
-	b, err := os.ReadFile(p.Audit.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := audit.Verify(bytes.NewReader(b)); err != nil {
-		t.Fatalf("audit trail does not verify: %v", err)
-	}
-	var out []audit.Record
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		var r audit.Record
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-func lastAudit(t *testing.T, p *tools.Policy) audit.Record {
-	t.Helper()
-	lines := auditLines(t, p)
-	if len(lines) == 0 {
-		t.Fatal("no audit lines")
-	}
-	return lines[len(lines)-1]
-}
-
-// person answers elicitations as a human would, and records the questions.
-type person struct {
-	action  mcp.ElicitationResponseAction
-	confirm bool
-	mu      sync.Mutex
-	asked   []string
-}
-
-func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	p.mu.Lock()
-	p.asked = append(p.asked, req.Params.Message)
-	p.mu.Unlock()
-	res := &mcp.ElicitationResult{}
-	res.Action = p.action
-	if p.action == mcp.ElicitationResponseActionAccept {
-		res.Content = map[string]any{guard.ConfirmKey: p.confirm}
-	}
-	return res, nil
-}
-
-func (e *env) powerState(path string) types.VirtualMachinePowerState {
-	e.t.Helper()
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, path)
-	if err != nil {
-		e.t.Fatalf("find %s: %v", path, err)
-	}
-	var mvm mo.VirtualMachine
-	if err := vm.Properties(e.ctx, vm.Reference(), []string{"runtime.powerState"}, &mvm); err != nil {
-		e.t.Fatal(err)
-	}
-	return mvm.Runtime.PowerState
-}
-
-func (e *env) exists(path string) bool {
-	e.t.Helper()
-	_, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, path)
-	return err == nil
-}
-
-func (e *env) listedTools() []string {
-	e.t.Helper()
-	res, err := e.client.ListTools(e.ctx, mcp.ListToolsRequest{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var names []string
-	for _, tl := range res.Tools {
-		names = append(names, tl.Name)
-	}
-	slices.Sort(names)
-	return names
-}
 
 // TestRoleToolTable: each built-in role lists exactly the tools its golden
 // file names, every listed tool is callable, and every hidden one is
 // refused like an unknown tool and audited as denied.
 func TestRoleToolTable(t *testing.T) {
+	t.Parallel()
 	update := os.Getenv("UPDATE_GOLDEN") != ""
 	for _, sel := range []struct {
 		dir      string
@@ -162,9 +54,9 @@ func TestRoleToolTable(t *testing.T) {
 func testRoleTools(t *testing.T, role, dir string, toolsets []string, isServed map[string]bool, update bool) {
 	{
 		{
-			p := testPolicy(t, role, nil, nil)
+			p := toolstest.Policy(t, role, nil, nil)
 			e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, toolsets: toolsets})
-			got := e.listedTools()
+			got := e.ListedTools()
 			golden := filepath.Join("testdata", dir, role+".txt")
 			if update {
 				_ = os.MkdirAll(filepath.Dir(golden), 0o755)
@@ -191,10 +83,10 @@ func testRoleTools(t *testing.T, role, dir string, toolsets []string, isServed m
 				req := mcp.CallToolRequest{}
 				req.Params.Name = name
 				req.Params.Arguments = map[string]any{"vm": "x", "password": "hunter2"}
-				if _, err := e.client.CallTool(e.ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
+				if _, err := e.Client.CallTool(e.Ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
 					t.Errorf("%s hidden from %s but callable: %v", name, role, err)
 				}
-				rec := lastAudit(t, p)
+				rec := toolstest.LastAudit(t, p)
 				if rec.Tool != name || rec.Decision != audit.DecisionDenied || rec.Role != role {
 					t.Errorf("hidden call to %s audited as %+v", name, rec)
 				}
@@ -215,77 +107,79 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 func TestBulkPowerWithOneFailure(t *testing.T) {
-	p := testPolicy(t, "operator", nil, nil)
+	t.Parallel()
+	p := toolstest.Policy(t, "operator", nil, nil)
 	e := newPolicyEnv(t, p, nil)
 	on, off := "/DC0/vm/DC0_H0_VM0", "/DC0/vm/DC0_C0_RP1_VM2"
-	if e.powerState(on) != types.VirtualMachinePowerStatePoweredOn || e.powerState(off) != types.VirtualMachinePowerStatePoweredOff {
+	if e.PowerState(on) != types.VirtualMachinePowerStatePoweredOn || e.PowerState(off) != types.VirtualMachinePowerStatePoweredOff {
 		t.Fatal("demo inventory changed; fix the test's VM choice")
 	}
 	var res params.BulkResult
-	text := e.ok("vm_reset", map[string]any{"vms": []string{on, off}}, &res)
+	text := e.OK("vm_reset", map[string]any{"vms": []string{on, off}}, &res)
 	if res.Succeeded != 1 || res.Failed != 1 || len(res.Results) != 2 {
 		t.Fatalf("reset of one on and one off VM: %+v", res)
 	}
-	mustContain(t, text, "1 done, 0 unchanged, 1 failed", "DC0_C0_RP1_VM2 is poweredOff", "InvalidPowerState")
+	toolstest.MustContain(t, text, "1 done, 0 unchanged, 1 failed", "DC0_C0_RP1_VM2 is poweredOff", "InvalidPowerState")
 	if res.Results[0].Task == "" {
 		t.Error("no task id for the reset")
 	}
-	rec := lastAudit(t, p)
+	rec := toolstest.LastAudit(t, p)
 	// The failed reset still ran a task: both task IDs are on record.
 	if len(rec.Targets) != 2 || rec.Decision != audit.DecisionAllowed || len(rec.TaskIDs) != 2 {
 		t.Errorf("audit of the bulk reset: %+v", rec)
 	}
 
 	// Power off by filter, then on again, checked through govmomi.
-	e.ok("vm_power_off", map[string]any{"filter": map[string]any{"name": "DC1_H0_VM*", "power_state": "poweredOn"}}, &res)
-	for _, v := range e.allVMs("name", "runtime.powerState") {
+	e.OK("vm_power_off", map[string]any{"filter": map[string]any{"name": "DC1_H0_VM*", "power_state": "poweredOn"}}, &res)
+	for _, v := range e.AllVMs("name", "runtime.powerState") {
 		if strings.HasPrefix(v.Name, "DC1_H0_VM") && v.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 			t.Errorf("%s still %s after filtered power off", v.Name, v.Runtime.PowerState)
 		}
 	}
-	e.ok("vm_power_on", map[string]any{"vm": "DC1_H0_VM0"}, &res)
-	if e.powerState("/DC1/vm/DC1_H0_VM0") != types.VirtualMachinePowerStatePoweredOn {
+	e.OK("vm_power_on", map[string]any{"vm": "DC1_H0_VM0"}, &res)
+	if e.PowerState("/DC1/vm/DC1_H0_VM0") != types.VirtualMachinePowerStatePoweredOn {
 		t.Error("vm_power_on did not power on")
 	}
-	e.ok("vm_power_on", map[string]any{"vm": "DC1_H0_VM0"}, &res)
+	e.OK("vm_power_on", map[string]any{"vm": "DC1_H0_VM0"}, &res)
 	if res.Unchanged != 1 {
 		t.Errorf("powering on a running VM: %+v, want unchanged", res)
 	}
-	e.ok("vm_suspend", map[string]any{"vm": "DC1_H0_VM0"}, &res)
-	if e.powerState("/DC1/vm/DC1_H0_VM0") != types.VirtualMachinePowerStateSuspended {
+	e.OK("vm_suspend", map[string]any{"vm": "DC1_H0_VM0"}, &res)
+	if e.PowerState("/DC1/vm/DC1_H0_VM0") != types.VirtualMachinePowerStateSuspended {
 		t.Error("vm_suspend did not suspend")
 	}
 
 	// Guest operations need VMware Tools, and say so.
-	msg := e.fails("vm_shutdown_guest", map[string]any{"vm": "DC0_C0_RP1_VM0"})
-	mustContain(t, msg, "is suspended; a guest shutdown needs it powered on")
+	msg := e.Fails("vm_shutdown_guest", map[string]any{"vm": "DC0_C0_RP1_VM0"})
+	toolstest.MustContain(t, msg, "is suspended; a guest shutdown needs it powered on")
 
 	// Bulk safety: a filter selecting more than max_targets is refused.
-	msg = e.fails("vm_power_off", map[string]any{"filter": map[string]any{"name": "*"}})
-	mustContain(t, msg, "max_targets=10")
-	msg = e.fails("vm_power_off", map[string]any{"vm": "a", "vms": []string{"b"}})
-	mustContain(t, msg, "exactly one of vm, vms or filter")
+	msg = e.Fails("vm_power_off", map[string]any{"filter": map[string]any{"name": "*"}})
+	toolstest.MustContain(t, msg, "max_targets=10")
+	msg = e.Fails("vm_power_off", map[string]any{"vm": "a", "vms": []string{"b"}})
+	toolstest.MustContain(t, msg, "exactly one of vm, vms or filter")
 }
 
 func TestDeleteConfirmation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
-		person   *person
+		person   *toolstest.Person
 		fallback policy.Fallback
 		gone     bool
 		decision audit.Decision
 		want     string
 	}{
-		{"accepted", &person{action: mcp.ElicitationResponseActionAccept, confirm: true}, "", true, audit.DecisionConfirmed, "Deleted"},
-		{"accepted but unticked", &person{action: mcp.ElicitationResponseActionAccept, confirm: false}, "", false, audit.DecisionDeclined, "did not confirm"},
-		{"declined", &person{action: mcp.ElicitationResponseActionDecline}, "", false, audit.DecisionDeclined, "did not confirm (decline)"},
-		{"cancelled", &person{action: mcp.ElicitationResponseActionCancel}, "", false, audit.DecisionDeclined, "did not confirm (cancel)"},
+		{"accepted", &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true}, "", true, audit.DecisionConfirmed, "Deleted"},
+		{"accepted but unticked", &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: false}, "", false, audit.DecisionDeclined, "did not confirm"},
+		{"declined", &toolstest.Person{Action: mcp.ElicitationResponseActionDecline}, "", false, audit.DecisionDeclined, "did not confirm (decline)"},
+		{"cancelled", &toolstest.Person{Action: mcp.ElicitationResponseActionCancel}, "", false, audit.DecisionDeclined, "did not confirm (cancel)"},
 		{"no elicitation, deny", nil, policy.FallbackDeny, false, audit.DecisionDenied, "cannot ask for it"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = tc.fallback })
-			var h *person
+			p := toolstest.Policy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = tc.fallback })
+			var h *toolstest.Person
 			e := func() *env {
 				if tc.person != nil {
 					h = tc.person
@@ -294,20 +188,20 @@ func TestDeleteConfirmation(t *testing.T) {
 				return newPolicyEnv(t, p, nil)
 			}()
 			const vm = "/DC0/vm/DC0_H0_VM0" // powered on
-			res := e.call("vm_delete", map[string]any{"vm": vm, "force": true})
-			mustContain(t, resultText(res), tc.want)
-			if e.exists(vm) == tc.gone {
+			res := e.Call("vm_delete", map[string]any{"vm": vm, "force": true})
+			toolstest.MustContain(t, toolstest.ResultText(res), tc.want)
+			if e.Exists(vm) == tc.gone {
 				t.Fatalf("VM exists=%v after %s", !tc.gone, tc.name)
 			}
-			if !tc.gone && e.powerState(vm) != types.VirtualMachinePowerStatePoweredOn {
+			if !tc.gone && e.PowerState(vm) != types.VirtualMachinePowerStatePoweredOn {
 				t.Error("a delete that was not confirmed powered the VM off")
 			}
 			if h != nil {
-				if len(h.asked) != 1 || !strings.Contains(h.asked[0], "Power off, then delete VM and its disks: /DC0/vm/DC0_H0_VM0 (vm-") {
-					t.Errorf("person was asked %q", h.asked)
+				if len(h.Asked()) != 1 || !strings.Contains(h.Asked()[0], "Power off, then delete VM and its disks: /DC0/vm/DC0_H0_VM0 (vm-") {
+					t.Errorf("person was asked %q", h.Asked())
 				}
 			}
-			rec := lastAudit(t, p)
+			rec := toolstest.LastAudit(t, p)
 			if rec.Decision != tc.decision || rec.Tool != "vm_delete" || len(rec.Targets) != 1 || rec.Targets[0].Path != vm {
 				t.Errorf("audit: %+v", rec)
 			}
@@ -319,54 +213,56 @@ func TestDeleteConfirmation(t *testing.T) {
 }
 
 func TestDeletePreviewTokens(t *testing.T) {
-	p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = policy.FallbackPreview })
+	t.Parallel()
+	p := toolstest.Policy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = policy.FallbackPreview })
 	e := newPolicyEnv(t, p, nil)
 	const a, b = "/DC0/vm/DC0_H0_VM2", "/DC0/vm/DC0_H0_VM3"
 
-	preview := e.ok("vm_delete", map[string]any{"vm": a, "force": true}, nil)
-	mustContain(t, preview, "Preview, nothing done yet", a, "confirm_token=")
-	if !e.exists(a) || lastAudit(t, p).Decision != audit.DecisionPreview {
+	preview := e.OK("vm_delete", map[string]any{"vm": a, "force": true}, nil)
+	toolstest.MustContain(t, preview, "Preview, nothing done yet", a, "confirm_token=")
+	if !e.Exists(a) || toolstest.LastAudit(t, p).Decision != audit.DecisionPreview {
 		t.Fatal("preview deleted the VM or was not audited as preview")
 	}
 	tok := preview[strings.Index(preview, `confirm_token="`)+len(`confirm_token="`):]
 	tok = tok[:strings.Index(tok, `"`)]
 
 	// The token is bound to its target and arguments.
-	msg := e.fails("vm_delete", map[string]any{"vm": b, "force": true, "confirm_token": tok})
-	mustContain(t, msg, "confirmation token refused")
-	if !e.exists(b) {
+	msg := e.Fails("vm_delete", map[string]any{"vm": b, "force": true, "confirm_token": tok})
+	toolstest.MustContain(t, msg, "confirmation token refused")
+	if !e.Exists(b) {
 		t.Fatal("a token for another VM deleted b")
 	}
 	// Redeeming uses a token up, even when it is refused.
-	msg = e.fails("vm_delete", map[string]any{"vm": a, "force": true, "confirm_token": tok})
-	mustContain(t, msg, "confirmation token refused")
+	msg = e.Fails("vm_delete", map[string]any{"vm": a, "force": true, "confirm_token": tok})
+	toolstest.MustContain(t, msg, "confirmation token refused")
 
-	preview = e.ok("vm_delete", map[string]any{"vm": a, "force": true}, nil)
+	preview = e.OK("vm_delete", map[string]any{"vm": a, "force": true}, nil)
 	tok = preview[strings.Index(preview, `confirm_token="`)+len(`confirm_token="`):]
 	tok = tok[:strings.Index(tok, `"`)]
-	msg = e.fails("vm_delete", map[string]any{"vm": a, "confirm_token": tok})
-	mustContain(t, msg, "force=true") // other arguments: refused before confirmation
-	e.ok("vm_delete", map[string]any{"vm": a, "force": true, "confirm_token": tok}, nil)
-	if e.exists(a) {
+	msg = e.Fails("vm_delete", map[string]any{"vm": a, "confirm_token": tok})
+	toolstest.MustContain(t, msg, "force=true") // other arguments: refused before confirmation
+	e.OK("vm_delete", map[string]any{"vm": a, "force": true, "confirm_token": tok}, nil)
+	if e.Exists(a) {
 		t.Fatal("confirmed delete left the VM")
 	}
-	if rec := lastAudit(t, p); rec.Decision != audit.DecisionConfirmed || rec.Outcome != audit.OutcomeOK {
+	if rec := toolstest.LastAudit(t, p); rec.Decision != audit.DecisionConfirmed || rec.Outcome != audit.OutcomeOK {
 		t.Errorf("audit: %+v", rec)
 	}
-	msg = e.fails("vm_delete", map[string]any{"vm": a, "force": true, "confirm_token": tok})
-	mustContain(t, msg, "no VM matches")
+	msg = e.Fails("vm_delete", map[string]any{"vm": a, "force": true, "confirm_token": tok})
+	toolstest.MustContain(t, msg, "no VM matches")
 }
 
 func TestScopeAndProtect(t *testing.T) {
+	t.Parallel()
 	custom := map[string]policy.RoleSpec{
 		"dc0-ops": {Inherits: "operator", Scope: policy.Scope{Datacenters: []string{"DC0"}}, Protect: []string{"*_VM3"}},
 		"web-ops": {Inherits: "operator", Scope: policy.Scope{VMs: []string{"DC1_C0_*"}}},
 	}
-	p := testPolicy(t, "dc0-ops", custom, nil)
+	p := toolstest.Policy(t, "dc0-ops", custom, nil)
 	e := newPolicyEnv(t, p, nil)
 
 	var list vmts.VMList
-	e.ok("vm_list", map[string]any{"limit": 1000}, &list)
+	e.OK("vm_list", map[string]any{"limit": 1000}, &list)
 	if list.Total == 0 {
 		t.Fatal("scoped list is empty")
 	}
@@ -376,7 +272,7 @@ func TestScopeAndProtect(t *testing.T) {
 		}
 	}
 	var dc0 int
-	for _, v := range e.allVMs("name") {
+	for _, v := range e.AllVMs("name") {
 		if strings.HasPrefix(v.Name, "DC0_") {
 			dc0++
 		}
@@ -387,7 +283,7 @@ func TestScopeAndProtect(t *testing.T) {
 	var hosts struct {
 		Items []struct{ Name string } `json:"items"`
 	}
-	e.ok("host_list", map[string]any{"limit": 1000}, &hosts)
+	e.OK("host_list", map[string]any{"limit": 1000}, &hosts)
 	for _, h := range hosts.Items {
 		if strings.HasPrefix(h.Name, "DC1_") {
 			t.Errorf("out-of-scope host listed: %s", h.Name)
@@ -395,38 +291,39 @@ func TestScopeAndProtect(t *testing.T) {
 	}
 
 	// Gets and writes outside scope read as not found; nothing changes.
-	mustContain(t, e.fails("vm_get", map[string]any{"vm": "DC1_H0_VM0"}), `no VM matches "DC1_H0_VM0" within this profile's scope`)
-	mustContain(t, e.fails("vm_get", map[string]any{"vm": "no-such-vm"}), `no VM matches "no-such-vm" within this profile's scope`)
-	mustContain(t, e.fails("vm_power_off", map[string]any{"vm": "/DC1/vm/DC1_H0_VM0"}), "within this profile's scope")
-	if e.powerState("/DC1/vm/DC1_H0_VM0") != types.VirtualMachinePowerStatePoweredOn {
+	toolstest.MustContain(t, e.Fails("vm_get", map[string]any{"vm": "DC1_H0_VM0"}), `no VM matches "DC1_H0_VM0" within this profile's scope`)
+	toolstest.MustContain(t, e.Fails("vm_get", map[string]any{"vm": "no-such-vm"}), `no VM matches "no-such-vm" within this profile's scope`)
+	toolstest.MustContain(t, e.Fails("vm_power_off", map[string]any{"vm": "/DC1/vm/DC1_H0_VM0"}), "within this profile's scope")
+	if e.PowerState("/DC1/vm/DC1_H0_VM0") != types.VirtualMachinePowerStatePoweredOn {
 		t.Error("out-of-scope VM was powered off")
 	}
 	// Protected objects refuse writes but may be read.
-	e.ok("vm_get", map[string]any{"vm": "DC0_H0_VM3"}, nil)
-	mustContain(t, e.fails("vm_power_off", map[string]any{"vm": "DC0_H0_VM3"}), "is protected by policy")
-	if e.powerState("/DC0/vm/DC0_H0_VM3") != types.VirtualMachinePowerStatePoweredOn {
+	e.OK("vm_get", map[string]any{"vm": "DC0_H0_VM3"}, nil)
+	toolstest.MustContain(t, e.Fails("vm_power_off", map[string]any{"vm": "DC0_H0_VM3"}), "is protected by policy")
+	if e.PowerState("/DC0/vm/DC0_H0_VM3") != types.VirtualMachinePowerStatePoweredOn {
 		t.Error("protected VM was powered off")
 	}
-	if rec := lastAudit(t, p); rec.Decision != audit.DecisionDenied {
+	if rec := toolstest.LastAudit(t, p); rec.Decision != audit.DecisionDenied {
 		t.Errorf("protected write audited as %s", rec.Decision)
 	}
 
 	// A VM-name scope hides other VMs but not hosts.
-	p2 := testPolicy(t, "web-ops", custom, nil)
+	p2 := toolstest.Policy(t, "web-ops", custom, nil)
 	e2 := newPolicyEnv(t, p2, nil)
-	e2.ok("vm_list", map[string]any{"limit": 1000}, &list)
+	e2.OK("vm_list", map[string]any{"limit": 1000}, &list)
 	for _, it := range list.Items {
 		if !strings.HasPrefix(it.Name, "DC1_C0_") {
 			t.Errorf("VM outside the name scope listed: %s", it.Name)
 		}
 	}
-	e2.ok("host_list", map[string]any{"name": "DC0_*"}, &hosts)
+	e2.OK("host_list", map[string]any{"name": "DC0_*"}, &hosts)
 	if len(hosts.Items) == 0 {
 		t.Error("a VM-only scope hid hosts")
 	}
 }
 
 func TestSystemPolicyCap(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sysFile := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(sysFile, []byte("max_role: operator\ndeny: [vm_reset]\n"), 0o644); err != nil {
@@ -444,9 +341,9 @@ func TestSystemPolicyCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Role = capped })
+	p := toolstest.Policy(t, "admin", nil, func(p *tools.Policy) { p.Role = capped })
 	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p})
-	got := e.listedTools()
+	got := e.ListedTools()
 	for _, name := range []string{"vm_delete", "vm_reset"} {
 		if slices.Contains(got, name) {
 			t.Errorf("capped admin lists %s", name)
@@ -458,50 +355,52 @@ func TestSystemPolicyCap(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { return now }
 	custom := map[string]policy.RoleSpec{
 		"slow": {Inherits: "operator", Limits: policy.Limits{CallsPerSecond: 1, Burst: 3, WritesPerHour: 3}},
 	}
-	p := testPolicy(t, "slow", custom, func(p *tools.Policy) {
+	p := toolstest.Policy(t, "slow", custom, func(p *tools.Policy) {
 		p.Limiter = policy.NewLimiter(p.Role.Limits(), clock)
 	})
 	e := newPolicyEnv(t, p, nil)
 	var res params.BulkResult
 	// Two targets take two writes of the hourly three.
-	e.ok("vm_power_off", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}}, &res)
-	msg := e.fails("vm_power_on", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}})
-	mustContain(t, msg, "rate limit", "writes per hour", "retry")
-	if e.powerState("/DC0/vm/DC0_H0_VM0") != types.VirtualMachinePowerStatePoweredOff {
+	e.OK("vm_power_off", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}}, &res)
+	msg := e.Fails("vm_power_on", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}})
+	toolstest.MustContain(t, msg, "rate limit", "writes per hour", "retry")
+	if e.PowerState("/DC0/vm/DC0_H0_VM0") != types.VirtualMachinePowerStatePoweredOff {
 		t.Error("a rate-limited bulk power on acted")
 	}
-	if rec := lastAudit(t, p); rec.Decision != audit.DecisionRateLimited {
+	if rec := toolstest.LastAudit(t, p); rec.Decision != audit.DecisionRateLimited {
 		t.Errorf("audited as %s", rec.Decision)
 	}
 	// The call bucket: burst 3 in the same instant, then refused.
-	e.ok("vm_list", map[string]any{"limit": 1}, nil)
-	msg = e.fails("vm_list", map[string]any{"limit": 1})
-	mustContain(t, msg, "calls per second")
+	e.OK("vm_list", map[string]any{"limit": 1}, nil)
+	msg = e.Fails("vm_list", map[string]any{"limit": 1})
+	toolstest.MustContain(t, msg, "calls per second")
 	now = now.Add(2 * time.Second)
-	e.ok("vm_list", map[string]any{"limit": 1}, nil)
+	e.OK("vm_list", map[string]any{"limit": 1}, nil)
 	now = now.Add(time.Hour)
-	e.ok("vm_power_on", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}}, &res)
+	e.OK("vm_power_on", map[string]any{"vms": []string{"DC0_H0_VM0", "DC0_H0_VM2"}}, &res)
 }
 
 // TestAuditEveryDecision: one line per call for each decision kind, a
 // valid chain, and no secrets.
 func TestAuditEveryDecision(t *testing.T) {
-	p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = policy.FallbackPreview })
-	e := newPolicyEnv(t, p, &person{action: mcp.ElicitationResponseActionDecline})
-	before := len(auditLines(t, p))
-	e.ok("vm_list", map[string]any{"limit": 2}, nil)                       // allowed
-	e.fails("vm_get", map[string]any{"vm": "nope"})                        // allowed, failed
-	e.call("vm_delete", map[string]any{"vm": "DC0_H0_VM0", "force": true}) // declined
+	t.Parallel()
+	p := toolstest.Policy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = policy.FallbackPreview })
+	e := newPolicyEnv(t, p, &toolstest.Person{Action: mcp.ElicitationResponseActionDecline})
+	before := len(toolstest.AuditLines(t, p))
+	e.OK("vm_list", map[string]any{"limit": 2}, nil)                       // allowed
+	e.Fails("vm_get", map[string]any{"vm": "nope"})                        // allowed, failed
+	e.Call("vm_delete", map[string]any{"vm": "DC0_H0_VM0", "force": true}) // declined
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "guest_run"
 	req.Params.Arguments = map[string]any{"password": "hunter2", "token": "abc"}
-	_, _ = e.client.CallTool(e.ctx, req) // denied (unknown)
-	lines := auditLines(t, p)[before:]
+	_, _ = e.Client.CallTool(e.Ctx, req) // denied (unknown)
+	lines := toolstest.AuditLines(t, p)[before:]
 	// The declined delete leaves two lines: the question and the answer.
 	var decisions []string
 	for _, l := range lines {
@@ -529,15 +428,16 @@ func testConfigUnreachable() vcenter.Config {
 }
 
 func TestWritesAsVCenterEvents(t *testing.T) {
-	p := testPolicy(t, "operator", nil, func(p *tools.Policy) { p.VCenterEvents = true })
+	t.Parallel()
+	p := toolstest.Policy(t, "operator", nil, func(p *tools.Policy) { p.VCenterEvents = true })
 	e := newPolicyEnv(t, p, nil)
 	var res params.BulkResult
-	e.ok("vm_power_off", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0"}, &res)
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, "/DC0/vm/DC0_H0_VM0")
+	e.OK("vm_power_off", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0"}, &res)
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, "/DC0/vm/DC0_H0_VM0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := event.NewManager(e.vim).QueryEvents(e.ctx, types.EventFilterSpec{
+	events, err := event.NewManager(e.Vim).QueryEvents(e.Ctx, types.EventFilterSpec{
 		Entity:      &types.EventFilterSpecByEntity{Entity: vm.Reference(), Recursion: types.EventFilterSpecRecursionOptionSelf},
 		EventTypeId: []string{vcenter.UserEventTypeID},
 	})
@@ -562,10 +462,11 @@ func TestWritesAsVCenterEvents(t *testing.T) {
 // TestConfirmTokenDeclaredOnlyForPreview: write tools declare confirm_token
 // only where a preview can hand one out.
 func TestConfirmTokenDeclaredOnlyForPreview(t *testing.T) {
+	t.Parallel()
 	for _, fb := range []policy.Fallback{policy.FallbackDeny, policy.FallbackPreview} {
-		p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = fb })
+		p := toolstest.Policy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = fb })
 		e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p})
-		res, err := e.client.ListTools(e.ctx, mcp.ListToolsRequest{})
+		res, err := e.Client.ListTools(e.Ctx, mcp.ListToolsRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -587,10 +488,11 @@ func TestConfirmTokenDeclaredOnlyForPreview(t *testing.T) {
 // multi-round-trip input requests) is asked through server-initiated
 // elicitation/create, which mcp-go bridges to; the binding holds the same.
 func TestDeleteConfirmedByLegacyClient(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"2025-06-18", "2025-11-25"} {
 		t.Run(version, func(t *testing.T) {
-			p := testPolicy(t, "admin", nil, nil)
-			h := &person{action: mcp.ElicitationResponseActionAccept, confirm: true}
+			p := toolstest.Policy(t, "admin", nil, nil)
+			h := &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			t.Cleanup(cancel)
 			sim, err := vcenter.StartSimulator(ctx, vcenter.DemoModel(vcenter.SimVCenter), true)
@@ -600,9 +502,9 @@ func TestDeleteConfirmedByLegacyClient(t *testing.T) {
 			t.Cleanup(sim.Close)
 			e := newEnvWith(t, ctx, sim, sim.Config, envOptions{policy: p, elicit: h, protocol: version})
 			const vm = "/DC0/vm/DC0_H0_VM0"
-			mustContain(t, e.ok("vm_delete", map[string]any{"vm": vm, "force": true}, nil), "Deleted: "+vm)
-			if e.exists(vm) || len(h.asked) != 1 {
-				t.Fatalf("exists=%v asked=%q", e.exists(vm), h.asked)
+			toolstest.MustContain(t, e.OK("vm_delete", map[string]any{"vm": vm, "force": true}, nil), "Deleted: "+vm)
+			if e.Exists(vm) || len(h.Asked()) != 1 {
+				t.Fatalf("exists=%v asked=%q", e.Exists(vm), h.Asked())
 			}
 		})
 	}

@@ -8,11 +8,12 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	inventoryts "github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 func testResourcePoolList(t *testing.T, e *env) {
 	// A nested pool with reservations, a limit and an unlimited memory.
-	rp1, err := find.NewFinder(e.vim).ResourcePool(e.ctx, "/DC0/host/DC0_C0/Resources/DC0_C0_RP1")
+	rp1, err := find.NewFinder(e.Vim).ResourcePool(e.Ctx, "/DC0/host/DC0_C0/Resources/DC0_C0_RP1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,12 +22,12 @@ func testResourcePoolList(t *testing.T, e *env) {
 	spec.CpuAllocation.Limit = types.NewInt64(2000)
 	spec.MemoryAllocation.Reservation = types.NewInt64(256)
 	spec.MemoryAllocation.Limit = types.NewInt64(-1)
-	gold, err := rp1.Create(e.ctx, "gold", spec)
+	gold, err := rp1.Create(e.Ctx, "gold", spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	all := retrieveAll[mo.ResourcePool](e, "ResourcePool", "name", "owner", "vm", "config")
+	all := toolstest.RetrieveAll[mo.ResourcePool](e.Env, "ResourcePool", "name", "owner", "vm", "config")
 	wantItem := func(p mo.ResourcePool) inventoryts.PoolItem {
 		alloc := func(a types.ResourceAllocationInfo) (int64, int64) {
 			r, l := int64(0), int64(-1)
@@ -47,7 +48,7 @@ func testResourcePoolList(t *testing.T, e *env) {
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got inventoryts.PoolList
-		text := e.ok("resource_pool_list", map[string]any{"limit": 1000}, &got)
+		text := e.OK("resource_pool_list", map[string]any{"limit": 1000}, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(all))
 		}
@@ -65,12 +66,12 @@ func testResourcePoolList(t *testing.T, e *env) {
 		if i := slices.IndexFunc(got.Items, func(it inventoryts.PoolItem) bool { return it.Name == "gold" }); i < 0 || got.Items[i] != want {
 			t.Errorf("gold pool listed as %+v, want %+v", got.Items, want)
 		}
-		mustContain(t, text, "11 resource pools\nname\tid\tvms\tcpu_reservation_mhz\tcpu_limit_mhz\tmemory_reservation_mb\tmemory_limit_mb\tpath\n",
+		toolstest.MustContain(t, text, "11 resource pools\nname\tid\tvms\tcpu_reservation_mhz\tcpu_limit_mhz\tmemory_reservation_mb\tmemory_limit_mb\tpath\n",
 			"gold\t"+gold.Reference().Value+"\t0\t500\t2000\t256\tunlimited\t/DC0/host/DC0_C0/Resources/DC0_C0_RP1/gold\n",
 			"Resources\tresgroup-", "\t/DC1/host/DC1_H0/Resources\n")
 	})
 
-	cluster, err := find.NewFinder(e.vim).ClusterComputeResource(e.ctx, "/DC0/host/DC0_C0")
+	cluster, err := find.NewFinder(e.Vim).ClusterComputeResource(e.Ctx, "/DC0/host/DC0_C0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func testResourcePoolList(t *testing.T, e *env) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
 			var got inventoryts.PoolList
-			e.ok("resource_pool_list", tc.args, &got)
+			e.OK("resource_pool_list", tc.args, &got)
 			var ids []string
 			for _, it := range got.Items {
 				ids = append(ids, it.ID)
@@ -118,12 +119,12 @@ func testResourcePoolList(t *testing.T, e *env) {
 	t.Run("paging and errors", func(t *testing.T) {
 		e := e.at(t)
 		var p1, p2 inventoryts.PoolList
-		e.ok("resource_pool_list", map[string]any{"limit": 6}, &p1)
-		e.ok("resource_pool_list", map[string]any{"limit": 6, "cursor": p1.NextCursor}, &p2)
+		e.OK("resource_pool_list", map[string]any{"limit": 6}, &p1)
+		e.OK("resource_pool_list", map[string]any{"limit": 6, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 6 || len(p2.Items) != 5 || p2.NextCursor != "" || p2.Items[0].Path == "" {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
-		mustContain(t, e.fails("resource_pool_list", map[string]any{"cluster": "DC0_H0"}), `no cluster matches "DC0_H0"`)
-		mustContain(t, e.fails("resource_pool_list", map[string]any{"limit": -5}), "limit must be between 1 and 1000")
+		toolstest.MustContain(t, e.Fails("resource_pool_list", map[string]any{"cluster": "DC0_H0"}), `no cluster matches "DC0_H0"`)
+		toolstest.MustContain(t, e.Fails("resource_pool_list", map[string]any{"limit": -5}), "limit must be between 1 and 1000")
 	})
 }

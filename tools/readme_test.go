@@ -15,6 +15,7 @@ import (
 // so the documentation cannot drift from the tools. UPDATE_GOLDEN=1
 // rewrites it.
 func TestREADMEToolTable(t *testing.T) {
+	t.Parallel()
 	const path = "../README.md"
 	const start, end = "<!-- TOOLS-START -->\n", "<!-- TOOLS-END -->"
 	b, err := os.ReadFile(path)

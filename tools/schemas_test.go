@@ -15,6 +15,7 @@ import (
 // equal to the schemas reflection generates from each tool's Go types.
 // UPDATE_GOLDEN=1 go test ./tools/ rewrites them.
 func TestServedSchemas(t *testing.T) {
+	t.Parallel()
 	update := os.Getenv("UPDATE_GOLDEN") != ""
 	seen := map[string]bool{}
 	for _, tool := range tools.All() {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 
 	"github.com/vmware/govmomi/find"
@@ -14,23 +15,23 @@ import (
 
 func testTemplateList(t *testing.T, e *env) {
 	// A template in DC1 too; the demo's two are in DC0.
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, "/DC1/vm/DC1_H0_VM0")
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, "/DC1/vm/DC1_H0_VM0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, err := vm.PowerOff(e.ctx)
+	task, err := vm.PowerOff(e.Ctx)
 	if err == nil {
-		err = task.Wait(e.ctx)
+		err = task.Wait(e.Ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := vm.MarkAsTemplate(e.ctx); err != nil {
+	if err := vm.MarkAsTemplate(e.Ctx); err != nil {
 		t.Fatal(err)
 	}
 
 	var templates []mo.VirtualMachine
-	for _, v := range e.allVMs("name", "config.template", "summary.config") {
+	for _, v := range e.AllVMs("name", "config.template", "summary.config") {
 		if v.Config.Template {
 			templates = append(templates, v)
 		}
@@ -42,7 +43,7 @@ func testTemplateList(t *testing.T, e *env) {
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
 		var got vmts.TemplateList
-		text := e.ok("template_list", nil, &got)
+		text := e.OK("template_list", nil, &got)
 		if got.Total != len(templates) || len(got.Items) != len(templates) {
 			t.Fatalf("total %d items %d; simulator has %d templates", got.Total, len(got.Items), len(templates))
 		}
@@ -54,7 +55,7 @@ func testTemplateList(t *testing.T, e *env) {
 				t.Errorf("got %+v, want %+v", got.Items, want)
 			}
 		}
-		mustContain(t, text, "3 templates\nname\tid\tguest_os\tcpus\tmemory_mb\n", "DC1_H0_VM0\t"+vm.Reference().Value+"\t")
+		toolstest.MustContain(t, text, "3 templates\nname\tid\tguest_os\tcpus\tmemory_mb\n", "DC1_H0_VM0\t"+vm.Reference().Value+"\t")
 	})
 
 	t.Run("filters and paging", func(t *testing.T) {
@@ -83,24 +84,24 @@ func testTemplateList(t *testing.T, e *env) {
 			{map[string]any{"name": "DC0_C0_RP1_VM0"}, nil}, // a VM, not a template
 		} {
 			var got vmts.TemplateList
-			e.ok("template_list", tc.args, &got)
+			e.OK("template_list", tc.args, &got)
 			if n := names(got); !slices.Equal(n, tc.want) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
 		var p1, p2 vmts.TemplateList
-		e.ok("template_list", map[string]any{"limit": 2}, &p1)
-		e.ok("template_list", map[string]any{"limit": 2, "cursor": p1.NextCursor}, &p2)
+		e.OK("template_list", map[string]any{"limit": 2}, &p1)
+		e.OK("template_list", map[string]any{"limit": 2, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 2 || len(p2.Items) != 1 || p2.NextCursor != "" || slices.Contains(names(p1), p2.Items[0].Name) {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
-		mustContain(t, e.fails("template_list", map[string]any{"datacenter": "DCX"}), `no datacenter matches "DCX"`)
-		mustContain(t, e.fails("template_list", map[string]any{"power_state": "poweredOn"}), `unknown argument "power_state"`)
+		toolstest.MustContain(t, e.Fails("template_list", map[string]any{"datacenter": "DCX"}), `no datacenter matches "DCX"`)
+		toolstest.MustContain(t, e.Fails("template_list", map[string]any{"power_state": "poweredOn"}), `unknown argument "power_state"`)
 	})
 
 	// vm_list still shows templates marked as such.
 	var vms vmts.VMList
-	e.ok("vm_list", map[string]any{"name": "DC1_H0_VM0"}, &vms)
+	e.OK("vm_list", map[string]any{"name": "DC1_H0_VM0"}, &vms)
 	if len(vms.Items) != 1 || !vms.Items[0].Template || vms.Items[0].PowerState != string(types.VirtualMachinePowerStatePoweredOff) {
 		t.Errorf("vm_list shows the new template as %+v", vms.Items)
 	}

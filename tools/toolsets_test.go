@@ -16,6 +16,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -57,7 +58,7 @@ func TestWriteGateFailsClosed(t *testing.T) {
 	t.Cleanup(sim.Close)
 	sess := vcenter.NewSession(sim.Config, nil)
 	t.Cleanup(func() { _ = sess.Close(context.Background()) })
-	p := testPolicy(t, "admin", nil, nil)
+	p := toolstest.Policy(t, "admin", nil, nil)
 	srv := guard.NewServer(toolkit.Deps{Session: sess}, ts.Tools(), guard.ServerOptions{Policy: p})
 	c, err := client.NewInProcessClient(srv)
 	if err != nil {
@@ -80,16 +81,16 @@ func TestWriteGateFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := resultText(res)
+	text := toolstest.ResultText(res)
 	if !res.IsError || !strings.Contains(text, "not authorized by the policy guard") {
 		t.Fatalf("careless write was not refused: %s", text)
 	}
-	e := &env{t: t, ctx: ctx, vim: govmomiClient(t, ctx, sim)}
-	vms := e.allVMs("name")
+	e := &toolstest.Env{T: t, Ctx: ctx, Vim: toolstest.GovmomiClient(t, ctx, sim)}
+	vms := e.AllVMs("name")
 	if !slices.ContainsFunc(vms, func(v mo.VirtualMachine) bool { return v.Name == "DC0_H0_VM0" }) {
 		t.Fatal("the refused rename reached vCenter")
 	}
-	if rec := lastAudit(t, p); rec.Outcome != audit.OutcomeError {
+	if rec := toolstest.LastAudit(t, p); rec.Outcome != audit.OutcomeError {
 		t.Errorf("refused write audited as %+v", rec)
 	}
 }
@@ -98,9 +99,10 @@ func TestWriteGateFailsClosed(t *testing.T) {
 // whatever the role; a write call is refused like an unknown tool and
 // audited as denied.
 func TestReadOnlyOverAdmin(t *testing.T) {
-	p := testPolicy(t, "admin", nil, nil)
+	t.Parallel()
+	p := toolstest.Policy(t, "admin", nil, nil)
 	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, readOnly: true})
-	listed := e.listedTools()
+	listed := e.ListedTools()
 	if len(listed) == 0 {
 		t.Fatal("read-only admin lists no tools")
 	}
@@ -112,10 +114,10 @@ func TestReadOnlyOverAdmin(t *testing.T) {
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "vm_power_off"
 	req.Params.Arguments = map[string]any{"vm": "DC0_H0_VM0"}
-	if _, err := e.client.CallTool(e.ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
+	if _, err := e.Client.CallTool(e.Ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("write under read-only: %v", err)
 	}
-	if rec := lastAudit(t, p); rec.Tool != "vm_power_off" || rec.Decision != audit.DecisionDenied {
+	if rec := toolstest.LastAudit(t, p); rec.Tool != "vm_power_off" || rec.Decision != audit.DecisionDenied {
 		t.Errorf("refused write audited as %+v", rec)
 	}
 }
@@ -156,9 +158,9 @@ func TestToolsetSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Role = capped })
+	p := toolstest.Policy(t, "admin", nil, func(p *tools.Policy) { p.Role = capped })
 	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, toolsets: []string{"all"}})
-	for _, name := range e.listedTools() {
+	for _, name := range e.ListedTools() {
 		if strings.HasPrefix(name, "snapshot_") {
 			t.Errorf("%s served although the system policy denies toolset:snapshot", name)
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/view"
@@ -26,6 +28,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -53,6 +56,8 @@ type Options struct {
 	Elicit client.ElicitationHandler
 	// Protocol is the MCP version the client asks for; empty: the latest.
 	Protocol string
+	// Tasks declares the client's support for MCP tasks (background calls).
+	Tasks bool
 }
 
 // Tools lists the tools of toolsets, for New and NewWith.
@@ -134,6 +139,9 @@ func (e *Env) Connect(o Options) *client.Client {
 		init.Params.ProtocolVersion = o.Protocol
 	}
 	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "1"}
+	if o.Tasks {
+		init.Params.Capabilities.Tasks = mcp.NewTasksCapability()
+	}
 	if _, err := c.Initialize(e.Ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
@@ -276,4 +284,56 @@ func MustContain(t *testing.T, text string, wants ...string) {
 			t.Errorf("text lacks %q:\n%s", w, text)
 		}
 	}
+}
+
+// CreateSnapshot takes a snapshot through the snapshot_create tool (which
+// the server must serve) and fails the test unless it was done.
+func (e *Env) CreateSnapshot(vm, name string, extra map[string]any) params.TargetResult {
+	e.T.Helper()
+	args := map[string]any{"vm": vm, "name": name}
+	for k, v := range extra {
+		args[k] = v
+	}
+	var res params.BulkResult
+	e.OK("snapshot_create", args, &res)
+	if len(res.Results) != 1 || res.Results[0].Outcome != "done" {
+		e.T.Fatalf("snapshot_create %s on %s: %+v", name, vm, res)
+	}
+	return res.Results[0]
+}
+
+// TaskInfo reads a vCenter task's info from the simulator.
+func (e *Env) TaskInfo(id string) types.TaskInfo {
+	e.T.Helper()
+	var mt mo.Task
+	ref := types.ManagedObjectReference{Type: "Task", Value: id}
+	if err := property.DefaultCollector(e.Vim).RetrieveOne(e.Ctx, ref, []string{"info"}, &mt); err != nil {
+		e.T.Fatalf("read task %s: %v", id, err)
+	}
+	return mt.Info
+}
+
+// ListedTools is the sorted names tools/list shows this client.
+func (e *Env) ListedTools() []string {
+	e.T.Helper()
+	res, err := e.Client.ListTools(e.Ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	var names []string
+	for _, tl := range res.Tools {
+		names = append(names, tl.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// VMRef finds the VM at path in the simulator.
+func (e *Env) VMRef(path string) types.ManagedObjectReference {
+	e.T.Helper()
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, path)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return vm.Reference()
 }

@@ -100,3 +100,10 @@ func (p *Person) Asked() []string {
 	defer p.mu.Unlock()
 	return append([]string(nil), p.asked...)
 }
+
+// Forget clears the questions asked so far.
+func (p *Person) Forget() {
+	p.mu.Lock()
+	p.asked = nil
+	p.mu.Unlock()
+}

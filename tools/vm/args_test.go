@@ -10,6 +10,7 @@ import (
 )
 
 func TestDecodeArgs(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		raw  any
 		want string

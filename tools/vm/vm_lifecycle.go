@@ -591,17 +591,29 @@ func vmClone() toolkit.Tool {
 			var snap *types.ManagedObjectReference
 			switch {
 			case a.Snapshot != "":
-				ref, err := findCloneSnapshot(msrc.Snapshot, a.Snapshot, src.Path)
+				// The one resolver snapshot_list and snapshot_revert use: a
+				// name, a path in the tree or an ID.
+				all, _ := params.SnapshotTree(msrc)
+				if len(all) == 0 {
+					return &toolkit.PlainError{Msg: fmt.Sprintf("%s has no snapshots; create one with snapshot_create, or clone from the current state", src.Path)}
+				}
+				found, err := params.FindSnapshot(src.Path, all, a.Snapshot)
 				if err != nil {
 					return err
 				}
-				snap, out.Snapshot = &ref, a.Snapshot
+				ref := found.Tree.Snapshot
+				snap, out.Snapshot = &ref, found.Path
 			case a.Linked:
 				if msrc.Snapshot == nil || msrc.Snapshot.CurrentSnapshot == nil {
 					return &toolkit.PlainError{Msg: fmt.Sprintf("a linked clone shares the disks of a snapshot, and %s has none: create one with snapshot_create, or clone without linked for a full copy", src.Path)}
 				}
 				snap = msrc.Snapshot.CurrentSnapshot
-				out.Snapshot = snapshotPathOf(msrc.Snapshot.RootSnapshotList, *snap)
+				out.Snapshot = snap.Value
+				for _, e := range params.FlattenOf(msrc) {
+					if e.Tree.Snapshot == *snap {
+						out.Snapshot = e.Path
+					}
+				}
 				out.Defaults = append(out.Defaults, fmt.Sprintf("snapshot %s: the current snapshot", out.Snapshot))
 			}
 			var custom *types.CustomizationSpec
@@ -691,66 +703,7 @@ func vmClone() toolkit.Tool {
 	})
 }
 
-// findCloneSnapshot finds a snapshot by name or by path in the tree
-// (names joined by /). An ambiguous name lists the paths.
-func findCloneSnapshot(info *types.VirtualMachineSnapshotInfo, ident, vm string) (types.ManagedObjectReference, error) {
-	if info == nil || len(info.RootSnapshotList) == 0 {
-		return types.ManagedObjectReference{}, &toolkit.PlainError{Msg: fmt.Sprintf("%s has no snapshots; create one with snapshot_create, or clone from the current state", vm)}
-	}
-	type found struct {
-		path string
-		ref  types.ManagedObjectReference
-	}
-	var all []found
-	var walk func(prefix string, tree []types.VirtualMachineSnapshotTree)
-	walk = func(prefix string, tree []types.VirtualMachineSnapshotTree) {
-		for _, s := range tree {
-			p := s.Name
-			if prefix != "" {
-				p = prefix + "/" + s.Name
-			}
-			all = append(all, found{p, s.Snapshot})
-			walk(p, s.ChildSnapshotList)
-		}
-	}
-	walk("", info.RootSnapshotList)
-	var hits []found
-	for _, f := range all {
-		if f.path == ident {
-			return f.ref, nil
-		}
-		if f.path[strings.LastIndex(f.path, "/")+1:] == ident {
-			hits = append(hits, f)
-		}
-	}
-	switch len(hits) {
-	case 1:
-		return hits[0].ref, nil
-	case 0:
-		var paths []string
-		for _, f := range all[:min(len(all), 20)] {
-			paths = append(paths, f.path)
-		}
-		return types.ManagedObjectReference{}, &toolkit.PlainError{Msg: fmt.Sprintf("%s has no snapshot %q; its snapshots: %s (snapshot_list shows the tree)", vm, ident, strings.Join(paths, ", "))}
-	}
-	var paths []string
-	for _, f := range hits {
-		paths = append(paths, f.path)
-	}
-	return types.ManagedObjectReference{}, &toolkit.PlainError{Msg: fmt.Sprintf("%s has %d snapshots named %q; name one by its path: %s", vm, len(hits), ident, strings.Join(paths, ", "))}
-}
 
-func snapshotPathOf(tree []types.VirtualMachineSnapshotTree, ref types.ManagedObjectReference) string {
-	for _, s := range tree {
-		if s.Snapshot == ref {
-			return s.Name
-		}
-		if p := snapshotPathOf(s.ChildSnapshotList, ref); p != "" {
-			return s.Name + "/" + p
-		}
-	}
-	return ref.Value
-}
 
 // customizationSpec reads a stored guest customization spec by name.
 func customizationSpec(ctx context.Context, c *vcenter.Conn, name string) (*types.CustomizationSpec, error) {

@@ -1,4 +1,4 @@
-package tools_test
+package task
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -17,11 +16,11 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
-	taskts "github.com/vsphere-mcp/vsphere-mcp/tools/task"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-func taskIDs(items []taskts.TaskItem) []string {
+func taskIDs(items []TaskItem) []string {
 	ids := make([]string, len(items))
 	for i, it := range items {
 		ids[i] = it.ID
@@ -29,23 +28,12 @@ func taskIDs(items []taskts.TaskItem) []string {
 	return ids
 }
 
-// taskInfo reads a task straight from the simulator.
-func (e *env) taskInfo(id string) types.TaskInfo {
-	e.t.Helper()
-	var t mo.Task
-	ref := types.ManagedObjectReference{Type: "Task", Value: id}
-	if err := object.NewTask(e.vim, ref).Properties(e.ctx, ref, []string{"info"}, &t); err != nil {
-		e.t.Fatalf("read task %s: %v", id, err)
-	}
-	return t.Info
-}
-
 // recentTaskIDs reads an object's recentTask list through govmomi.
 func (e *env) recentTaskIDs(ref types.ManagedObjectReference) []string {
-	e.t.Helper()
+	e.T.Helper()
 	var me mo.ManagedEntity
-	if err := object.NewCommon(e.vim, ref).Properties(e.ctx, ref, []string{"recentTask"}, &me); err != nil {
-		e.t.Fatal(err)
+	if err := object.NewCommon(e.Vim, ref).Properties(e.Ctx, ref, []string{"recentTask"}, &me); err != nil {
+		e.T.Fatal(err)
 	}
 	var ids []string
 	for _, r := range me.RecentTask {
@@ -55,27 +43,19 @@ func (e *env) recentTaskIDs(ref types.ManagedObjectReference) []string {
 	return ids
 }
 
-func (e *env) vmRef(path string) types.ManagedObjectReference {
-	e.t.Helper()
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return vm.Reference()
-}
-
 // TestTaskListAndGet: the tasks our own calls made show up, filtered by
 // object (any identifier kind) and state, paged, and each in detail.
 func TestTaskListAndGet(t *testing.T) {
-	p := testPolicy(t, "operator", nil, nil)
+	t.Parallel()
+	p := toolstest.Policy(t, "operator", nil, nil)
 	e := newPolicyEnv(t, p, nil)
 	const vm, offVM = "/DC0/vm/DC0_H0_VM0", "/DC0/vm/DC0_C0_RP1_VM2"
-	vmID := e.vmRef(vm).Value
+	vmID := e.VMRef(vm).Value
 
-	created := e.createSnapshot(vm, "base", nil)
+	created := e.CreateSnapshot(vm, "base", nil)
 	var reset params.BulkResult
 	// The reset of the VM that is off runs a task that fails.
-	e.ok("vm_reset", map[string]any{"vms": []string{offVM, "/DC0/vm/DC0_H0_VM2"}}, &reset)
+	e.OK("vm_reset", map[string]any{"vms": []string{offVM, "/DC0/vm/DC0_H0_VM2"}}, &reset)
 	if reset.Failed != 1 || reset.Results[0].Outcome != "failed" || reset.Results[0].Task == "" {
 		t.Fatalf("reset of a powered-off VM: %+v", reset)
 	}
@@ -83,17 +63,17 @@ func TestTaskListAndGet(t *testing.T) {
 
 	// By object: name, path and ID give the same tasks, exactly the VM's
 	// own as vCenter lists them.
-	var byName, byPath, byID taskts.TaskList
-	text := e.ok("task_list", map[string]any{"object": "DC0_H0_VM0"}, &byName)
-	e.ok("task_list", map[string]any{"object": vm}, &byPath)
-	e.ok("task_list", map[string]any{"object": vmID, "object_kind": "vm"}, &byID)
+	var byName, byPath, byID TaskList
+	text := e.OK("task_list", map[string]any{"object": "DC0_H0_VM0"}, &byName)
+	e.OK("task_list", map[string]any{"object": vm}, &byPath)
+	e.OK("task_list", map[string]any{"object": vmID, "object_kind": "vm"}, &byID)
 	ids := taskIDs(byName.Items)
 	if !slices.Equal(ids, taskIDs(byPath.Items)) || !slices.Equal(ids, taskIDs(byID.Items)) {
 		t.Errorf("same VM, different tasks: %v / %v / %v", ids, taskIDs(byPath.Items), taskIDs(byID.Items))
 	}
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
-	if want := e.recentTaskIDs(e.vmRef(vm)); !slices.Equal(sorted, want) {
+	if want := e.recentTaskIDs(e.VMRef(vm)); !slices.Equal(sorted, want) {
 		t.Errorf("task_list object=%s lists %v; the VM's recentTask is %v", vm, sorted, want)
 	}
 	if byName.Total != len(ids) || len(ids) < 2 || ids[0] != created.Task {
@@ -109,11 +89,11 @@ func TestTaskListAndGet(t *testing.T) {
 			t.Errorf("task of another object listed: %+v", it)
 		}
 	}
-	mustContain(t, text, "tasks\nid\toperation\tentity\tstate", created.Task+"\tCreate virtual machine snapshot\tDC0_H0_VM0 ("+vmID+")\tsuccess")
+	toolstest.MustContain(t, text, "tasks\nid\toperation\tentity\tstate", created.Task+"\tCreate virtual machine snapshot\tDC0_H0_VM0 ("+vmID+")\tsuccess")
 
 	// By state.
-	var errs taskts.TaskList
-	e.ok("task_list", map[string]any{"state": "error"}, &errs)
+	var errs TaskList
+	e.OK("task_list", map[string]any{"state": "error"}, &errs)
 	if !slices.Contains(taskIDs(errs.Items), failedTask) {
 		t.Errorf("state=error lacks %s: %v", failedTask, taskIDs(errs.Items))
 	}
@@ -126,17 +106,17 @@ func TestTaskListAndGet(t *testing.T) {
 	if i >= 0 && !strings.Contains(errs.Items[i].Error, "InvalidPowerState") {
 		t.Errorf("failed task's error: %q", errs.Items[i].Error)
 	}
-	var ok taskts.TaskList
-	e.ok("task_list", map[string]any{"object": offVM, "state": "success"}, &ok)
+	var ok TaskList
+	e.OK("task_list", map[string]any{"object": offVM, "state": "success"}, &ok)
 	if slices.Contains(taskIDs(ok.Items), failedTask) {
 		t.Error("state=success lists a failed task")
 	}
 
 	// A container: its own tasks only, or with include_children those of
 	// everything in it.
-	var folder, folderAll taskts.TaskList
-	e.ok("task_list", map[string]any{"object": "/DC0/vm"}, &folder)
-	e.ok("task_list", map[string]any{"object": "/DC0/vm", "include_children": true, "limit": 1000}, &folderAll)
+	var folder, folderAll TaskList
+	e.OK("task_list", map[string]any{"object": "/DC0/vm"}, &folder)
+	e.OK("task_list", map[string]any{"object": "/DC0/vm", "include_children": true, "limit": 1000}, &folderAll)
 	if slices.Contains(taskIDs(folder.Items), created.Task) {
 		t.Error("a folder's own tasks include a VM's")
 	}
@@ -145,20 +125,20 @@ func TestTaskListAndGet(t *testing.T) {
 			t.Errorf("include_children on /DC0/vm lacks %s", id)
 		}
 	}
-	e.ok("task_list", map[string]any{"object": "DC0_H0", "object_kind": "host"}, nil)
+	e.OK("task_list", map[string]any{"object": "DC0_H0", "object_kind": "host"}, nil)
 
 	// Paging: pages of two cover the whole listing once, in order.
-	var all taskts.TaskList
-	e.ok("task_list", map[string]any{"limit": 1000}, &all)
+	var all TaskList
+	e.OK("task_list", map[string]any{"limit": 1000}, &all)
 	var paged []string
 	cursor := ""
 	for n := 0; ; n++ {
-		var page taskts.TaskList
+		var page TaskList
 		args := map[string]any{"limit": 2}
 		if cursor != "" {
 			args["cursor"] = cursor
 		}
-		e.ok("task_list", args, &page)
+		e.OK("task_list", args, &page)
 		if page.Total != all.Total {
 			t.Fatalf("page total %d, listing total %d", page.Total, all.Total)
 		}
@@ -170,29 +150,29 @@ func TestTaskListAndGet(t *testing.T) {
 	if !slices.Equal(paged, taskIDs(all.Items)[:len(paged)]) || len(paged) < 6 {
 		t.Errorf("paged %v, listing starts %v", paged, taskIDs(all.Items)[:min(len(all.Items), 8)])
 	}
-	var page taskts.TaskList
-	e.ok("task_list", map[string]any{"limit": 1, "state": "success"}, &page)
-	mustContain(t, e.fails("task_list", map[string]any{"cursor": page.NextCursor, "state": "error"}), "invalid cursor", "other filters")
-	mustContain(t, e.fails("task_list", map[string]any{"cursor": "xyz"}), "invalid cursor", "not a cursor this server issued")
+	var page TaskList
+	e.OK("task_list", map[string]any{"limit": 1, "state": "success"}, &page)
+	toolstest.MustContain(t, e.Fails("task_list", map[string]any{"cursor": page.NextCursor, "state": "error"}), "invalid cursor", "other filters")
+	toolstest.MustContain(t, e.Fails("task_list", map[string]any{"cursor": "xyz"}), "invalid cursor", "not a cursor this server issued")
 
 	// task_get: a success with its result, a failure with its fault.
-	var d taskts.TaskDetail
-	text = e.ok("task_get", map[string]any{"task": created.Task}, &d)
+	var d TaskDetail
+	text = e.OK("task_get", map[string]any{"task": created.Task}, &d)
 	if d.ID != created.Task || d.State != "success" || d.Result != created.SnapshotID || d.ResultType != "VirtualMachineSnapshot" ||
 		d.EntityID != vmID || d.EntityType != "VirtualMachine" || d.Entity != "DC0_H0_VM0" || d.Cancelable || d.Fault != "" {
 		t.Errorf("task_get of the snapshot task: %+v", d)
 	}
-	info := e.taskInfo(created.Task)
+	info := e.TaskInfo(created.Task)
 	if d.Completed != info.CompleteTime.UTC().Format(time.RFC3339) || d.DescriptionID != info.DescriptionId {
 		t.Errorf("task_get %+v, simulator %+v", d, info)
 	}
-	mustContain(t, text, "Task "+created.Task+": Create virtual machine snapshot", "state: success", "result: VirtualMachineSnapshot "+created.SnapshotID)
-	d = taskts.TaskDetail{}
-	text = e.ok("task_get", map[string]any{"task": failedTask}, &d)
+	toolstest.MustContain(t, text, "Task "+created.Task+": Create virtual machine snapshot", "state: success", "result: VirtualMachineSnapshot "+created.SnapshotID)
+	d = TaskDetail{}
+	text = e.OK("task_get", map[string]any{"task": failedTask}, &d)
 	if d.State != "error" || d.Fault != "InvalidPowerState" || !strings.Contains(d.Error, "InvalidPowerState") || !strings.Contains(d.Error, "power state that allows this") {
 		t.Errorf("task_get of the failed reset: %+v", d)
 	}
-	mustContain(t, text, "fault: InvalidPowerState")
+	toolstest.MustContain(t, text, "fault: InvalidPowerState")
 
 	// Errors say what is wrong.
 	for _, tc := range []struct {
@@ -211,7 +191,7 @@ func TestTaskListAndGet(t *testing.T) {
 		{"task_cancel", map[string]any{"task": created.Task}, "has already finished (success at"},
 		{"task_cancel", map[string]any{"task": failedTask}, "has already finished (error at"},
 	} {
-		mustContain(t, e.fails(tc.tool, tc.args), tc.want)
+		toolstest.MustContain(t, e.Fails(tc.tool, tc.args), tc.want)
 	}
 }
 
@@ -219,13 +199,15 @@ func TestTaskListAndGet(t *testing.T) {
 // while task_cancel first refuses (the simulator's tasks are not
 // cancelable), then, once vCenter marks it cancelable, cancels it.
 func TestTaskCancelRunning(t *testing.T) {
-	p := testPolicy(t, "operator", nil, nil)
+	// Not parallel: it sets simulator.TaskDelay, a package global (see below).
+	p := toolstest.Policy(t, "operator", nil, nil)
 	e := newPolicyEnv(t, p, nil)
 	const vm = "/DC0/vm/DC0_H0_VM0"
-	vmRef := e.vmRef(vm)
+	vmRef := e.VMRef(vm)
 
-	// simulator.TaskDelay is a package global: tests here do not run in
-	// parallel, and the slow task is waited for before it is reset.
+	// simulator.TaskDelay is a package global: this test runs before the
+	// package's parallel tests, and the slow task is waited for before the
+	// delay is reset.
 	simulator.TaskDelay.MethodDelay = map[string]int{"CreateSnapshotEx": 4000, "LockHandoff": 0}
 	var slowTask string
 	t.Cleanup(func() {
@@ -233,7 +215,7 @@ func TestTaskCancelRunning(t *testing.T) {
 			// The simulator finishes the delayed task after its delay, even
 			// once cancelled: wait for it before resetting the delay.
 			deadline := time.Now().Add(15 * time.Second)
-			for time.Now().Before(deadline) && e.taskInfo(slowTask).State != types.TaskInfoStateSuccess {
+			for time.Now().Before(deadline) && e.TaskInfo(slowTask).State != types.TaskInfoStateSuccess {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}
@@ -249,7 +231,7 @@ func TestTaskCancelRunning(t *testing.T) {
 		req := mcp.CallToolRequest{}
 		req.Params.Name = "snapshot_create"
 		req.Params.Arguments = map[string]any{"vm": vm, "name": "slow"}
-		res, err := e.client.CallTool(context.WithoutCancel(e.ctx), req)
+		res, err := e.Client.CallTool(context.WithoutCancel(e.Ctx), req)
 		done <- callResult{res, err}
 	}()
 
@@ -260,7 +242,7 @@ func TestTaskCancelRunning(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Second)
 	for slowTask == "" && time.Now().Before(deadline) {
 		for _, id := range e.recentTaskIDs(vmRef) {
-			if info := e.taskInfo(id); info.State == types.TaskInfoStateRunning && strings.Contains(info.DescriptionId, "createSnapshot") {
+			if info := e.TaskInfo(id); info.State == types.TaskInfoStateRunning && strings.Contains(info.DescriptionId, "createSnapshot") {
 				slowTask = id
 			}
 		}
@@ -270,39 +252,39 @@ func TestTaskCancelRunning(t *testing.T) {
 		t.Fatal("no running task appeared")
 	}
 
-	var d taskts.TaskDetail
-	e.ok("task_get", map[string]any{"task": slowTask}, &d)
+	var d TaskDetail
+	e.OK("task_get", map[string]any{"task": slowTask}, &d)
 	if d.State != "running" || d.Cancelable {
 		t.Fatalf("slow task: %+v", d)
 	}
-	msg := e.fails("task_cancel", map[string]any{"task": slowTask})
-	mustContain(t, msg, "does not allow cancelling task "+slowTask, "Create virtual machine snapshot on DC0_H0_VM0", "cancelable is false")
-	if info := e.taskInfo(slowTask); info.Cancelled || info.State != types.TaskInfoStateRunning {
+	msg := e.Fails("task_cancel", map[string]any{"task": slowTask})
+	toolstest.MustContain(t, msg, "does not allow cancelling task "+slowTask, "Create virtual machine snapshot on DC0_H0_VM0", "cancelable is false")
+	if info := e.TaskInfo(slowTask); info.Cancelled || info.State != types.TaskInfoStateRunning {
 		t.Fatalf("refused cancel touched the task: %+v", info)
 	}
 
 	// vCenter marks long tasks such as snapshot creation cancelable; the
 	// simulator never does, so the test does it the way vCenter would.
-	reg := e.sim.Model.Map()
+	reg := e.Sim.Model.Map()
 	st, ok := reg.Get(types.ManagedObjectReference{Type: "Task", Value: slowTask}).(*simulator.Task)
 	if !ok {
 		t.Fatalf("simulator has no task %s", slowTask)
 	}
-	reg.AtomicUpdate(e.sim.Model.Service.Context, st, []types.PropertyChange{{Name: "info.cancelable", Val: true}})
+	reg.AtomicUpdate(e.Sim.Model.Service.Context, st, []types.PropertyChange{{Name: "info.cancelable", Val: true}})
 
-	var res taskts.TaskCancelResult
-	text := e.ok("task_cancel", map[string]any{"task": slowTask}, &res)
-	info := e.taskInfo(slowTask)
+	var res TaskCancelResult
+	text := e.OK("task_cancel", map[string]any{"task": slowTask}, &res)
+	info := e.TaskInfo(slowTask)
 	if !info.Cancelled {
 		t.Fatalf("task not cancelled in the simulator: %+v", info)
 	}
 	if res.Task.ID != slowTask || !res.Task.Cancelled || res.Task.State != "error" || res.Task.Fault != "RequestCanceled" {
 		t.Errorf("cancel result: %+v", res)
 	}
-	mustContain(t, text, "Cancelled task "+slowTask+" (Create virtual machine snapshot on DC0_H0_VM0)")
+	toolstest.MustContain(t, text, "Cancelled task "+slowTask+" (Create virtual machine snapshot on DC0_H0_VM0)")
 	// The cancelled snapshot_create may log its line first or after.
 	var rec audit.Record
-	for _, r := range auditLines(t, p) {
+	for _, r := range toolstest.AuditLines(t, p) {
 		if r.Tool == "task_cancel" {
 			rec = r
 		}
@@ -319,34 +301,35 @@ func TestTaskCancelRunning(t *testing.T) {
 			t.Fatalf("snapshot_create: %v", r.err)
 		}
 		if !r.res.IsError {
-			t.Errorf("cancelled snapshot_create succeeded: %s", resultText(r.res))
+			t.Errorf("cancelled snapshot_create succeeded: %s", toolstest.ResultText(r.res))
 		}
-		mustContain(t, resultText(r.res), slowTask, "RequestCanceled")
+		toolstest.MustContain(t, toolstest.ResultText(r.res), slowTask, "RequestCanceled")
 	case <-time.After(10 * time.Second):
 		t.Fatal("snapshot_create did not return after its task was cancelled")
 	}
-	mustContain(t, e.fails("task_cancel", map[string]any{"task": slowTask}), "has already finished (error, cancelled at")
+	toolstest.MustContain(t, e.Fails("task_cancel", map[string]any{"task": slowTask}), "has already finished (error, cancelled at")
 }
 
 // TestTaskToolsInScope: a scoped role sees no tasks on objects outside
 // its scope, and cannot read or cancel them by ID.
 func TestTaskToolsInScope(t *testing.T) {
+	t.Parallel()
 	custom := map[string]policy.RoleSpec{"dc0-ops": {Inherits: "operator", Scope: policy.Scope{Datacenters: []string{"DC0"}}}}
-	p := testPolicy(t, "dc0-ops", custom, nil)
+	p := toolstest.Policy(t, "dc0-ops", custom, nil)
 	e := newPolicyEnv(t, p, nil)
 	// A task on a DC1 VM, started outside vsphere-mcp.
-	task, err := object.NewVirtualMachine(e.vim, e.vmRef("/DC1/vm/DC1_H0_VM0")).PowerOff(e.ctx)
+	task, err := object.NewVirtualMachine(e.Vim, e.VMRef("/DC1/vm/DC1_H0_VM0")).PowerOff(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := task.Wait(e.ctx); err != nil {
+	if err := task.Wait(e.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	outside := task.Reference().Value
-	e.createSnapshot("/DC0/vm/DC0_H0_VM0", "mine", nil)
+	e.CreateSnapshot("/DC0/vm/DC0_H0_VM0", "mine", nil)
 
-	var l taskts.TaskList
-	e.ok("task_list", map[string]any{"limit": 1000}, &l)
+	var l TaskList
+	e.OK("task_list", map[string]any{"limit": 1000}, &l)
 	if len(l.Items) == 0 {
 		t.Fatal("scoped task list is empty")
 	}
@@ -355,28 +338,29 @@ func TestTaskToolsInScope(t *testing.T) {
 			t.Errorf("out-of-scope task listed: %+v", it)
 		}
 	}
-	mustContain(t, e.fails("task_get", map[string]any{"task": outside}), `no task "`+outside+`"`)
-	mustContain(t, e.fails("task_cancel", map[string]any{"task": outside}), `no task "`+outside+`"`)
-	mustContain(t, e.fails("task_list", map[string]any{"object": "DC1_H0_VM0"}), "within this profile's scope")
+	toolstest.MustContain(t, e.Fails("task_get", map[string]any{"task": outside}), `no task "`+outside+`"`)
+	toolstest.MustContain(t, e.Fails("task_cancel", map[string]any{"task": outside}), `no task "`+outside+`"`)
+	toolstest.MustContain(t, e.Fails("task_list", map[string]any{"object": "DC1_H0_VM0"}), "within this profile's scope")
 }
 
 // TestTaskListESX: a bare ESXi host has no task history; the recent tasks
 // serve.
 func TestTaskListESX(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, vcenter.DemoModel(vcenter.SimESX))
-	vms := e.allVMs("name")
+	vms := e.AllVMs("name")
 	if len(vms) == 0 {
 		t.Fatal("no VMs on the ESXi model")
 	}
-	task, err := object.NewVirtualMachine(e.vim, vms[0].Self).PowerOff(e.ctx)
+	task, err := object.NewVirtualMachine(e.Vim, vms[0].Self).PowerOff(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := task.Wait(e.ctx); err != nil {
+	if err := task.Wait(e.Ctx); err != nil {
 		t.Fatal(err)
 	}
-	var l taskts.TaskList
-	e.ok("task_list", map[string]any{"object": vms[0].Name}, &l)
+	var l TaskList
+	e.OK("task_list", map[string]any{"object": vms[0].Name}, &l)
 	if !slices.Contains(taskIDs(l.Items), task.Reference().Value) {
 		t.Errorf("ESXi task list lacks %s: %+v", task.Reference().Value, l)
 	}
@@ -385,10 +369,10 @@ func TestTaskListESX(t *testing.T) {
 			t.Errorf("task of another object: %+v", it)
 		}
 	}
-	var d taskts.TaskDetail
-	e.ok("task_get", map[string]any{"task": task.Reference().Value}, &d)
+	var d TaskDetail
+	e.OK("task_get", map[string]any{"task": task.Reference().Value}, &d)
 	if d.State != "success" || d.Entity != vms[0].Name {
 		t.Errorf("ESXi task_get: %+v", d)
 	}
-	mustContain(t, e.fails("task_list", map[string]any{"object": vms[0].Name, "include_children": true}), "needs vCenter's task history")
+	toolstest.MustContain(t, e.Fails("task_list", map[string]any{"object": vms[0].Name, "include_children": true}), "needs vCenter's task history")
 }

@@ -1,4 +1,4 @@
-package tools_test
+package snapshot
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
-	snapshotts "github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 // snapTree is a VM's snapshot state read straight from the simulator.
@@ -40,14 +40,14 @@ func (s snapTree) equal(o snapTree) bool {
 
 // snapshots reads a VM's snapshot tree through govmomi.
 func (e *env) snapshots(path string) snapTree {
-	e.t.Helper()
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, path)
+	e.T.Helper()
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, path)
 	if err != nil {
-		e.t.Fatalf("find %s: %v", path, err)
+		e.T.Fatalf("find %s: %v", path, err)
 	}
 	var mvm mo.VirtualMachine
-	if err := vm.Properties(e.ctx, vm.Reference(), []string{"snapshot"}, &mvm); err != nil {
-		e.t.Fatal(err)
+	if err := vm.Properties(e.Ctx, vm.Reference(), []string{"snapshot"}, &mvm); err != nil {
+		e.T.Fatal(err)
 	}
 	out := snapTree{paths: map[string]string{}}
 	if mvm.Snapshot == nil {
@@ -70,14 +70,14 @@ func (e *env) snapshots(path string) snapTree {
 }
 
 func (e *env) snapshotState(path, snapPath string) types.VirtualMachineSnapshotTree {
-	e.t.Helper()
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, path)
+	e.T.Helper()
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, path)
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	var mvm mo.VirtualMachine
-	if err := vm.Properties(e.ctx, vm.Reference(), []string{"snapshot"}, &mvm); err != nil || mvm.Snapshot == nil {
-		e.t.Fatalf("read snapshots of %s: %v", path, err)
+	if err := vm.Properties(e.Ctx, vm.Reference(), []string{"snapshot"}, &mvm); err != nil || mvm.Snapshot == nil {
+		e.T.Fatalf("read snapshots of %s: %v", path, err)
 	}
 	nodes := mvm.Snapshot.RootSnapshotList
 	var found *types.VirtualMachineSnapshotTree
@@ -90,50 +90,37 @@ func (e *env) snapshotState(path, snapPath string) types.VirtualMachineSnapshotT
 			}
 		}
 		if found == nil {
-			e.t.Fatalf("%s has no snapshot %s", path, snapPath)
+			e.T.Fatalf("%s has no snapshot %s", path, snapPath)
 		}
 		nodes = found.ChildSnapshotList
 	}
 	return *found
 }
 
-func (e *env) createSnapshot(vm, name string, extra map[string]any) params.TargetResult {
-	e.t.Helper()
-	args := map[string]any{"vm": vm, "name": name}
-	for k, v := range extra {
-		args[k] = v
-	}
-	var res params.BulkResult
-	e.ok("snapshot_create", args, &res)
-	if len(res.Results) != 1 || res.Results[0].Outcome != "done" {
-		e.t.Fatalf("snapshot_create %s on %s: %+v", name, vm, res)
-	}
-	return res.Results[0]
-}
-
 // TestSnapshotLifecycle runs every snapshot tool on one VM as an admin
 // whose person confirms, and checks each effect through govmomi.
 func TestSnapshotLifecycle(t *testing.T) {
-	p := testPolicy(t, "admin", nil, nil)
-	h := &person{action: mcp.ElicitationResponseActionAccept, confirm: true}
+	t.Parallel()
+	p := toolstest.Policy(t, "admin", nil, nil)
+	h := &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true}
 	e := newPolicyEnv(t, p, h)
 	const vm = "/DC0/vm/DC0_H0_VM0" // powered on
 
-	var list snapshotts.SnapshotList
-	text := e.ok("snapshot_list", map[string]any{"vm": vm}, &list)
+	var list SnapshotList
+	text := e.OK("snapshot_list", map[string]any{"vm": vm}, &list)
 	if list.Count != 0 || len(list.Snapshots) != 0 {
 		t.Fatalf("fresh VM has snapshots: %+v", list)
 	}
-	mustContain(t, text, "VM DC0_H0_VM0 (vm-", ": no snapshots")
+	toolstest.MustContain(t, text, "VM DC0_H0_VM0 (vm-", ": no snapshots")
 
 	// Create: base, then after-patch with memory on top, then a second
 	// "base" further down (allowed: its path differs).
-	base := e.createSnapshot(vm, "base", map[string]any{"description": "before patching"})
+	base := e.CreateSnapshot(vm, "base", map[string]any{"description": "before patching"})
 	if base.Snapshot != "base" || !strings.HasPrefix(base.SnapshotID, "snapshot-") || !strings.HasPrefix(base.Task, "task-") {
 		t.Errorf("create base: %+v", base)
 	}
-	after := e.createSnapshot(vm, "after-patch", map[string]any{"memory": true})
-	deep := e.createSnapshot(vm, "base", nil)
+	after := e.CreateSnapshot(vm, "after-patch", map[string]any{"memory": true})
+	deep := e.CreateSnapshot(vm, "base", nil)
 	if after.Snapshot != "base/after-patch" || deep.Snapshot != "base/after-patch/base" {
 		t.Errorf("paths of new snapshots: %q, %q", after.Snapshot, deep.Snapshot)
 	}
@@ -152,7 +139,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 
 	// List: a nested tree with the current marker, in text and structure.
-	text = e.ok("snapshot_list", map[string]any{"vm": "DC0_H0_VM0"}, &list)
+	text = e.OK("snapshot_list", map[string]any{"vm": "DC0_H0_VM0"}, &list)
 	if list.Count != 3 || list.Current != "base/after-patch/base" || list.CurrentID != deep.SnapshotID || len(list.Snapshots) != 1 {
 		t.Fatalf("list: %+v", list)
 	}
@@ -171,31 +158,31 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if root.Created == "" || root.AgeSeconds < 0 || root.SizeBytes == nil {
 		t.Errorf("created/age/size missing: %+v", root)
 	}
-	mustContain(t, text, "3 snapshots, current: base/after-patch/base",
+	toolstest.MustContain(t, text, "3 snapshots, current: base/after-patch/base",
 		"\nbase ("+base.SnapshotID+") ", ": before patching\n",
 		"\n  after-patch ("+after.SnapshotID+") ", "powered on, memory",
 		"\n    base ("+deep.SnapshotID+") ", "[current]")
 
 	// An ambiguous name is refused before anyone is asked, listing paths.
 	for _, tool := range []string{"snapshot_revert", "snapshot_delete"} {
-		msg := e.fails(tool, map[string]any{"vm": vm, "snapshot": "base"})
-		mustContain(t, msg, `"base" matches 2 snapshots of VM /DC0/vm/DC0_H0_VM0`,
+		msg := e.Fails(tool, map[string]any{"vm": vm, "snapshot": "base"})
+		toolstest.MustContain(t, msg, `"base" matches 2 snapshots of VM /DC0/vm/DC0_H0_VM0`,
 			"\n  base ("+base.SnapshotID, "\n  base/after-patch/base ("+deep.SnapshotID)
 	}
-	msg := e.fails("snapshot_revert", map[string]any{"vm": vm, "snapshot": "nope"})
-	mustContain(t, msg, `has no snapshot "nope"`, "base/after-patch/base")
-	if len(h.asked) != 0 {
-		t.Fatalf("person asked about an unresolved snapshot: %q", h.asked)
+	msg := e.Fails("snapshot_revert", map[string]any{"vm": vm, "snapshot": "nope"})
+	toolstest.MustContain(t, msg, `has no snapshot "nope"`, "base/after-patch/base")
+	if len(h.Asked()) != 0 {
+		t.Fatalf("person asked about an unresolved snapshot: %q", h.Asked())
 	}
 	if !e.snapshots(vm).equal(tree) {
 		t.Fatal("a refused call changed the tree")
 	}
 
 	// Revert by path, confirmed by the person.
-	var rev snapshotts.SnapshotActionResult
-	text = e.ok("snapshot_revert", map[string]any{"vm": vm, "snapshot": "base/after-patch"}, &rev)
-	if len(h.asked) != 1 || !strings.Contains(h.asked[0], "Revert VM /DC0/vm/DC0_H0_VM0 to snapshot base/after-patch (current state is lost") {
-		t.Errorf("person was asked %q", h.asked)
+	var rev SnapshotActionResult
+	text = e.OK("snapshot_revert", map[string]any{"vm": vm, "snapshot": "base/after-patch"}, &rev)
+	if len(h.Asked()) != 1 || !strings.Contains(h.Asked()[0], "Revert VM /DC0/vm/DC0_H0_VM0 to snapshot base/after-patch (current state is lost") {
+		t.Errorf("person was asked %q", h.Asked())
 	}
 	if got := e.snapshots(vm); got.current != "base/after-patch" || len(got.order) != 3 {
 		t.Errorf("after revert: %s", got)
@@ -203,11 +190,11 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if rev.Current != "base/after-patch" || rev.SnapshotID != after.SnapshotID || rev.Remaining != 3 {
 		t.Errorf("revert result: %+v", rev)
 	}
-	if ps := e.powerState(vm); string(ps) != rev.PowerState {
+	if ps := e.PowerState(vm); string(ps) != rev.PowerState {
 		t.Errorf("revert reported power %s, simulator has %s", rev.PowerState, ps)
 	}
-	mustContain(t, text, "Reverted: VM /DC0/vm/DC0_H0_VM0", "snapshot base/after-patch ("+after.SnapshotID+")", "task task-")
-	rec := lastAudit(t, p)
+	toolstest.MustContain(t, text, "Reverted: VM /DC0/vm/DC0_H0_VM0", "snapshot base/after-patch ("+after.SnapshotID+")", "task task-")
+	rec := toolstest.LastAudit(t, p)
 	if rec.Tool != "snapshot_revert" || rec.Decision != audit.DecisionConfirmed || rec.Outcome != audit.OutcomeOK ||
 		len(rec.Targets) != 2 || rec.Targets[0].Path != vm || rec.Targets[1].ID != after.SnapshotID ||
 		rec.Targets[1].Path != vm+"@base/after-patch" || len(rec.TaskIDs) != 1 || rec.TaskIDs[0] != rev.Task {
@@ -215,22 +202,22 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 
 	// Revert by ID, then to the current snapshot (the default).
-	e.ok("snapshot_revert", map[string]any{"vm": vm, "snapshot": base.SnapshotID, "suppress_power_on": true}, &rev)
+	e.OK("snapshot_revert", map[string]any{"vm": vm, "snapshot": base.SnapshotID, "suppress_power_on": true}, &rev)
 	if got := e.snapshots(vm); got.current != "base" {
 		t.Errorf("after revert by ID: %s", got)
 	}
-	e.ok("snapshot_revert", map[string]any{"vm": vm}, &rev)
+	e.OK("snapshot_revert", map[string]any{"vm": vm}, &rev)
 	if rev.Snapshot != "base" || e.snapshots(vm).current != "base" {
 		t.Errorf("revert to current: %+v", rev)
 	}
 
 	// A sibling of the same name would make paths ambiguous: refused.
-	msg = e.fails("snapshot_create", map[string]any{"vm": vm, "name": "after-patch"})
-	mustContain(t, msg, "already has a snapshot base/after-patch ("+after.SnapshotID+") where the new one would go")
+	msg = e.Fails("snapshot_create", map[string]any{"vm": vm, "name": "after-patch"})
+	toolstest.MustContain(t, msg, "already has a snapshot base/after-patch ("+after.SnapshotID+") where the new one would go")
 
 	// Delete a leaf, without children.
-	var del snapshotts.SnapshotActionResult
-	e.ok("snapshot_delete", map[string]any{"vm": vm, "snapshot": "base/after-patch/base"}, &del)
+	var del SnapshotActionResult
+	e.OK("snapshot_delete", map[string]any{"vm": vm, "snapshot": "base/after-patch/base"}, &del)
 	if got := e.snapshots(vm); strings.Join(got.order, ",") != "base,base/after-patch" || got.current != "base" {
 		t.Errorf("after deleting the leaf: %s", got)
 	}
@@ -239,63 +226,63 @@ func TestSnapshotLifecycle(t *testing.T) {
 	}
 
 	// Delete a middle snapshot without its children: they move up.
-	e.ok("snapshot_revert", map[string]any{"vm": vm, "snapshot": "after-patch"}, nil)
-	e.createSnapshot(vm, "leaf", nil)
-	e.ok("snapshot_revert", map[string]any{"vm": vm, "snapshot": "base"}, nil)
-	e.createSnapshot(vm, "x", nil)
+	e.OK("snapshot_revert", map[string]any{"vm": vm, "snapshot": "after-patch"}, nil)
+	e.CreateSnapshot(vm, "leaf", nil)
+	e.OK("snapshot_revert", map[string]any{"vm": vm, "snapshot": "base"}, nil)
+	e.CreateSnapshot(vm, "x", nil)
 	if got := strings.Join(e.snapshots(vm).order, ","); got != "base,base/after-patch,base/after-patch/leaf,base/x" {
 		t.Fatalf("tree before deletes: %s", got)
 	}
-	h.asked = nil
-	e.ok("snapshot_delete", map[string]any{"vm": vm, "snapshot": "after-patch"}, &del)
+	h.Forget()
+	e.OK("snapshot_delete", map[string]any{"vm": vm, "snapshot": "after-patch"}, &del)
 	got := e.snapshots(vm)
 	if _, ok := got.paths["base/leaf"]; !ok || len(got.order) != 3 || got.paths["base/after-patch"] != "" {
 		t.Errorf("after deleting after-patch alone: %s", got)
 	}
-	if len(h.asked) != 1 || !strings.Contains(h.asked[0], "Delete snapshot base/after-patch of VM /DC0/vm/DC0_H0_VM0 (the 1 snapshots below it stay)") {
-		t.Errorf("person was asked %q", h.asked)
+	if len(h.Asked()) != 1 || !strings.Contains(h.Asked()[0], "Delete snapshot base/after-patch of VM /DC0/vm/DC0_H0_VM0 (the 1 snapshots below it stay)") {
+		t.Errorf("person was asked %q", h.Asked())
 	}
 
 	// Delete with children: the whole subtree goes.
-	del = snapshotts.SnapshotActionResult{}
-	e.ok("snapshot_delete", map[string]any{"vm": vm, "snapshot": "base", "children": true}, &del)
+	del = SnapshotActionResult{}
+	e.OK("snapshot_delete", map[string]any{"vm": vm, "snapshot": "base", "children": true}, &del)
 	if got := e.snapshots(vm); len(got.order) != 0 || got.current != "" {
 		t.Errorf("after deleting base with children: %s", got)
 	}
 	if len(del.Removed) != 3 || del.Remaining != 0 || del.Current != "" {
 		t.Errorf("delete with children result: %+v", del)
 	}
-	e.ok("snapshot_list", map[string]any{"vm": vm}, &list)
+	e.OK("snapshot_list", map[string]any{"vm": vm}, &list)
 	if list.Count != 0 {
 		t.Errorf("list after deleting all: %+v", list)
 	}
 
 	// Delete all, on two VMs, one of which has no snapshots.
-	e.createSnapshot(vm, "a", nil)
-	e.createSnapshot(vm, "b", nil)
+	e.CreateSnapshot(vm, "a", nil)
+	e.CreateSnapshot(vm, "b", nil)
 	const other = "/DC0/vm/DC0_H0_VM2"
 	var bulk params.BulkResult
-	h.asked = nil
-	text = e.ok("snapshot_delete_all", map[string]any{"vms": []string{vm, other}}, &bulk)
+	h.Forget()
+	text = e.OK("snapshot_delete_all", map[string]any{"vms": []string{vm, other}}, &bulk)
 	if bulk.Succeeded != 1 || bulk.Unchanged != 1 || len(bulk.Results) != 2 || bulk.Results[0].Removed != 2 || bulk.Results[1].Outcome != "unchanged" {
 		t.Errorf("delete all: %+v", bulk)
 	}
 	if got := e.snapshots(vm); len(got.order) != 0 {
 		t.Errorf("snapshots left after delete all: %s", got)
 	}
-	if len(h.asked) != 1 || !strings.Contains(h.asked[0], "Delete all 2 snapshots of 1 VM(s)") || strings.Contains(h.asked[0], other) {
-		t.Errorf("person was asked %q", h.asked)
+	if len(h.Asked()) != 1 || !strings.Contains(h.Asked()[0], "Delete all 2 snapshots of 1 VM(s)") || strings.Contains(h.Asked()[0], other) {
+		t.Errorf("person was asked %q", h.Asked())
 	}
-	mustContain(t, text, "Delete all snapshots: 1 done, 1 unchanged, 0 failed")
-	rec = lastAudit(t, p)
+	toolstest.MustContain(t, text, "Delete all snapshots: 1 done, 1 unchanged, 0 failed")
+	rec = toolstest.LastAudit(t, p)
 	if len(rec.Targets) != 1 || rec.Targets[0].Path != vm || rec.Decision != audit.DecisionConfirmed {
 		t.Errorf("audit of delete all: %+v", rec)
 	}
 	// Nothing to delete: no question, nothing changes.
-	h.asked = nil
-	e.ok("snapshot_delete_all", map[string]any{"vm": vm}, &bulk)
-	if bulk.Unchanged != 1 || len(h.asked) != 0 {
-		t.Errorf("delete all without snapshots: %+v, asked %q", bulk, h.asked)
+	h.Forget()
+	e.OK("snapshot_delete_all", map[string]any{"vm": vm}, &bulk)
+	if bulk.Unchanged != 1 || len(h.Asked()) != 0 {
+		t.Errorf("delete all without snapshots: %+v, asked %q", bulk, h.Asked())
 	}
 
 	// Arguments are checked before anything is read.
@@ -313,7 +300,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 		{"snapshot_list", map[string]any{"vm": "no-such-vm"}, `no VM matches "no-such-vm"`},
 		{"snapshot_revert", map[string]any{"vm": vm}, "VM /DC0/vm/DC0_H0_VM0 has no snapshots"},
 	} {
-		mustContain(t, e.fails(tc.tool, tc.args), tc.want)
+		toolstest.MustContain(t, e.Fails(tc.tool, tc.args), tc.want)
 	}
 }
 
@@ -321,9 +308,10 @@ func TestSnapshotLifecycle(t *testing.T) {
 // (a fault vCenter returns for a VM whose snapshots are disabled); the
 // others get theirs, and the result says which is which.
 func TestSnapshotBulkCreateOneFailing(t *testing.T) {
-	p := testPolicy(t, "operator", nil, nil)
+	t.Parallel()
+	p := toolstest.Policy(t, "operator", nil, nil)
 	e := newPolicyEnv(t, p, nil)
-	e.sim.Model.Service.AddFaultRule(&simulator.FaultInjectionRule{
+	e.Sim.Model.Service.AddFaultRule(&simulator.FaultInjectionRule{
 		MethodName:  "CreateSnapshot_Task",
 		ObjectType:  "VirtualMachine",
 		ObjectName:  "DC0_H0_VM3",
@@ -335,7 +323,7 @@ func TestSnapshotBulkCreateOneFailing(t *testing.T) {
 	})
 	vms := []string{"DC0_H0_VM0", "/DC0/vm/DC0_H0_VM3", "DC0_C0_RP1_VM2"}
 	var res params.BulkResult
-	text := e.ok("snapshot_create", map[string]any{"vms": vms, "name": "pre-upgrade", "description": "bulk"}, &res)
+	text := e.OK("snapshot_create", map[string]any{"vms": vms, "name": "pre-upgrade", "description": "bulk"}, &res)
 	if res.Succeeded != 2 || res.Failed != 1 || len(res.Results) != 3 {
 		t.Fatalf("bulk create: %+v", res)
 	}
@@ -343,8 +331,8 @@ func TestSnapshotBulkCreateOneFailing(t *testing.T) {
 	if failed.VM != "DC0_H0_VM3" || failed.Outcome != "failed" || failed.SnapshotID != "" {
 		t.Errorf("failed row: %+v", failed)
 	}
-	mustContain(t, failed.Error, "SnapshotDisabled", "snapshots are disabled for this VM")
-	mustContain(t, text, `Snapshot "pre-upgrade": 2 done, 0 unchanged, 1 failed`)
+	toolstest.MustContain(t, failed.Error, "SnapshotDisabled", "snapshots are disabled for this VM")
+	toolstest.MustContain(t, text, `Snapshot "pre-upgrade": 2 done, 0 unchanged, 1 failed`)
 	for i, path := range []string{"/DC0/vm/DC0_H0_VM0", "/DC0/vm/DC0_H0_VM3", "/DC0/vm/DC0_C0_RP1_VM2"} {
 		tree := e.snapshots(path)
 		if i == 1 {
@@ -357,28 +345,28 @@ func TestSnapshotBulkCreateOneFailing(t *testing.T) {
 			t.Errorf("%s: %s, result %+v", path, tree, res.Results[i])
 		}
 	}
-	rec := lastAudit(t, p)
+	rec := toolstest.LastAudit(t, p)
 	if len(rec.Targets) != 3 || rec.Decision != audit.DecisionAllowed || len(rec.TaskIDs) != 2 {
 		t.Errorf("audit of the bulk create: %+v", rec)
 	}
 
 	// All targets failing is a tool error that still lists each VM.
-	msg := e.fails("snapshot_create", map[string]any{"vm": "DC0_H0_VM3", "name": "again"})
-	mustContain(t, msg, "0 done, 0 unchanged, 1 failed", "SnapshotDisabled")
+	msg := e.Fails("snapshot_create", map[string]any{"vm": "DC0_H0_VM3", "name": "again"})
+	toolstest.MustContain(t, msg, "0 done, 0 unchanged, 1 failed", "SnapshotDisabled")
 	// Quiescing needs VMware Tools, which the simulator's VMs do not run.
-	msg = e.fails("snapshot_create", map[string]any{"vm": "DC0_H0_VM2", "name": "q", "quiesce": true})
-	mustContain(t, msg, "VMware Tools is not running in DC0_H0_VM2", "quiesce=false")
+	msg = e.Fails("snapshot_create", map[string]any{"vm": "DC0_H0_VM2", "name": "q", "quiesce": true})
+	toolstest.MustContain(t, msg, "VMware Tools is not running in DC0_H0_VM2", "quiesce=false")
 	// Templates have no snapshots.
-	msg = e.fails("snapshot_create", map[string]any{"vm": "DC0_H0_VM1", "name": "t"})
-	mustContain(t, msg, "is a template")
+	msg = e.Fails("snapshot_create", map[string]any{"vm": "DC0_H0_VM1", "name": "t"})
+	toolstest.MustContain(t, msg, "is a template")
 
 	// By filter, within max_targets.
-	e.ok("snapshot_create", map[string]any{"filter": map[string]any{"name": "DC1_H0_VM*", "power_state": "poweredOn"}, "name": "nightly"}, &res)
+	e.OK("snapshot_create", map[string]any{"filter": map[string]any{"name": "DC1_H0_VM*", "power_state": "poweredOn"}, "name": "nightly"}, &res)
 	if res.Succeeded != 3 || res.Failed != 0 {
 		t.Errorf("filtered create: %+v", res)
 	}
 	// The operator lists snapshots and reverts (confirmed), but cannot delete.
-	got := e.listedTools()
+	got := e.ListedTools()
 	for _, name := range []string{"snapshot_list", "snapshot_create", "snapshot_revert"} {
 		if !slices.Contains(got, name) {
 			t.Errorf("operator lacks %s", name)
@@ -394,19 +382,20 @@ func TestSnapshotBulkCreateOneFailing(t *testing.T) {
 // TestSnapshotIrreversibleNeedConfirmation: revert, delete and delete-all
 // change nothing when the person declines, or when the client cannot ask.
 func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
-		person   *person
+		person   *toolstest.Person
 		decision audit.Decision
 		want     string
 	}{
-		{"declined", &person{action: mcp.ElicitationResponseActionDecline}, audit.DecisionDeclined, "did not confirm (decline)"},
-		{"unticked", &person{action: mcp.ElicitationResponseActionAccept, confirm: false}, audit.DecisionDeclined, "did not confirm"},
+		{"declined", &toolstest.Person{Action: mcp.ElicitationResponseActionDecline}, audit.DecisionDeclined, "did not confirm (decline)"},
+		{"unticked", &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: false}, audit.DecisionDeclined, "did not confirm"},
 		{"no elicitation", nil, audit.DecisionDenied, "cannot ask for it"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := testPolicy(t, "admin", nil, func(p *tools.Policy) { p.Fallback = policy.FallbackDeny })
+			p := toolstest.Policy(t, "admin", nil, func(p *guard.Policy) { p.Fallback = policy.FallbackDeny })
 			var e *env
 			if tc.person != nil {
 				e = newPolicyEnv(t, p, tc.person)
@@ -414,10 +403,10 @@ func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
 				e = newPolicyEnv(t, p, nil)
 			}
 			const vm = "/DC0/vm/DC0_H0_VM0"
-			e.createSnapshot(vm, "base", nil)
-			e.createSnapshot(vm, "child", nil)
+			e.CreateSnapshot(vm, "base", nil)
+			e.CreateSnapshot(vm, "child", nil)
 			before := e.snapshots(vm)
-			power := e.powerState(vm)
+			power := e.PowerState(vm)
 			for _, call := range []struct {
 				tool string
 				args map[string]any
@@ -426,15 +415,15 @@ func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
 				{"snapshot_delete", map[string]any{"vm": vm, "snapshot": "base", "children": true}},
 				{"snapshot_delete_all", map[string]any{"vm": vm}},
 			} {
-				msg := e.fails(call.tool, call.args)
-				mustContain(t, msg, tc.want)
+				msg := e.Fails(call.tool, call.args)
+				toolstest.MustContain(t, msg, tc.want)
 				if got := e.snapshots(vm); !got.equal(before) {
 					t.Errorf("%s changed the tree without confirmation: %s, was %s", call.tool, got, before)
 				}
-				if e.powerState(vm) != power {
+				if e.PowerState(vm) != power {
 					t.Errorf("%s changed the power state without confirmation", call.tool)
 				}
-				rec := lastAudit(t, p)
+				rec := toolstest.LastAudit(t, p)
 				// The VM, and the snapshot a revert or delete would have touched.
 				targets := 2
 				if call.tool == "snapshot_delete_all" {
@@ -444,8 +433,8 @@ func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
 					t.Errorf("audit of %s: %+v", call.tool, rec)
 				}
 			}
-			if tc.person != nil && len(tc.person.asked) != 3 {
-				t.Errorf("person asked %d times: %q", len(tc.person.asked), tc.person.asked)
+			if tc.person != nil && len(tc.person.Asked()) != 3 {
+				t.Errorf("person asked %d times: %q", len(tc.person.Asked()), tc.person.Asked())
 			}
 		})
 	}
@@ -454,15 +443,16 @@ func TestSnapshotIrreversibleNeedConfirmation(t *testing.T) {
 // TestSnapshotDeleteProgress: snapshot removal reports MCP progress from
 // vCenter's task, through the person's confirmation round trip.
 func TestSnapshotDeleteProgress(t *testing.T) {
-	p := testPolicy(t, "admin", nil, nil)
-	e := newPolicyEnv(t, p, &person{action: mcp.ElicitationResponseActionAccept, confirm: true})
+	t.Parallel()
+	p := toolstest.Policy(t, "admin", nil, nil)
+	e := newPolicyEnv(t, p, &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true})
 	const vm = "/DC0/vm/DC0_H0_VM2"
-	e.createSnapshot(vm, "base", nil)
+	e.CreateSnapshot(vm, "base", nil)
 
 	var mu sync.Mutex
 	var progress []float64
 	var messages []string
-	e.client.OnNotification(func(n mcp.JSONRPCNotification) {
+	e.Client.OnNotification(func(n mcp.JSONRPCNotification) {
 		if n.Method != "notifications/progress" || n.Params.AdditionalFields["progressToken"] != "del-1" {
 			return
 		}
@@ -479,9 +469,9 @@ func TestSnapshotDeleteProgress(t *testing.T) {
 	req.Params.Name = "snapshot_delete"
 	req.Params.Arguments = map[string]any{"vm": vm, "snapshot": "base"}
 	req.Params.Meta = &mcp.Meta{ProgressToken: "del-1"}
-	res, err := e.client.CallTool(e.ctx, req)
+	res, err := e.Client.CallTool(e.Ctx, req)
 	if err != nil || res.IsError {
-		t.Fatalf("snapshot_delete: %v %s", err, resultText(res))
+		t.Fatalf("snapshot_delete: %v %s", err, toolstest.ResultText(res))
 	}
 	if len(e.snapshots(vm).order) != 0 {
 		t.Fatal("snapshot not deleted")
@@ -514,14 +504,14 @@ func TestSnapshotDeleteProgress(t *testing.T) {
 // switcher is a person who, while being asked, sees the VM's current
 // snapshot change (another admin reverts it), then says yes.
 type switcher struct {
-	person
+	toolstest.Person
 	once   sync.Once
 	change func()
 }
 
 func (s *switcher) Elicit(ctx context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
 	s.once.Do(s.change)
-	return s.person.Elicit(ctx, req)
+	return s.Person.Elicit(ctx, req)
 }
 
 // TestRevertConfirmationBoundToSnapshot: a yes about reverting to one
@@ -529,27 +519,28 @@ func (s *switcher) Elicit(ctx context.Context, req mcp.ElicitationRequest) (*mcp
 // between the question and the answer, the person is asked again, about
 // the new one.
 func TestRevertConfirmationBoundToSnapshot(t *testing.T) {
-	p := testPolicy(t, "admin", nil, nil)
-	h := &switcher{person: person{action: mcp.ElicitationResponseActionAccept, confirm: true}}
+	t.Parallel()
+	p := toolstest.Policy(t, "admin", nil, nil)
+	h := &switcher{Person: toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true}}
 	e := newPolicyEnv(t, p, h)
 	const vm = "/DC0/vm/DC0_H0_VM0"
-	first := e.createSnapshot(vm, "first", nil)
-	e.createSnapshot(vm, "second", nil) // current
+	first := e.CreateSnapshot(vm, "first", nil)
+	e.CreateSnapshot(vm, "second", nil) // current
 	h.change = func() {
-		snap := object.NewVirtualMachine(e.vim, e.vmRef(vm))
-		task, err := snap.RevertToSnapshot(e.ctx, first.SnapshotID, true)
+		snap := object.NewVirtualMachine(e.Vim, e.VMRef(vm))
+		task, err := snap.RevertToSnapshot(e.Ctx, first.SnapshotID, true)
 		if err == nil {
-			err = task.Wait(e.ctx)
+			err = task.Wait(e.Ctx)
 		}
 		if err != nil {
 			t.Errorf("revert behind the server's back: %v", err)
 		}
 	}
-	e.ok("snapshot_revert", map[string]any{"vm": vm}, nil)
-	if len(h.asked) != 2 || !strings.Contains(h.asked[0], "to snapshot first/second (") || !strings.Contains(h.asked[1], "to snapshot first (") {
-		t.Fatalf("questions: %q; want a second question naming the new current snapshot", h.asked)
+	e.OK("snapshot_revert", map[string]any{"vm": vm}, nil)
+	if len(h.Asked()) != 2 || !strings.Contains(h.Asked()[0], "to snapshot first/second (") || !strings.Contains(h.Asked()[1], "to snapshot first (") {
+		t.Fatalf("questions: %q; want a second question naming the new current snapshot", h.Asked())
 	}
-	rec := lastAudit(t, p)
+	rec := toolstest.LastAudit(t, p)
 	if rec.Decision != audit.DecisionConfirmed || len(rec.Targets) != 2 || rec.Targets[1].ID != first.SnapshotID {
 		t.Errorf("audit: %+v", rec)
 	}

@@ -1,10 +1,9 @@
-package tools_test
+package vm
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -25,9 +24,9 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	taskts "github.com/vsphere-mcp/vsphere-mcp/tools/task"
-	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -37,75 +36,76 @@ var lcProps = []string{"name", "parent", "config", "runtime.powerState", "runtim
 
 // lcVM reads a VM by inventory path through the independent client.
 func (e *env) lcVM(path string) mo.VirtualMachine {
-	e.t.Helper()
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, path)
+	e.T.Helper()
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, path)
 	if err != nil {
-		e.t.Fatalf("find %s: %v", path, err)
+		e.T.Fatalf("find %s: %v", path, err)
 	}
 	var m mo.VirtualMachine
-	if err := vm.Properties(e.ctx, vm.Reference(), lcProps, &m); err != nil {
-		e.t.Fatalf("read %s: %v", path, err)
+	if err := vm.Properties(e.Ctx, vm.Reference(), lcProps, &m); err != nil {
+		e.T.Fatalf("read %s: %v", path, err)
 	}
 	return m
 }
 
 // lcName reads an object's name.
 func (e *env) lcName(ref *types.ManagedObjectReference) string {
-	e.t.Helper()
+	e.T.Helper()
 	if ref == nil {
 		return ""
 	}
 	var me mo.ManagedEntity
-	if err := property.DefaultCollector(e.vim).RetrieveOne(e.ctx, *ref, []string{"name"}, &me); err != nil {
-		e.t.Fatalf("read name of %s: %v", ref, err)
+	if err := property.DefaultCollector(e.Vim).RetrieveOne(e.Ctx, *ref, []string{"name"}, &me); err != nil {
+		e.T.Fatalf("read name of %s: %v", ref, err)
 	}
 	return me.Name
 }
 
 // lcRef finds an object by inventory path.
 func (e *env) lcRef(path string) types.ManagedObjectReference {
-	e.t.Helper()
-	ref, err := object.NewSearchIndex(e.vim).FindByInventoryPath(e.ctx, path)
+	e.T.Helper()
+	ref, err := object.NewSearchIndex(e.Vim).FindByInventoryPath(e.Ctx, path)
 	if err != nil || ref == nil {
-		e.t.Fatalf("find %s: %v", path, err)
+		e.T.Fatalf("find %s: %v", path, err)
 	}
 	return ref.Reference()
 }
 
 // lcFolder creates a VM folder below /DC0/vm.
 func (e *env) lcFolder(parent, name string) {
-	e.t.Helper()
-	f := object.NewFolder(e.vim, e.lcRef(parent))
-	if _, err := f.CreateFolder(e.ctx, name); err != nil {
-		e.t.Fatalf("create folder %s/%s: %v", parent, name, err)
+	e.T.Helper()
+	f := object.NewFolder(e.Vim, e.lcRef(parent))
+	if _, err := f.CreateFolder(e.Ctx, name); err != nil {
+		e.T.Fatalf("create folder %s/%s: %v", parent, name, err)
 	}
 }
 
 // lcTask reads a vCenter task.
 func (e *env) lcTask(id string) types.TaskInfo {
-	e.t.Helper()
+	e.T.Helper()
 	var t mo.Task
-	if err := property.DefaultCollector(e.vim).RetrieveOne(e.ctx, types.ManagedObjectReference{Type: "Task", Value: id}, []string{"info"}, &t); err != nil {
-		e.t.Fatalf("read task %s: %v", id, err)
+	if err := property.DefaultCollector(e.Vim).RetrieveOne(e.Ctx, types.ManagedObjectReference{Type: "Task", Value: id}, []string{"info"}, &t); err != nil {
+		e.T.Fatalf("read task %s: %v", id, err)
 	}
 	return t.Info
 }
 
-func newAdminEnv(t *testing.T) (*env, *tools.Policy) {
-	p := testPolicy(t, "admin", nil, nil)
+func newAdminEnv(t *testing.T) (*env, *guard.Policy) {
+	p := toolstest.Policy(t, "admin", nil, nil)
 	return newPolicyEnv(t, p, nil), p
 }
 
 // ---- vm_create ----
 
 func TestVMCreate(t *testing.T) {
+	t.Parallel()
 	e, p := newAdminEnv(t)
 
 	// Defaults from the inventory: the cluster's root pool, the datastore
 	// with the most free space, the first network, the datacenter's folder.
-	var res vmts.VMCreateResult
-	text := e.ok("vm_create", map[string]any{"name": "web-01", "cpus": 2, "memory_mb": 2048, "disk_gb": 20, "guest_os": "ubuntu64Guest", "cluster": "DC0_C0"}, &res)
-	mustContain(t, text, "Created VM web-01", "/DC0/vm/web-01", "2 vCPU, 2048 MB, 20 GB thin disk on pvscsi, vmxnet3 NIC on VM Network",
+	var res VMCreateResult
+	text := e.OK("vm_create", map[string]any{"name": "web-01", "cpus": 2, "memory_mb": 2048, "disk_gb": 20, "guest_os": "ubuntu64Guest", "cluster": "DC0_C0"}, &res)
+	toolstest.MustContain(t, text, "Created VM web-01", "/DC0/vm/web-01", "2 vCPU, 2048 MB, 20 GB thin disk on pvscsi, vmxnet3 NIC on VM Network",
 		"default: resource pool /DC0/host/DC0_C0/Resources: the root pool of /DC0/host/DC0_C0",
 		"default: folder /DC0/vm: the vm folder of datacenter DC0",
 		"default: datastore LocalDS_1: the most free space",
@@ -146,16 +146,16 @@ func TestVMCreate(t *testing.T) {
 	if disks != 1 || pvscsi != 1 || vmxnet3 != 1 {
 		t.Errorf("devices: %d disks, %d pvscsi, %d vmxnet3; want one each", disks, pvscsi, vmxnet3)
 	}
-	if rec := lastAudit(t, p); rec.Tool != "vm_create" || rec.Outcome != audit.OutcomeOK || len(rec.TaskIDs) != 1 || len(rec.Targets) < 2 || rec.Targets[0].Path != "/DC0/vm" {
+	if rec := toolstest.LastAudit(t, p); rec.Tool != "vm_create" || rec.Outcome != audit.OutcomeOK || len(rec.TaskIDs) != 1 || len(rec.Targets) < 2 || rec.Targets[0].Path != "/DC0/vm" {
 		t.Errorf("audit: %+v", rec)
 	}
 
 	// Everything explicit: host, datastore, a distributed port group,
 	// lsilogic, a sub-folder.
 	e.lcFolder("/DC0/vm", "web")
-	text = e.ok("vm_create", map[string]any{"name": "web-02", "host": "DC0_C1_H1", "datastore": "/DC0/datastore/LocalDS_0",
+	text = e.OK("vm_create", map[string]any{"name": "web-02", "host": "DC0_C1_H1", "datastore": "/DC0/datastore/LocalDS_0",
 		"network": "DC0_DVPG1", "disk_controller": "lsilogic", "folder": "/DC0/vm/web", "annotation": "made by a test"}, &res)
-	mustContain(t, text, "default: resource pool /DC0/host/DC0_C1/Resources", "default: cpus 1", "default: memory_mb 1024", "default: disk_gb 16", "default: guest_os otherGuest64")
+	toolstest.MustContain(t, text, "default: resource pool /DC0/host/DC0_C1/Resources", "default: cpus 1", "default: memory_mb 1024", "default: disk_gb 16", "default: guest_os otherGuest64")
 	if strings.Contains(text, "default: datastore") || strings.Contains(text, "default: network") || strings.Contains(text, "default: folder") {
 		t.Errorf("explicit values reported as defaults:\n%s", text)
 	}
@@ -177,7 +177,7 @@ func TestVMCreate(t *testing.T) {
 	}
 
 	// Wrong calls get clear errors and change nothing.
-	before := len(e.allVMs("name"))
+	before := len(e.AllVMs("name"))
 	for _, tc := range []struct {
 		args map[string]any
 		want []string
@@ -199,9 +199,9 @@ func TestVMCreate(t *testing.T) {
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "disk_controller": "ide"}, []string{`disk_controller "ide" is not supported`}},
 		{map[string]any{"name": "x", "cluster": "nope"}, []string{`no cluster matches "nope"`}},
 	} {
-		mustContain(t, e.fails("vm_create", tc.args), tc.want...)
+		toolstest.MustContain(t, e.Fails("vm_create", tc.args), tc.want...)
 	}
-	if after := len(e.allVMs("name")); after != before {
+	if after := len(e.AllVMs("name")); after != before {
 		t.Errorf("failed creates left %d new VMs", after-before)
 	}
 }
@@ -209,15 +209,16 @@ func TestVMCreate(t *testing.T) {
 // ---- vm_clone ----
 
 func TestVMClone(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
 	e.lcFolder("/DC0/vm", "web")
 
 	// A full clone of a powered-off VM into another folder and datastore,
 	// powered on after.
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
-	var res vmts.VMCloneResult
-	text := e.ok("vm_clone", map[string]any{"vm": src, "name": "c1", "folder": "/DC0/vm/web", "datastore": "/DC0/datastore/LocalDS_1", "host": "DC0_C0_H1", "power_on": true}, &res)
-	mustContain(t, text, "Cloned c1", "/DC0/vm/web/c1", "full clone of "+src, "poweredOn", "host /DC0/host/DC0_C0/DC0_C0_H1")
+	var res VMCloneResult
+	text := e.OK("vm_clone", map[string]any{"vm": src, "name": "c1", "folder": "/DC0/vm/web", "datastore": "/DC0/datastore/LocalDS_1", "host": "DC0_C0_H1", "power_on": true}, &res)
+	toolstest.MustContain(t, text, "Cloned c1", "/DC0/vm/web/c1", "full clone of "+src, "poweredOn", "host /DC0/host/DC0_C0/DC0_C0_H1")
 	if len(res.Tasks) != 2 || res.ID == "" || res.Linked {
 		t.Fatalf("result: %+v", res)
 	}
@@ -232,30 +233,40 @@ func TestVMClone(t *testing.T) {
 	}
 
 	// A linked clone needs a snapshot, and says so.
-	mustContain(t, e.fails("vm_clone", map[string]any{"vm": src, "name": "c2", "linked": true}),
+	toolstest.MustContain(t, e.Fails("vm_clone", map[string]any{"vm": src, "name": "c2", "linked": true}),
 		"a linked clone shares the disks of a snapshot, and "+src+" has none", "snapshot_create")
-	srcVM := object.NewVirtualMachine(e.vim, e.lcRef(src))
+	srcVM := object.NewVirtualMachine(e.Vim, e.lcRef(src))
 	for _, name := range []string{"base", "patched"} {
-		task, err := srcVM.CreateSnapshot(e.ctx, name, "", false, false)
+		task, err := srcVM.CreateSnapshot(e.Ctx, name, "", false, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := task.Wait(e.ctx); err != nil {
+		if err := task.Wait(e.Ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	text = e.ok("vm_clone", map[string]any{"vm": src, "name": "c2", "linked": true}, &res)
-	mustContain(t, text, "linked clone of "+src, "at snapshot base/patched", "default: snapshot base/patched: the current snapshot",
+	text = e.OK("vm_clone", map[string]any{"vm": src, "name": "c2", "linked": true}, &res)
+	toolstest.MustContain(t, text, "linked clone of "+src, "at snapshot base/patched", "default: snapshot base/patched: the current snapshot",
 		"default: folder /DC0/vm: the source's folder", "default: placement: the source's resource pool and host")
 	if m := e.lcVM("/DC0/vm/c2"); e.lcName(m.ResourcePool) != "DC0_C0_RP1" || m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 		t.Errorf("linked clone: pool %s, %s", e.lcName(m.ResourcePool), m.Runtime.PowerState)
 	}
-	e.ok("vm_clone", map[string]any{"vm": src, "name": "c3", "linked": true, "snapshot": "base"}, &res)
+	e.OK("vm_clone", map[string]any{"vm": src, "name": "c3", "linked": true, "snapshot": "base"}, &res)
 	if !res.Linked || res.Snapshot != "base" {
 		t.Errorf("linked clone from a named snapshot: %+v", res)
 	}
-	mustContain(t, e.fails("vm_clone", map[string]any{"vm": src, "name": "c4", "snapshot": "nope"}),
-		`has no snapshot "nope"; its snapshots: base, base/patched`)
+	// The snapshot resolver is snapshot_list's and snapshot_revert's: an ID
+	// or a path in the tree works too.
+	patched := e.lcVM(src).Snapshot.RootSnapshotList[0].ChildSnapshotList[0].Snapshot.Value
+	for i, ident := range []string{patched, "base/patched"} {
+		res = VMCloneResult{}
+		e.OK("vm_clone", map[string]any{"vm": src, "name": fmt.Sprintf("c3-%d", i), "linked": true, "snapshot": ident}, &res)
+		if !res.Linked || res.Snapshot != "base/patched" {
+			t.Errorf("linked clone from snapshot %s: %+v", ident, res)
+		}
+	}
+	toolstest.MustContain(t, e.Fails("vm_clone", map[string]any{"vm": src, "name": "c4", "snapshot": "nope"}),
+		`has no snapshot "nope"`, "Its snapshots: base, base/patched")
 
 	// A template has no pool: the clone defaults to its host's root pool;
 	// and a stored customization spec is applied.
@@ -263,38 +274,39 @@ func TestVMClone(t *testing.T) {
 	if !e.lcVM(tmpl).Config.Template {
 		t.Fatal("demo inventory changed: DC0_H0_VM1 is no template")
 	}
-	text = e.ok("vm_clone", map[string]any{"vm": tmpl, "name": "from-tmpl", "customization": "vcsim-linux"}, &res)
-	mustContain(t, text, "default: resource pool /DC0/host/DC0_H0/Resources: the root pool of /DC0/host/DC0_H0, where template DC0_H0_VM1 is registered",
+	text = e.OK("vm_clone", map[string]any{"vm": tmpl, "name": "from-tmpl", "customization": "vcsim-linux"}, &res)
+	toolstest.MustContain(t, text, "default: resource pool /DC0/host/DC0_H0/Resources: the root pool of /DC0/host/DC0_H0, where template DC0_H0_VM1 is registered",
 		"customization: vcsim-linux")
 	if m := e.lcVM("/DC0/vm/from-tmpl"); m.Config.Template || e.lcName(m.ResourcePool) != "Resources" {
 		t.Errorf("clone of a template: template %v pool %s", m.Config.Template, e.lcName(m.ResourcePool))
 	}
-	mustContain(t, e.fails("vm_clone", map[string]any{"vm": tmpl, "name": "x", "customization": "nope"}),
+	toolstest.MustContain(t, e.Fails("vm_clone", map[string]any{"vm": tmpl, "name": "x", "customization": "nope"}),
 		`no customization spec named "nope"; it has: vcsim-linux`)
 
 	// Duplicate names and conflicts are refused before any task.
-	mustContain(t, e.fails("vm_clone", map[string]any{"vm": src, "name": "DC0_H0_VM0"}), `a VM or template named "DC0_H0_VM0" already exists in folder /DC0/vm (DuplicateName)`)
-	mustContain(t, e.fails("vm_clone", map[string]any{"vm": src, "name": "x", "cluster": "DC0_C0", "resource_pool": "DC0_C0_RP1"}), "pass cluster or resource_pool, not both")
-	mustContain(t, e.fails("vm_clone", map[string]any{"vm": "", "name": "x"}), "vm is required")
+	toolstest.MustContain(t, e.Fails("vm_clone", map[string]any{"vm": src, "name": "DC0_H0_VM0"}), `a VM or template named "DC0_H0_VM0" already exists in folder /DC0/vm (DuplicateName)`)
+	toolstest.MustContain(t, e.Fails("vm_clone", map[string]any{"vm": src, "name": "x", "cluster": "DC0_C0", "resource_pool": "DC0_C0_RP1"}), "pass cluster or resource_pool, not both")
+	toolstest.MustContain(t, e.Fails("vm_clone", map[string]any{"vm": "", "name": "x"}), "vm is required")
 }
 
 // TestVMCloneHalfDone: the clone succeeds, the power-on fails; the error
 // says exactly that, with the task IDs, and the clone exists.
 func TestVMCloneHalfDone(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
 	// The clone's power-on fails for want of CPU.
 	ref := e.lcRef(src)
-	reg := e.sim.Model.Map()
+	reg := e.Sim.Model.Map()
 	obj := reg.Get(ref).(*simulator.VirtualMachine)
 	reg.Put(&powerFailsClone{VirtualMachine: obj})
-	res := e.call("vm_clone", map[string]any{"vm": src, "name": "half", "power_on": true})
-	text := resultText(res)
+	res := e.Call("vm_clone", map[string]any{"vm": src, "name": "half", "power_on": true})
+	text := toolstest.ResultText(res)
 	if !res.IsError {
 		t.Fatalf("clone with a failing power-on succeeded: %s", text)
 	}
-	mustContain(t, text, "Cloned "+src+" as /DC0/vm/half", "task task-", "but powering it on failed", "The clone exists and is poweredOff", "vm_power_on")
-	if !e.exists("/DC0/vm/half") || e.powerState("/DC0/vm/half") != types.VirtualMachinePowerStatePoweredOff {
+	toolstest.MustContain(t, text, "Cloned "+src+" as /DC0/vm/half", "task task-", "but powering it on failed", "The clone exists and is poweredOff", "vm_power_on")
+	if !e.Exists("/DC0/vm/half") || e.PowerState("/DC0/vm/half") != types.VirtualMachinePowerStatePoweredOff {
 		t.Error("the clone should exist, powered off")
 	}
 }
@@ -369,19 +381,19 @@ func (vm *slowClone) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Task
 
 // slowClones makes cloning the VM at path slow.
 func (e *env) slowClones(path string, steps int, step time.Duration) {
-	e.t.Helper()
+	e.T.Helper()
 	e.putSlowClone(path, &slowClone{steps: steps, step: step})
 }
 
 // quietSlowClones is slowClones without progress updates, for tests that
 // only need the clone to take long.
 func (e *env) quietSlowClones(path string, steps int, step time.Duration) {
-	e.t.Helper()
+	e.T.Helper()
 	e.putSlowClone(path, &slowClone{steps: steps, step: step, quiet: true})
 }
 
 func (e *env) putSlowClone(path string, sc *slowClone) {
-	reg := e.sim.Model.Map()
+	reg := e.Sim.Model.Map()
 	sc.VirtualMachine = reg.Get(e.lcRef(path)).(*simulator.VirtualMachine)
 	reg.Put(sc)
 }
@@ -435,19 +447,20 @@ func (l *progressLog) waitDone(t *testing.T) []map[string]any {
 // own progress as it moves, and a done, never going backwards. Not parallel:
 // it listens to notifications.
 func TestVMCloneProgress(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
 	e.slowClones(src, 4, 100*time.Millisecond)
 	var log progressLog
-	log.listen(e.client, "p1")
+	log.listen(e.Client, "p1")
 
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "vm_clone"
 	req.Params.Arguments = map[string]any{"vm": src, "name": "with-progress"}
 	req.Params.Meta = &mcp.Meta{ProgressToken: "p1"}
-	res, err := e.client.CallTool(e.ctx, req)
+	res, err := e.Client.CallTool(e.Ctx, req)
 	if err != nil || res.IsError {
-		t.Fatalf("clone: %v %s", err, resultText(res))
+		t.Fatalf("clone: %v %s", err, toolstest.ResultText(res))
 	}
 	items := log.waitDone(t)
 	if len(items) < 3 {
@@ -478,7 +491,7 @@ func TestVMCloneProgress(t *testing.T) {
 	if !strings.Contains(done["message"].(string), "done") {
 		t.Errorf("last notification %v, want done", done)
 	}
-	if !e.exists("/DC0/vm/with-progress") {
+	if !e.Exists("/DC0/vm/with-progress") {
 		t.Error("clone missing")
 	}
 }
@@ -503,29 +516,9 @@ func num(v any) float64 {
 // newTaskClient connects a second MCP client to a server on e's simulator,
 // speaking protocol 2025-11-25: in 2026-07-28 tasks/result is gone, and
 // mcp-go v1.2.1 offers no other way to fetch a background task's result.
-func newTaskClient(t *testing.T, e *env, p *tools.Policy) *client.Client {
+func newTaskClient(t *testing.T, e *env, p *guard.Policy) *client.Client {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := tools.NewServer(tools.Deps{Session: e.session, Log: log}, tools.Options{Version: "test", Policy: p, Toolsets: []string{"all"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.NewInProcessClient(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if err := c.Start(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.ProtocolVersion20251125
-	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test-tasks", Version: "1"}
-	init.Params.Capabilities.Tasks = mcp.NewTasksCapability()
-	if _, err := c.Initialize(e.ctx, init); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return e.At(t).Connect(toolstest.Options{Policy: p, Protocol: mcp.ProtocolVersion20251125, Tasks: true})
 }
 
 // callAsTask starts a task-augmented tools/call. The client's CallTool
@@ -550,23 +543,24 @@ func callAsTask(t *testing.T, ctx context.Context, c *client.Client, name string
 }
 
 func TestVMCloneAsBackgroundTask(t *testing.T) {
+	t.Parallel()
 	e, p := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
 	e.slowClones(src, 3, 100*time.Millisecond)
 	c := newTaskClient(t, e, p)
 
-	task := callAsTask(t, e.ctx, c, "vm_clone", map[string]any{"vm": src, "name": "bg-clone"})
+	task := callAsTask(t, e.Ctx, c, "vm_clone", map[string]any{"vm": src, "name": "bg-clone"})
 	if task.Status != mcp.TaskStatusWorking {
 		t.Errorf("new task is %s", task.Status)
 	}
-	got, err := c.WaitForTask(e.ctx, mcp.GetTaskRequest{Params: mcp.GetTaskParams{TaskId: task.TaskId}}, 50*time.Millisecond)
+	got, err := c.WaitForTask(e.Ctx, mcp.GetTaskRequest{Params: mcp.GetTaskParams{TaskId: task.TaskId}}, 50*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Status != mcp.TaskStatusCompleted {
 		t.Fatalf("task ended %s: %s", got.Status, got.StatusMessage)
 	}
-	res, err := c.TaskResult(e.ctx, mcp.TaskResultRequest{Params: mcp.TaskResultParams{TaskId: task.TaskId}})
+	res, err := c.TaskResult(e.Ctx, mcp.TaskResultRequest{Params: mcp.TaskResultParams{TaskId: task.TaskId}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -579,9 +573,9 @@ func TestVMCloneAsBackgroundTask(t *testing.T) {
 	if res.IsError {
 		t.Fatalf("background clone failed: %s", text)
 	}
-	mustContain(t, text, "Cloned bg-clone", "/DC0/vm/bg-clone")
+	toolstest.MustContain(t, text, "Cloned bg-clone", "/DC0/vm/bg-clone")
 	m := e.lcVM("/DC0/vm/bg-clone")
-	var out vmts.VMCloneResult
+	var out VMCloneResult
 	b, _ := json.Marshal(res.StructuredContent)
 	if err := json.Unmarshal(b, &out); err != nil || out.ID != m.Self.Value || len(out.Tasks) != 1 {
 		t.Errorf("structured result %s, clone %s (%v)", b, m.Self.Value, err)
@@ -589,25 +583,26 @@ func TestVMCloneAsBackgroundTask(t *testing.T) {
 	if info := e.lcTask(out.Tasks[0]); info.State != types.TaskInfoStateSuccess {
 		t.Errorf("vCenter task %s", info.State)
 	}
-	if rec := lastAudit(t, p); rec.Tool != "vm_clone" || rec.Outcome != audit.OutcomeOK || !slices.Equal(rec.TaskIDs, out.Tasks) {
+	if rec := toolstest.LastAudit(t, p); rec.Tool != "vm_clone" || rec.Outcome != audit.OutcomeOK || !slices.Equal(rec.TaskIDs, out.Tasks) {
 		t.Errorf("audit: %+v", rec)
 	}
 }
 
 func TestVMCloneBackgroundTaskCancelled(t *testing.T) {
+	t.Parallel()
 	e, p := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
 	e.quietSlowClones(src, 100, 50*time.Millisecond) // 5 s unless cancelled
 	c := newTaskClient(t, e, p)
 	srcRef := e.lcRef(src)
 
-	task := callAsTask(t, e.ctx, c, "vm_clone", map[string]any{"vm": src, "name": "never"})
+	task := callAsTask(t, e.Ctx, c, "vm_clone", map[string]any{"vm": src, "name": "never"})
 	// Wait until the vCenter clone task runs.
 	var vcTask string
 	deadline := time.Now().Add(5 * time.Second)
 	for vcTask == "" && time.Now().Before(deadline) {
 		var tm mo.TaskManager
-		if err := property.DefaultCollector(e.vim).RetrieveOne(e.ctx, *e.vim.ServiceContent.TaskManager, []string{"recentTask"}, &tm); err != nil {
+		if err := property.DefaultCollector(e.Vim).RetrieveOne(e.Ctx, *e.Vim.ServiceContent.TaskManager, []string{"recentTask"}, &tm); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range tm.RecentTask {
@@ -621,10 +616,10 @@ func TestVMCloneBackgroundTaskCancelled(t *testing.T) {
 		t.Fatal("the vCenter clone task never ran")
 	}
 	time.Sleep(100 * time.Millisecond)
-	if _, err := c.CancelTask(e.ctx, mcp.CancelTaskRequest{Params: mcp.CancelTaskParams{TaskId: task.TaskId}}); err != nil {
+	if _, err := c.CancelTask(e.Ctx, mcp.CancelTaskRequest{Params: mcp.CancelTaskParams{TaskId: task.TaskId}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.GetTask(e.ctx, mcp.GetTaskRequest{Params: mcp.GetTaskParams{TaskId: task.TaskId}})
+	got, err := c.GetTask(e.Ctx, mcp.GetTaskRequest{Params: mcp.GetTaskParams{TaskId: task.TaskId}})
 	if err != nil || got.Status != mcp.TaskStatusCancelled {
 		t.Fatalf("MCP task after cancel: %+v %v", got, err)
 	}
@@ -642,13 +637,13 @@ func TestVMCloneBackgroundTaskCancelled(t *testing.T) {
 		t.Errorf("vCenter task error %+v, want RequestCanceled", info.Error)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if e.exists("/DC0/vm/never") {
+	if e.Exists("/DC0/vm/never") {
 		t.Error("a cancelled clone left a VM")
 	}
 	// The call's audit line records the task, and the cancellation.
 	var rec audit.Record
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if rec = lastAudit(t, p); rec.Tool == "vm_clone" {
+		if rec = toolstest.LastAudit(t, p); rec.Tool == "vm_clone" {
 			break
 		}
 	}
@@ -665,14 +660,15 @@ func faultType(f types.BaseMethodFault) string {
 // ---- vm_reconfigure ----
 
 func TestVMReconfigure(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
 	const off, on = "/DC0/vm/DC0_C0_RP1_VM2", "/DC0/vm/DC0_C0_RP1_VM1"
-	if e.powerState(off) != types.VirtualMachinePowerStatePoweredOff || e.powerState(on) != types.VirtualMachinePowerStatePoweredOn {
+	if e.PowerState(off) != types.VirtualMachinePowerStatePoweredOff || e.PowerState(on) != types.VirtualMachinePowerStatePoweredOn {
 		t.Fatal("demo inventory changed; fix the test's VM choice")
 	}
-	var res vmts.VMReconfigureResult
-	text := e.ok("vm_reconfigure", map[string]any{"vm": off, "cpus": 4, "cores_per_socket": 2, "memory_mb": 4096, "annotation": "db", "cpu_hot_add": true, "memory_hot_add": true}, &res)
-	mustContain(t, text, "Reconfigured: "+off, "cpus: 1 → 4", "cores_per_socket: 1 → 2", "memory_mb: 32 → 4096", `annotation: "" → "db"`, "cpu_hot_add: no → yes", "memory_hot_add: no → yes")
+	var res VMReconfigureResult
+	text := e.OK("vm_reconfigure", map[string]any{"vm": off, "cpus": 4, "cores_per_socket": 2, "memory_mb": 4096, "annotation": "db", "cpu_hot_add": true, "memory_hot_add": true}, &res)
+	toolstest.MustContain(t, text, "Reconfigured: "+off, "cpus: 1 → 4", "cores_per_socket: 1 → 2", "memory_mb: 32 → 4096", `annotation: "" → "db"`, "cpu_hot_add: no → yes", "memory_hot_add: no → yes")
 	m := e.lcVM(off)
 	hw := m.Config.Hardware
 	if hw.NumCPU != 4 || hw.NumCoresPerSocket == nil || *hw.NumCoresPerSocket != 2 || hw.MemoryMB != 4096 || m.Config.Annotation != "db" ||
@@ -683,13 +679,13 @@ func TestVMReconfigure(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	// The same values again: nothing to do, no task.
-	text = e.ok("vm_reconfigure", map[string]any{"vm": off, "cpus": 4, "memory_mb": 4096}, &res)
-	mustContain(t, text, "Unchanged", "already has every value")
+	text = e.OK("vm_reconfigure", map[string]any{"vm": off, "cpus": 4, "memory_mb": 4096}, &res)
+	toolstest.MustContain(t, text, "Unchanged", "already has every value")
 	if len(res.Tasks) != 0 {
 		t.Errorf("an unchanged reconfigure ran tasks %v", res.Tasks)
 	}
 	// Clearing the annotation.
-	e.ok("vm_reconfigure", map[string]any{"vm": off, "annotation": ""}, &res)
+	e.OK("vm_reconfigure", map[string]any{"vm": off, "annotation": ""}, &res)
 	if a := strings.TrimSpace(e.lcVM(off).Config.Annotation); a != "" {
 		t.Errorf("annotation %q after clearing", a)
 	}
@@ -705,54 +701,55 @@ func TestVMReconfigure(t *testing.T) {
 		{map[string]any{"cpu_hot_add": true}, "turning CPU hot-add on or off needs it powered off"},
 	} {
 		tc.args["vm"] = on
-		msg := e.fails("vm_reconfigure", tc.args)
-		mustContain(t, msg, on+" is poweredOn", tc.want, "Power it off first", "nothing was changed")
+		msg := e.Fails("vm_reconfigure", tc.args)
+		toolstest.MustContain(t, msg, on+" is poweredOn", tc.want, "Power it off first", "nothing was changed")
 	}
 	if m := e.lcVM(on); m.Config.Hardware.MemoryMB != 32 || m.Config.Hardware.NumCPU != 1 {
 		t.Error("a refused reconfigure changed the running VM")
 	}
 	// Notes may change while it runs.
-	e.ok("vm_reconfigure", map[string]any{"vm": on, "annotation": "live"}, &res)
+	e.OK("vm_reconfigure", map[string]any{"vm": on, "annotation": "live"}, &res)
 	if e.lcVM(on).Config.Annotation != "live" {
 		t.Error("annotation of a running VM not changed")
 	}
 
 	// Argument errors.
-	mustContain(t, e.fails("vm_reconfigure", map[string]any{"vm": off}), "nothing to change")
-	mustContain(t, e.fails("vm_reconfigure", map[string]any{"vm": off, "cpus": 6, "cores_per_socket": 4}), "cpus 6 is not a multiple of cores_per_socket 4")
-	mustContain(t, e.fails("vm_reconfigure", map[string]any{"vm": off, "cpus": 3}), "cpus 3 is not a multiple of the VM's 2 cores per socket")
-	mustContain(t, e.fails("vm_reconfigure", map[string]any{"vm": off, "memory_mb": 2}), "memory_mb must be between 4")
-	mustContain(t, e.fails("vm_reconfigure", map[string]any{"vm": "DC0_H0_VM1", "cpus": 2}), "is a template")
+	toolstest.MustContain(t, e.Fails("vm_reconfigure", map[string]any{"vm": off}), "nothing to change")
+	toolstest.MustContain(t, e.Fails("vm_reconfigure", map[string]any{"vm": off, "cpus": 6, "cores_per_socket": 4}), "cpus 6 is not a multiple of cores_per_socket 4")
+	toolstest.MustContain(t, e.Fails("vm_reconfigure", map[string]any{"vm": off, "cpus": 3}), "cpus 3 is not a multiple of the VM's 2 cores per socket")
+	toolstest.MustContain(t, e.Fails("vm_reconfigure", map[string]any{"vm": off, "memory_mb": 2}), "memory_mb must be between 4")
+	toolstest.MustContain(t, e.Fails("vm_reconfigure", map[string]any{"vm": "DC0_H0_VM1", "cpus": 2}), "is a template")
 }
 
 // ---- vm_rename, vm_move ----
 
 func TestVMRenameAndMove(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
-	var res vmts.ActionResult
-	text := e.ok("vm_rename", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0", "name": "web-01"}, &res)
-	mustContain(t, text, "Renamed: /DC0/vm/web-01", "DC0_H0_VM0 → web-01")
-	if !e.exists("/DC0/vm/web-01") || e.exists("/DC0/vm/DC0_H0_VM0") || len(res.Tasks) != 1 {
+	var res ActionResult
+	text := e.OK("vm_rename", map[string]any{"vm": "/DC0/vm/DC0_H0_VM0", "name": "web-01"}, &res)
+	toolstest.MustContain(t, text, "Renamed: /DC0/vm/web-01", "DC0_H0_VM0 → web-01")
+	if !e.Exists("/DC0/vm/web-01") || e.Exists("/DC0/vm/DC0_H0_VM0") || len(res.Tasks) != 1 {
 		t.Fatalf("rename not in vCenter: %+v", res)
 	}
-	text = e.ok("vm_rename", map[string]any{"vm": "web-01", "name": "web-01"}, &res)
-	mustContain(t, text, "Unchanged", "already called web-01")
-	mustContain(t, e.fails("vm_rename", map[string]any{"vm": "web-01", "name": "DC0_H0_VM2"}), `a VM or template named "DC0_H0_VM2" already exists in folder /DC0/vm (DuplicateName)`)
-	mustContain(t, e.fails("vm_rename", map[string]any{"vm": "web-01", "name": strings.Repeat("x", 81)}), "at most 80")
+	text = e.OK("vm_rename", map[string]any{"vm": "web-01", "name": "web-01"}, &res)
+	toolstest.MustContain(t, text, "Unchanged", "already called web-01")
+	toolstest.MustContain(t, e.Fails("vm_rename", map[string]any{"vm": "web-01", "name": "DC0_H0_VM2"}), `a VM or template named "DC0_H0_VM2" already exists in folder /DC0/vm (DuplicateName)`)
+	toolstest.MustContain(t, e.Fails("vm_rename", map[string]any{"vm": "web-01", "name": strings.Repeat("x", 81)}), "at most 80")
 
 	e.lcFolder("/DC0/vm", "web")
-	text = e.ok("vm_move", map[string]any{"vm": "web-01", "folder": "/DC0/vm/web"}, &res)
-	mustContain(t, text, "Moved: /DC0/vm/web/web-01", "from folder /DC0/vm to /DC0/vm/web")
+	text = e.OK("vm_move", map[string]any{"vm": "web-01", "folder": "/DC0/vm/web"}, &res)
+	toolstest.MustContain(t, text, "Moved: /DC0/vm/web/web-01", "from folder /DC0/vm to /DC0/vm/web")
 	if m := e.lcVM("/DC0/vm/web/web-01"); e.lcName(m.Parent) != "web" {
 		t.Errorf("moved VM's folder is %s", e.lcName(m.Parent))
 	}
-	mustContain(t, e.ok("vm_move", map[string]any{"vm": "web-01", "folder": "/DC0/vm/web"}, &res), "Unchanged", "already in /DC0/vm/web")
-	mustContain(t, e.fails("vm_move", map[string]any{"vm": "web-01", "folder": "/DC1/vm"}), "is in datacenter DC0 and folder /DC1/vm in DC1")
-	mustContain(t, e.fails("vm_move", map[string]any{"vm": "web-01", "folder": "/DC0/network"}), "/DC0/network is not a VM folder")
-	mustContain(t, e.fails("vm_move", map[string]any{"vm": "web-01"}), "folder is required")
+	toolstest.MustContain(t, e.OK("vm_move", map[string]any{"vm": "web-01", "folder": "/DC0/vm/web"}, &res), "Unchanged", "already in /DC0/vm/web")
+	toolstest.MustContain(t, e.Fails("vm_move", map[string]any{"vm": "web-01", "folder": "/DC1/vm"}), "is in datacenter DC0 and folder /DC1/vm in DC1")
+	toolstest.MustContain(t, e.Fails("vm_move", map[string]any{"vm": "web-01", "folder": "/DC0/network"}), "/DC0/network is not a VM folder")
+	toolstest.MustContain(t, e.Fails("vm_move", map[string]any{"vm": "web-01"}), "folder is required")
 	// A template moves too.
-	e.ok("vm_move", map[string]any{"vm": "DC0_H0_VM1", "folder": "web"}, &res)
-	if !e.exists("/DC0/vm/web/DC0_H0_VM1") {
+	e.OK("vm_move", map[string]any{"vm": "DC0_H0_VM1", "folder": "web"}, &res)
+	if !e.Exists("/DC0/vm/web/DC0_H0_VM1") {
 		t.Error("template not moved")
 	}
 }
@@ -760,18 +757,19 @@ func TestVMRenameAndMove(t *testing.T) {
 // TestVMWritesRespectProtection: a protected destination folder refuses a
 // create and a move into it; a protected VM refuses a rename.
 func TestVMWritesRespectProtection(t *testing.T) {
+	t.Parallel()
 	custom := map[string]policy.RoleSpec{"ops": {Inherits: "admin", Protect: []string{"/DC0/vm/prod", "*-keep"}}}
-	p := testPolicy(t, "ops", custom, nil)
+	p := toolstest.Policy(t, "ops", custom, nil)
 	e := newPolicyEnv(t, p, nil)
 	e.lcFolder("/DC0/vm", "prod")
-	mustContain(t, e.fails("vm_create", map[string]any{"name": "x", "cluster": "DC0_C0", "folder": "/DC0/vm/prod"}), "/DC0/vm/prod is protected by policy")
-	mustContain(t, e.fails("vm_move", map[string]any{"vm": "DC0_H0_VM0", "folder": "/DC0/vm/prod"}), "/DC0/vm/prod is protected by policy")
-	if rec := lastAudit(t, p); rec.Decision != audit.DecisionDenied || len(rec.Targets) != 2 {
+	toolstest.MustContain(t, e.Fails("vm_create", map[string]any{"name": "x", "cluster": "DC0_C0", "folder": "/DC0/vm/prod"}), "/DC0/vm/prod is protected by policy")
+	toolstest.MustContain(t, e.Fails("vm_move", map[string]any{"vm": "DC0_H0_VM0", "folder": "/DC0/vm/prod"}), "/DC0/vm/prod is protected by policy")
+	if rec := toolstest.LastAudit(t, p); rec.Decision != audit.DecisionDenied || len(rec.Targets) != 2 {
 		t.Errorf("audit of a refused move: %+v", rec)
 	}
-	e.ok("vm_rename", map[string]any{"vm": "DC0_H0_VM0", "name": "db-keep"}, nil)
-	mustContain(t, e.fails("vm_rename", map[string]any{"vm": "db-keep", "name": "y"}), "db-keep is protected by policy")
-	if e.exists("/DC0/vm/prod/DC0_H0_VM0") || e.exists("/DC0/vm/prod/x") || !e.exists("/DC0/vm/db-keep") {
+	e.OK("vm_rename", map[string]any{"vm": "DC0_H0_VM0", "name": "db-keep"}, nil)
+	toolstest.MustContain(t, e.Fails("vm_rename", map[string]any{"vm": "db-keep", "name": "y"}), "db-keep is protected by policy")
+	if e.Exists("/DC0/vm/prod/DC0_H0_VM0") || e.Exists("/DC0/vm/prod/x") || !e.Exists("/DC0/vm/db-keep") {
 		t.Error("a protected object was changed")
 	}
 }
@@ -779,31 +777,32 @@ func TestVMWritesRespectProtection(t *testing.T) {
 // ---- vm_mark_template, vm_mark_vm ----
 
 func TestVMMarkTemplateAndBack(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
 	const on, off = "/DC0/vm/DC0_C0_RP1_VM1", "/DC0/vm/DC0_C0_RP1_VM2"
-	mustContain(t, e.fails("vm_mark_template", map[string]any{"vm": on}), on+" is poweredOn; only a powered-off VM can become a template", "vm_shutdown_guest")
-	var res vmts.ActionResult
-	mustContain(t, e.ok("vm_mark_template", map[string]any{"vm": off}, &res), "Marked as template: "+off)
+	toolstest.MustContain(t, e.Fails("vm_mark_template", map[string]any{"vm": on}), on+" is poweredOn; only a powered-off VM can become a template", "vm_shutdown_guest")
+	var res ActionResult
+	toolstest.MustContain(t, e.OK("vm_mark_template", map[string]any{"vm": off}, &res), "Marked as template: "+off)
 	if m := e.lcVM(off); !m.Config.Template {
 		t.Fatal("not a template in vCenter")
 	}
-	mustContain(t, e.ok("vm_mark_template", map[string]any{"vm": off}, &res), "Unchanged", "already a template")
-	mustContain(t, e.fails("vm_power_on", map[string]any{"vm": off}), "failed")
+	toolstest.MustContain(t, e.OK("vm_mark_template", map[string]any{"vm": off}, &res), "Unchanged", "already a template")
+	toolstest.MustContain(t, e.Fails("vm_power_on", map[string]any{"vm": off}), "failed")
 
 	// Back to a VM: by default the root pool of its host.
 	host := e.lcName(e.lcVM(off).Runtime.Host) // vcsim picks hosts at random
-	text := e.ok("vm_mark_vm", map[string]any{"vm": off}, &res)
-	mustContain(t, text, "Marked as VM: "+off, "resource pool /DC0/host/DC0_C0/Resources", "default: resource pool /DC0/host/DC0_C0/Resources and host "+host)
+	text := e.OK("vm_mark_vm", map[string]any{"vm": off}, &res)
+	toolstest.MustContain(t, text, "Marked as VM: "+off, "resource pool /DC0/host/DC0_C0/Resources", "default: resource pool /DC0/host/DC0_C0/Resources and host "+host)
 	m := e.lcVM(off)
 	if m.Config.Template || e.lcName(m.ResourcePool) != "Resources" || e.lcName(m.Runtime.Host) != host {
 		t.Errorf("after vm_mark_vm: template %v pool %s host %s", m.Config.Template, e.lcName(m.ResourcePool), e.lcName(m.Runtime.Host))
 	}
-	mustContain(t, e.ok("vm_mark_vm", map[string]any{"vm": off}, &res), "Unchanged", "already a VM")
+	toolstest.MustContain(t, e.OK("vm_mark_vm", map[string]any{"vm": off}, &res), "Unchanged", "already a VM")
 
 	// An explicit pool and host; a host outside the pool's cluster is refused.
 	const tmpl = "/DC0/vm/DC0_H0_VM4"
-	mustContain(t, e.fails("vm_mark_vm", map[string]any{"vm": tmpl, "resource_pool": "DC0_C1_RP1", "host": "DC0_C0_H0"}), "is not part of /DC0/host/DC0_C1")
-	e.ok("vm_mark_vm", map[string]any{"vm": tmpl, "resource_pool": "DC0_C1_RP1", "host": "DC0_C1_H1"}, &res)
+	toolstest.MustContain(t, e.Fails("vm_mark_vm", map[string]any{"vm": tmpl, "resource_pool": "DC0_C1_RP1", "host": "DC0_C0_H0"}), "is not part of /DC0/host/DC0_C1")
+	e.OK("vm_mark_vm", map[string]any{"vm": tmpl, "resource_pool": "DC0_C1_RP1", "host": "DC0_C1_H1"}, &res)
 	if m := e.lcVM(tmpl); m.Config.Template || e.lcName(m.ResourcePool) != "DC0_C1_RP1" || e.lcName(m.Runtime.Host) != "DC0_C1_H1" {
 		t.Errorf("after vm_mark_vm with a pool: template %v pool %s host %s", m.Config.Template, e.lcName(m.ResourcePool), e.lcName(m.Runtime.Host))
 	}
@@ -812,6 +811,7 @@ func TestVMMarkTemplateAndBack(t *testing.T) {
 // ---- vm_migrate ----
 
 func TestVMMigrate(t *testing.T) {
+	t.Parallel()
 	e, p := newAdminEnv(t)
 	const on, off = "/DC0/vm/DC0_C0_RP1_VM1", "/DC0/vm/DC0_C0_RP1_VM2"
 	// vcsim places VMs on a random host of their cluster.
@@ -819,38 +819,39 @@ func TestVMMigrate(t *testing.T) {
 	if e.lcName(e.lcVM(on).Runtime.Host) == to {
 		from, to = to, from
 	}
-	var res vmts.VMMigrateResult
-	text := e.ok("vm_migrate", map[string]any{"vm": on, "host": to}, &res)
-	mustContain(t, text, "Migrated (vMotion): "+on, "from: host /DC0/host/DC0_C0/"+from, "to:   host /DC0/host/DC0_C0/"+to, "pool /DC0/host/DC0_C0/Resources/DC0_C0_RP1")
+	var res VMMigrateResult
+	text := e.OK("vm_migrate", map[string]any{"vm": on, "host": to}, &res)
+	toolstest.MustContain(t, text, "Migrated (vMotion): "+on, "from: host /DC0/host/DC0_C0/"+from, "to:   host /DC0/host/DC0_C0/"+to, "pool /DC0/host/DC0_C0/Resources/DC0_C0_RP1")
 	if m := e.lcVM(on); e.lcName(m.Runtime.Host) != to || e.lcName(m.ResourcePool) != "DC0_C0_RP1" {
 		t.Errorf("after vMotion: host %s pool %s (the pool must stay in the same cluster)", e.lcName(m.Runtime.Host), e.lcName(m.ResourcePool))
 	}
-	if len(res.Tasks) != 1 || lastAudit(t, p).TaskIDs[0] != res.Tasks[0] {
+	if len(res.Tasks) != 1 || toolstest.LastAudit(t, p).TaskIDs[0] != res.Tasks[0] {
 		t.Errorf("tasks %v", res.Tasks)
 	}
 
-	text = e.ok("vm_migrate", map[string]any{"vm": on, "datastore": "/DC0/datastore/LocalDS_1"}, &res)
-	mustContain(t, text, "Migrated (storage vMotion)", "datastores /DC0/datastore/LocalDS_1")
+	text = e.OK("vm_migrate", map[string]any{"vm": on, "datastore": "/DC0/datastore/LocalDS_1"}, &res)
+	toolstest.MustContain(t, text, "Migrated (storage vMotion)", "datastores /DC0/datastore/LocalDS_1")
 	if m := e.lcVM(on); len(m.Datastore) != 1 || e.lcName(&m.Datastore[0]) != "LocalDS_1" {
 		t.Errorf("after storage vMotion: datastores %v", m.Datastore)
 	}
-	mustContain(t, e.ok("vm_migrate", map[string]any{"vm": on, "host": to, "datastore": "/DC0/datastore/LocalDS_1"}, &res), "Unchanged")
+	toolstest.MustContain(t, e.OK("vm_migrate", map[string]any{"vm": on, "host": to, "datastore": "/DC0/datastore/LocalDS_1"}, &res), "Unchanged")
 
 	// A powered-off VM to another cluster: cold migration into its root pool.
-	text = e.ok("vm_migrate", map[string]any{"vm": off, "host": "DC0_C1_H0", "datastore": "/DC0/datastore/LocalDS_1"}, &res)
-	mustContain(t, text, "Migrated (cold migration of host and storage)", "default: resource pool /DC0/host/DC0_C1/Resources: the root pool of /DC0/host/DC0_C1")
+	text = e.OK("vm_migrate", map[string]any{"vm": off, "host": "DC0_C1_H0", "datastore": "/DC0/datastore/LocalDS_1"}, &res)
+	toolstest.MustContain(t, text, "Migrated (cold migration of host and storage)", "default: resource pool /DC0/host/DC0_C1/Resources: the root pool of /DC0/host/DC0_C1")
 	if m := e.lcVM(off); e.lcName(m.Runtime.Host) != "DC0_C1_H0" || e.lcName(m.ResourcePool) != "Resources" || e.lcName(&m.Datastore[0]) != "LocalDS_1" {
 		t.Errorf("after cold migration: host %s pool %s", e.lcName(m.Runtime.Host), e.lcName(m.ResourcePool))
 	}
 
-	mustContain(t, e.fails("vm_migrate", map[string]any{"vm": on}), "say where to")
-	mustContain(t, e.fails("vm_migrate", map[string]any{"vm": on, "datastore": "/DC1/datastore/LocalDS_0"}), "is not mounted on host "+to)
-	mustContain(t, e.fails("vm_migrate", map[string]any{"vm": "DC0_H0_VM1", "cluster": "DC0_C0"}), "is a template, which has no resource pool")
+	toolstest.MustContain(t, e.Fails("vm_migrate", map[string]any{"vm": on}), "say where to")
+	toolstest.MustContain(t, e.Fails("vm_migrate", map[string]any{"vm": on, "datastore": "/DC1/datastore/LocalDS_0"}), "is not mounted on host "+to)
+	toolstest.MustContain(t, e.Fails("vm_migrate", map[string]any{"vm": "DC0_H0_VM1", "cluster": "DC0_C0"}), "is a template, which has no resource pool")
 }
 
 // The cross-checks of vm_create's defaults against an inventory with one
 // datacenter and one cluster: everything is unambiguous.
 func TestVMCreateSingleCluster(t *testing.T) {
+	t.Parallel()
 	m := simulator.VPX()
 	m.Datacenter, m.Cluster, m.ClusterHost, m.Host, m.Machine = 1, 1, 2, 0, 1
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -860,11 +861,11 @@ func TestVMCreateSingleCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	e := newEnvWith(t, ctx, sim, sim.Config, envOptions{policy: testPolicy(t, "admin", nil, nil)})
-	var res vmts.VMCreateResult
-	text := e.ok("vm_create", map[string]any{"name": "solo"}, &res)
-	mustContain(t, text, "default: placement /DC0/host/DC0_C0: the only cluster or host in the inventory", "default: folder /DC0/vm")
-	if !e.exists("/DC0/vm/solo") {
+	e := newEnvOn(t, ctx, sim, toolstest.Policy(t, "admin", nil, nil))
+	var res VMCreateResult
+	text := e.OK("vm_create", map[string]any{"name": "solo"}, &res)
+	toolstest.MustContain(t, text, "default: placement /DC0/host/DC0_C0: the only cluster or host in the inventory", "default: folder /DC0/vm")
+	if !e.Exists("/DC0/vm/solo") {
 		t.Error("solo not created")
 	}
 }
@@ -872,26 +873,27 @@ func TestVMCreateSingleCluster(t *testing.T) {
 // TestVMCloneOutlivesImpatientClient: a plain (not background) call whose
 // client gives up still finishes on vCenter, and shows in task_list.
 func TestVMCloneOutlivesImpatientClient(t *testing.T) {
+	t.Parallel()
 	e, _ := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
 	e.slowClones(src, 10, 100*time.Millisecond) // about a second
-	ctx, cancel := context.WithTimeout(e.ctx, 250*time.Millisecond)
+	ctx, cancel := context.WithTimeout(e.Ctx, 250*time.Millisecond)
 	defer cancel()
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "vm_clone"
 	req.Params.Arguments = map[string]any{"vm": src, "name": "patient-clone"}
-	if res, err := e.client.CallTool(ctx, req); err == nil && !res.IsError {
-		t.Fatalf("the clone finished within the client's patience; make it slower: %s", resultText(res))
+	if res, err := e.Client.CallTool(ctx, req); err == nil && !res.IsError {
+		t.Fatalf("the clone finished within the client's patience; make it slower: %s", toolstest.ResultText(res))
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !e.exists("/DC0/vm/patient-clone") {
+	for !e.Exists("/DC0/vm/patient-clone") {
 		if time.Now().After(deadline) {
 			t.Fatal("the clone never finished on vCenter after the client gave up")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	var tasks taskts.TaskList
-	e.ok("task_list", map[string]any{"object": src, "state": "success"}, &tasks)
+	e.OK("task_list", map[string]any{"object": src, "state": "success"}, &tasks)
 	found := false
 	for _, it := range tasks.Items {
 		if strings.Contains(strings.ToLower(it.Operation), "clone") {

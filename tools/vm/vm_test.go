@@ -1,4 +1,4 @@
-package tools_test
+package vm
 
 import (
 	"fmt"
@@ -13,12 +13,13 @@ import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 func TestVMListMatchesSimulator(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	want := e.allVMs("name", "runtime.powerState", "summary.config.numCpu", "summary.config.memorySizeMB", "config.template")
+	want := e.AllVMs("name", "runtime.powerState", "summary.config.numCpu", "summary.config.memorySizeMB", "config.template")
 
 	tests := []struct {
 		name string
@@ -42,8 +43,8 @@ func TestVMListMatchesSimulator(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got vmts.VMList
-			e.ok("vm_list", tc.args, &got)
+			var got VMList
+			e.OK("vm_list", tc.args, &got)
 			var wantNames []string
 			for _, v := range want {
 				if tc.keep(v) {
@@ -69,8 +70,8 @@ func TestVMListMatchesSimulator(t *testing.T) {
 	}
 
 	// Each item's values equal what govmomi reads.
-	var got vmts.VMList
-	e.ok("vm_list", map[string]any{"limit": 1000}, &got)
+	var got VMList
+	e.OK("vm_list", map[string]any{"limit": 1000}, &got)
 	byName := map[string]mo.VirtualMachine{}
 	for _, v := range want {
 		byName[v.Name] = v
@@ -90,13 +91,14 @@ func TestVMListMatchesSimulator(t *testing.T) {
 }
 
 func TestVMListContainerFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	finder := find.NewFinder(e.vim)
-	cluster, err := finder.ClusterComputeResource(e.ctx, "/DC0/host/DC0_C1")
+	finder := find.NewFinder(e.Vim)
+	cluster, err := finder.ClusterComputeResource(e.Ctx, "/DC0/host/DC0_C1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hosts, err := cluster.Hosts(e.ctx)
+	hosts, err := cluster.Hosts(e.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestVMListContainerFilters(t *testing.T) {
 	// that has the most, so the case never compares two empty lists.
 	var inCluster []string
 	byHost := map[types.ManagedObjectReference][]string{}
-	for _, v := range e.allVMs("name", "runtime.host") {
+	for _, v := range e.AllVMs("name", "runtime.host") {
 		if v.Runtime.Host == nil {
 			continue
 		}
@@ -122,7 +124,7 @@ func TestVMListContainerFilters(t *testing.T) {
 		}
 	}
 	onHost := byHost[busiest.Reference()]
-	hostName, _ := busiest.ObjectName(e.ctx)
+	hostName, _ := busiest.ObjectName(e.Ctx)
 
 	tests := []struct {
 		name string
@@ -138,8 +140,8 @@ func TestVMListContainerFilters(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got vmts.VMList
-			e.ok("vm_list", tc.args, &got)
+			var got VMList
+			e.OK("vm_list", tc.args, &got)
 			var names []string
 			for _, it := range got.Items {
 				names = append(names, it.Name)
@@ -153,8 +155,8 @@ func TestVMListContainerFilters(t *testing.T) {
 		})
 	}
 
-	var dc1 vmts.VMList
-	e.ok("vm_list", map[string]any{"datacenter": "DC1", "limit": 1000}, &dc1)
+	var dc1 VMList
+	e.OK("vm_list", map[string]any{"datacenter": "DC1", "limit": 1000}, &dc1)
 	for _, it := range dc1.Items {
 		if !strings.HasPrefix(it.Name, "DC1_") {
 			t.Errorf("datacenter DC1 listed %s", it.Name)
@@ -163,18 +165,19 @@ func TestVMListContainerFilters(t *testing.T) {
 	if dc1.Total == 0 {
 		t.Error("datacenter DC1 listed nothing")
 	}
-	var folder vmts.VMList
-	e.ok("vm_list", map[string]any{"folder": "/DC1/vm", "limit": 1000}, &folder)
+	var folder VMList
+	e.OK("vm_list", map[string]any{"folder": "/DC1/vm", "limit": 1000}, &folder)
 	if folder.Total != dc1.Total {
 		t.Errorf("folder /DC1/vm has %d VMs, datacenter DC1 %d", folder.Total, dc1.Total)
 	}
 }
 
 func TestVMListPaging(t *testing.T) {
+	t.Parallel()
 	m := simulator.VPX()
 	m.Machine = 40 // 40 VMs per pool: 120 in all across host and cluster pools
 	e := newEnv(t, m)
-	all := e.allVMs("name")
+	all := e.AllVMs("name")
 
 	seen := map[string]bool{}
 	cursor := ""
@@ -184,8 +187,8 @@ func TestVMListPaging(t *testing.T) {
 		if cursor != "" {
 			args["cursor"] = cursor
 		}
-		var page vmts.VMList
-		text := e.ok("vm_list", args, &page)
+		var page VMList
+		text := e.OK("vm_list", args, &page)
 		pages++
 		if page.Total != len(all) {
 			t.Fatalf("total %d, simulator has %d", page.Total, len(all))
@@ -215,23 +218,23 @@ func TestVMListPaging(t *testing.T) {
 	}
 
 	// A cursor only continues its own query.
-	var first vmts.VMList
-	e.ok("vm_list", map[string]any{"limit": 5}, &first)
-	msg := e.fails("vm_list", map[string]any{"limit": 5, "cursor": first.NextCursor, "power_state": "poweredOff"})
-	mustContain(t, msg, "cursor", "same filters")
-	msg = e.fails("vm_list", map[string]any{"cursor": "bm90LWEtY3Vyc29y"})
-	mustContain(t, msg, "cursor", "without a cursor")
+	var first VMList
+	e.OK("vm_list", map[string]any{"limit": 5}, &first)
+	msg := e.Fails("vm_list", map[string]any{"limit": 5, "cursor": first.NextCursor, "power_state": "poweredOff"})
+	toolstest.MustContain(t, msg, "cursor", "same filters")
+	msg = e.Fails("vm_list", map[string]any{"cursor": "bm90LWEtY3Vyc29y"})
+	toolstest.MustContain(t, msg, "cursor", "without a cursor")
 
 	// A VM deleted between pages is skipped, not an error.
-	var p1 vmts.VMList
-	e.ok("vm_list", map[string]any{"limit": 10}, &p1)
-	var p2probe vmts.VMList
-	e.ok("vm_list", map[string]any{"limit": 10, "cursor": p1.NextCursor}, &p2probe)
-	e.ok("vm_list", map[string]any{"limit": 10}, &p1)
-	victim := object.NewVirtualMachine(e.vim, refOf(t, e, p2probe.Items[0].ID))
+	var p1 VMList
+	e.OK("vm_list", map[string]any{"limit": 10}, &p1)
+	var p2probe VMList
+	e.OK("vm_list", map[string]any{"limit": 10, "cursor": p1.NextCursor}, &p2probe)
+	e.OK("vm_list", map[string]any{"limit": 10}, &p1)
+	victim := object.NewVirtualMachine(e.Vim, refOf(t, e, p2probe.Items[0].ID))
 	destroyVM(t, e, victim)
-	var p2 vmts.VMList
-	e.ok("vm_list", map[string]any{"limit": 10, "cursor": p1.NextCursor}, &p2)
+	var p2 VMList
+	e.OK("vm_list", map[string]any{"limit": 10, "cursor": p1.NextCursor}, &p2)
 	if len(p2.Items) != 9 {
 		t.Errorf("page after a deletion has %d items, want 9", len(p2.Items))
 	}
@@ -245,21 +248,21 @@ func refOf(t *testing.T, e *env, id string) types.ManagedObjectReference {
 func destroyVM(t *testing.T, e *env, vm *object.VirtualMachine) {
 	t.Helper()
 	var mvm mo.VirtualMachine
-	if err := vm.Properties(e.ctx, vm.Reference(), []string{"runtime.powerState"}, &mvm); err != nil {
+	if err := vm.Properties(e.Ctx, vm.Reference(), []string{"runtime.powerState"}, &mvm); err != nil {
 		t.Fatal(err)
 	}
 	if mvm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
-		task, err := vm.PowerOff(e.ctx)
+		task, err := vm.PowerOff(e.Ctx)
 		if err == nil {
-			err = task.Wait(e.ctx)
+			err = task.Wait(e.Ctx)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	task, err := vm.Destroy(e.ctx)
+	task, err := vm.Destroy(e.Ctx)
 	if err == nil {
-		err = task.Wait(e.ctx)
+		err = task.Wait(e.Ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -267,6 +270,7 @@ func destroyVM(t *testing.T, e *env, vm *object.VirtualMachine) {
 }
 
 func TestVMListArgumentErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tests := []struct {
 		args map[string]any
@@ -285,19 +289,20 @@ func TestVMListArgumentErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
 			e := e.at(t)
-			mustContain(t, e.fails("vm_list", tc.args), tc.want)
+			toolstest.MustContain(t, e.Fails("vm_list", tc.args), tc.want)
 		})
 	}
 }
 
 func TestVMGetIdentifiers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, "/DC0/vm/DC0_C0_RP1_VM0")
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, "/DC0/vm/DC0_C0_RP1_VM0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mvm mo.VirtualMachine
-	if err := vm.Properties(e.ctx, vm.Reference(), []string{"config", "runtime", "guest", "snapshot"}, &mvm); err != nil {
+	if err := vm.Properties(e.Ctx, vm.Reference(), []string{"config", "runtime", "guest", "snapshot"}, &mvm); err != nil {
 		t.Fatal(err)
 	}
 
@@ -310,8 +315,8 @@ func TestVMGetIdentifiers(t *testing.T) {
 	} {
 		t.Run(ident, func(t *testing.T) {
 			e := e.at(t)
-			var got vmts.VMDetail
-			text := e.ok("vm_get", map[string]any{"vm": ident}, &got)
+			var got VMDetail
+			text := e.OK("vm_get", map[string]any{"vm": ident}, &got)
 			if got.ID != vm.Reference().Value || got.Path != "/DC0/vm/DC0_C0_RP1_VM0" {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
 			}
@@ -335,38 +340,39 @@ func TestVMGetIdentifiers(t *testing.T) {
 			if got.Host == "" || len(got.Datastores) == 0 || got.NICs[0].Network == "" {
 				t.Errorf("host, datastores or NIC network missing: %+v", got)
 			}
-			mustContain(t, text, "DC0_C0_RP1_VM0", "power: ", "disk: ", "nic: ")
+			toolstest.MustContain(t, text, "DC0_C0_RP1_VM0", "power: ", "disk: ", "nic: ")
 		})
 	}
 }
 
 func TestVMGetErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Two VMs with one name in different folders: the name is ambiguous.
-	dc, err := find.NewFinder(e.vim).Datacenter(e.ctx, "DC0")
+	dc, err := find.NewFinder(e.Vim).Datacenter(e.Ctx, "DC0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	folders, _ := dc.Folders(e.ctx)
-	sub, err := folders.VmFolder.CreateFolder(e.ctx, "web")
+	folders, _ := dc.Folders(e.Ctx)
+	sub, err := folders.VmFolder.CreateFolder(e.Ctx, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := find.NewFinder(e.vim).VirtualMachine(e.ctx, "/DC0/vm/DC0_H0_VM0")
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, "/DC0/vm/DC0_H0_VM0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cloneTask, err := vm.Clone(e.ctx, sub, "DC0_H0_VM0", types.VirtualMachineCloneSpec{})
+	cloneTask, err := vm.Clone(e.Ctx, sub, "DC0_H0_VM0", types.VirtualMachineCloneSpec{})
 	if err == nil {
-		err = cloneTask.Wait(e.ctx)
+		err = cloneTask.Wait(e.Ctx)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := e.fails("vm_get", map[string]any{"vm": "DC0_H0_VM0"})
-	mustContain(t, msg, "matches 2 VMs", "/DC0/vm/DC0_H0_VM0", "/DC0/vm/web/DC0_H0_VM0")
-	var got vmts.VMDetail
-	e.ok("vm_get", map[string]any{"vm": "/DC0/vm/web/DC0_H0_VM0"}, &got)
+	msg := e.Fails("vm_get", map[string]any{"vm": "DC0_H0_VM0"})
+	toolstest.MustContain(t, msg, "matches 2 VMs", "/DC0/vm/DC0_H0_VM0", "/DC0/vm/web/DC0_H0_VM0")
+	var got VMDetail
+	e.OK("vm_get", map[string]any{"vm": "/DC0/vm/web/DC0_H0_VM0"}, &got)
 	if got.Path != "/DC0/vm/web/DC0_H0_VM0" {
 		t.Errorf("path lookup got %s", got.Path)
 	}
@@ -387,7 +393,7 @@ func TestVMGetErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.args["vm"]), func(t *testing.T) {
 			e := e.at(t)
-			mustContain(t, e.fails("vm_get", tc.args), tc.want)
+			toolstest.MustContain(t, e.Fails("vm_get", tc.args), tc.want)
 		})
 	}
 }
