@@ -85,10 +85,7 @@ func (d *doctor) run(cmd *cobra.Command) {
 	case !f.Found:
 		d.ok("config", "no config file at %s (optional: without one, the environment and role viewer apply; write one with vsphere-mcp config init)", f.Path)
 	default:
-		d.ok("config", "%s parsed (mode %04o)", f.Path, f.Mode)
-		if config.CheckPerms && f.Mode&0o020 != 0 {
-			d.warn("config", "%s is writable by its group, who could change your profiles and role: chmod 600 %s", f.Path, f.Path)
-		}
+		d.ok("config", "%s parsed (mode %04o)", f.Path, f.Mode) // a group-writable file is refused by Load
 	}
 
 	// 2. The system policy, then everything the settings decide.

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/filetrust"
 )
 
 // File is the configuration file as written.
@@ -84,10 +85,17 @@ type Profile struct {
 // configuration unless explicit (the user named the file), when it is an
 // error. getenv expands "~" in paths (HOME, or USERPROFILE on Windows).
 //
-// The file is refused when anyone but its owner can write it (others
-// could change the role), and when it holds a plain password that anyone
-// but its owner can read.
+// The file is refused, as ssh refuses its config, when its group or others
+// can write it or its directory, or when it or its directory belongs to
+// another user (root excepted): whoever can write it chooses the role. It
+// is also refused when it holds a plain password that anyone but its owner
+// can read.
 func Load(path string, explicit bool, getenv func(string) string) (*File, error) {
+	return load(path, explicit, getenv, filetrust.UID())
+}
+
+// load is Load for the user uid, so tests can play another user.
+func load(path string, explicit bool, getenv func(string) string, uid int) (*File, error) {
 	f := &File{Path: path}
 	st, err := os.Stat(path)
 	switch {
@@ -101,8 +109,8 @@ func Load(path string, explicit bool, getenv func(string) string) (*File, error)
 		return nil, fmt.Errorf("config file %s is a directory", path)
 	}
 	f.Found, f.Mode = true, st.Mode().Perm()
-	if CheckPerms && f.Mode&0o002 != 0 {
-		return nil, fmt.Errorf("config file %s has mode %04o: anyone can change it, and with it your role; fix with: chmod 600 %s", path, f.Mode, path)
+	if err := checkTrust(path, st, uid); err != nil {
+		return nil, err
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
