@@ -149,6 +149,7 @@ func (w *Writer) Write(r Record, sync bool) error {
 	}
 	r.Args = Redact(r.Args)
 	r.Error = maskInline(r.Error)
+	capRecord(&r)
 
 	line, err := encodeLine(&r)
 	if err != nil {
