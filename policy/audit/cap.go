@@ -46,6 +46,11 @@ func capRecord(r *Record) {
 		&r.Client.Name, &r.Client.Version, &r.VCenter.Host, &r.VCenter.User} {
 		*p = Cap(*p)
 	}
+	if r.Rotated != nil {
+		rot := *r.Rotated
+		rot.File, rot.Reason = Cap(rot.File), Cap(rot.Reason)
+		r.Rotated = &rot
+	}
 	// The caller's slices are not ours to change: copy only when needed.
 	if slices.ContainsFunc(r.Targets, func(t Target) bool { return len(t.ID) > MaxField || len(t.Path) > MaxField }) {
 		ts := make([]Target, len(r.Targets))
