@@ -52,8 +52,14 @@ type Audit struct {
 	// policy's audit.file overrides it.
 	File string `mapstructure:"file"`
 	// VCenterEvents also posts each write as an event on its targets in
-	// vCenter, for vCenter's own administrators to see.
+	// vCenter, for vCenter's own administrators to see, and the trail's
+	// chain head every CheckpointEvery records and at exit, so a trail cut
+	// or rewritten on this machine can be checked against a copy it cannot
+	// reach (audit verify --head).
 	VCenterEvents bool `mapstructure:"vcenter_events"`
+	// CheckpointEvery is how many records pass between posted heads; 0
+	// means audit.DefaultCheckpointEvery (100).
+	CheckpointEvery int `mapstructure:"checkpoint_every"`
 }
 
 // Profile names a vCenter, an account and a role.
@@ -226,6 +232,9 @@ func (f *File) normalize(getenv func(string) string) error {
 	var err error
 	if f.Audit.File, err = expandPath(f.Audit.File, base, getenv); err != nil {
 		return fmt.Errorf("audit.file: %w", err)
+	}
+	if n := f.Audit.CheckpointEvery; n < 0 || n > 1_000_000 {
+		return fmt.Errorf("audit.checkpoint_every %d: want a number of records from 1 to 1000000 (0: the default, 100)", n)
 	}
 	profiles := make(map[string]Profile, len(f.Profiles))
 	for name, p := range f.Profiles {

@@ -109,3 +109,29 @@ func TestLoadOwnedBy(t *testing.T) {
 		t.Errorf("config owned by uid 65534: %v", err)
 	}
 }
+
+func TestCheckpointEvery(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		yaml string
+		want int
+		err  string
+	}{
+		{"audit: {vcenter_events: true}\n", 0, ""},
+		{"audit: {vcenter_events: true, checkpoint_every: 10}\n", 10, ""},
+		{"audit: {checkpoint_every: -1}\n", 0, "audit.checkpoint_every -1"},
+		{"audit: {checkpoint_every: 2000000}\n", 0, "from 1 to 1000000"},
+	} {
+		p := writeFile(t, t.TempDir(), "config.yaml", tc.yaml, 0o600)
+		f, err := Load(p, true, env(nil))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || f.Audit.CheckpointEvery != tc.want {
+			t.Errorf("%q: %v, %v", tc.yaml, f, err)
+		}
+	}
+}

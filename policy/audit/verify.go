@@ -237,18 +237,22 @@ type Report struct {
 // missing tail, and a rewrite that does not reach the checkpoint. A head
 // before the trail's first record (a rotated trail) is left to the file it
 // was rotated from, with a warning. A missing checkpoint is a warning.
+//
+// The checkpoint must belong to the trail's owner, so that an auditor (or
+// root) can verify another user's trail.
 func VerifyFile(path string, heads ...Head) (Report, error) {
 	var rep Report
-	cp, state, err := readHead(HeadPath(path), filetrust.UID())
+	owner := filetrust.UID()
+	if st, err := os.Stat(path); err == nil {
+		if uid, ok := filetrust.Owner(st); ok {
+			owner = uid
+		}
+	}
+	cp, state, err := readHead(HeadPath(path), owner)
 	if err != nil {
 		return rep, err
 	}
-	switch state {
-	case headMissing:
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no checkpoint (%s): a cut-off tail or a truncated file cannot be detected", HeadPath(path)))
-	case headEmpty:
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the checkpoint %s is empty (a crash while it was first written?): a cut-off tail cannot be detected", HeadPath(path)))
-	case headFound:
+	if state == headFound {
 		rep.Checkpoint = &cp
 	}
 	want := map[uint64]bool{}
@@ -270,6 +274,12 @@ func VerifyFile(path string, heads ...Head) (Report, error) {
 	rep.Records, rep.First, rep.Last, rep.Rotated = s.n, s.first, s.last, s.rotation
 	if err != nil {
 		return rep, err
+	}
+	switch { // a new, empty trail has nothing to check yet
+	case s.n > 0 && state == headMissing:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no checkpoint (%s): a cut-off tail cannot be detected", HeadPath(path)))
+	case s.n > 0 && state == headEmpty:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the checkpoint %s is empty (a crash while it was first written?): a cut-off tail cannot be detected", HeadPath(path)))
 	}
 	check := func(h Head, what string) error {
 		switch at, ok := s.found[h.Seq]; {
