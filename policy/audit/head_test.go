@@ -665,3 +665,28 @@ func FuzzCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// A trail from before checkpoints opens with one warning, and the next
+// record gives it a checkpoint.
+func TestTrailWithoutCheckpoint(t *testing.T) {
+	t.Parallel()
+	path := newTrail(t, 3)
+	os.Remove(HeadPath(path))
+	w, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := w.Warnings(); len(ws) != 1 || !strings.Contains(ws[0], "no chain head") {
+		t.Errorf("warnings %v", ws)
+	}
+	if rep, err := VerifyFile(path); err != nil || len(rep.Warnings) != 1 || rep.Checkpoint != nil {
+		t.Errorf("before a write: %+v, %v", rep, err)
+	}
+	if err := w.Write(sample("vm_list", DecisionAllowed), false); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if rep, err := VerifyFile(path); err != nil || len(rep.Warnings) != 0 || rep.Checkpoint == nil || rep.Checkpoint.Seq != 4 {
+		t.Errorf("after a write: %+v, %v", rep, err)
+	}
+}

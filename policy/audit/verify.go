@@ -279,7 +279,7 @@ func VerifyFile(path string, heads ...Head) (Report, error) {
 	case s.n > 0 && state == headMissing:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no checkpoint (%s): a cut-off tail cannot be detected", HeadPath(path)))
 	case s.n > 0 && state == headEmpty:
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the checkpoint %s is empty (a crash while it was first written?): a cut-off tail cannot be detected", HeadPath(path)))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the checkpoint %s holds no chain head yet (nothing written since it was created, or a crash while it was first written): a cut-off tail cannot be detected", HeadPath(path)))
 	}
 	check := func(h Head, what string) error {
 		switch at, ok := s.found[h.Seq]; {

@@ -389,11 +389,8 @@ func (w *Writer) resync(f, hf *os.File, start bool) error {
 	if !start && w.lastSeq > 0 && (!check || w.lastSeq > cp.Seq) {
 		anchor, check = Head{Seq: w.lastSeq, Hash: w.lastHash}, true
 	}
-	switch {
-	case start && state == headMissing && end.Seq > 0:
-		w.warn(fmt.Sprintf("audit file %s has no checkpoint (%s) yet: a tail cut off before now cannot be detected; the next record writes one", w.path, HeadPath(w.path)))
-	case start && state == headEmpty && end.Seq > 0:
-		w.warn(fmt.Sprintf("the audit checkpoint %s is empty (a crash while it was first written?): a tail cut off before now cannot be detected; the next record writes it", HeadPath(w.path)))
+	if start && state != headFound && end.Seq > 0 { // a trail from before checkpoints, or one deleted
+		w.warn(fmt.Sprintf("audit file %s has no chain head in its checkpoint %s yet: a tail cut off before now cannot be detected; the next record writes it", w.path, HeadPath(w.path)))
 	}
 	if check {
 		if reason := continues(last, bl, anchor); reason != "" {
