@@ -85,10 +85,7 @@ func (d *doctor) run(cmd *cobra.Command) {
 	case !f.Found:
 		d.ok("config", "no config file at %s (optional: without one, the environment and role viewer apply; write one with vsphere-mcp config init)", f.Path)
 	default:
-		d.ok("config", "%s parsed (mode %04o)", f.Path, f.Mode)
-		if config.CheckPerms && f.Mode&0o020 != 0 {
-			d.warn("config", "%s is writable by its group, who could change your profiles and role: chmod 600 %s", f.Path, f.Path)
-		}
+		d.ok("config", "%s parsed (mode %04o)", f.Path, f.Mode) // a group-writable file is refused by Load
 	}
 
 	// 2. The system policy, then everything the settings decide.
@@ -145,18 +142,15 @@ func (d *doctor) checkAudit(s *settings) {
 		d.warn("audit", "%s", m)
 	}
 	_ = w.Close()
-	f, err := os.Open(s.auditPath)
+	rep, err := audit.VerifyFile(s.auditPath)
+	for _, m := range rep.Warnings {
+		d.warn("audit", "%s", m)
+	}
 	if err != nil {
-		d.fail("audit", "%v", err)
+		d.warn("audit", "%s (%s) fails verification at %v: the trail was edited or a write was cut short; keep it and start a new chain with: vsphere-mcp audit rotate", s.auditPath, s.auditSource, err)
 		return
 	}
-	defer f.Close()
-	n, err := audit.Verify(f)
-	if err != nil {
-		d.warn("audit", "%s (%s) fails verification at %v: the trail was edited or a write was cut short; move it aside to start a new chain", s.auditPath, s.auditSource, err)
-		return
-	}
-	d.ok("audit", "%s (%s): %d records, hash chain intact", s.auditPath, s.auditSource, n)
+	d.ok("audit", "%s (%s): %d records, hash chain intact", s.auditPath, s.auditSource, rep.Records)
 }
 
 func (d *doctor) checkVCenter(cmd *cobra.Command, s *settings, infos []policy.ToolInfo) {

@@ -203,12 +203,16 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	if s.auditErr != nil {
 		return nil, fmt.Errorf("no audit file: %w", s.auditErr)
 	}
+	// Open refuses a link, an unsafe directory and a trail that does not
+	// continue its checkpoint (`audit rotate` is the way past that).
 	trail, err := audit.Open(s.auditPath)
 	if err != nil {
 		return nil, err
 	}
 	a.audit = trail
 	a.closers = append(a.closers, func() {
+		// The head in the log is a copy of it off the trail's own file.
+		log.Info("audit trail closed", "file", trail.Path(), "head", trail.Head().String())
 		if err := trail.Close(); err != nil {
 			log.Warn("closing the audit trail", "error", err)
 		}
@@ -216,6 +220,7 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	for _, w := range trail.Warnings() {
 		log.Warn(w)
 	}
+	trail.OnWarning(func(m string) { log.Warn(m) }) // what it notices while serving
 
 	a.session = vcenter.NewSession(cfg, log, vcenter.WithGate(tools.ScopeGate(s.role)))
 	a.policy = &tools.Policy{

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vsphere-mcp/vsphere-mcp/policy/filetrust"
 )
 
 // SystemPolicy is an administrator's policy file (see
@@ -107,13 +108,22 @@ func DefaultSystemPolicyPath() string { return defaultSystemPolicyPath() }
 // restrictions. A missing file is skipped; any other problem, including an
 // unknown key, is an error naming the file, so a broken policy fails closed
 // instead of being ignored.
+//
+// A file, or its directory, that its group or others can write or that
+// belongs to another user than root or the user running the server is
+// refused: whoever can write it decides what every user may do.
 func LoadSystemPolicy(paths ...string) (SystemPolicy, error) {
+	return loadSystemPolicy(filetrust.UID(), paths...)
+}
+
+// loadSystemPolicy is LoadSystemPolicy for the user uid.
+func loadSystemPolicy(uid int, paths ...string) (SystemPolicy, error) {
 	var merged SystemPolicy
 	for _, p := range paths {
 		if p == "" {
 			continue
 		}
-		sp, ok, err := readSystemPolicy(p)
+		sp, ok, err := readSystemPolicy(p, uid)
 		if err != nil {
 			return SystemPolicy{}, err
 		}
@@ -124,12 +134,15 @@ func LoadSystemPolicy(paths ...string) (SystemPolicy, error) {
 	return merged, nil
 }
 
-func readSystemPolicy(p string) (SystemPolicy, bool, error) {
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
+func readSystemPolicy(p string, uid int) (SystemPolicy, bool, error) {
+	data, err := readTrusted(p, uid)
+	var untrusted *filetrust.Error
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return SystemPolicy{}, false, nil
-	}
-	if err != nil {
+	case errors.As(err, &untrusted): // names the file already
+		return SystemPolicy{}, false, err
+	case err != nil:
 		return SystemPolicy{}, false, fmt.Errorf("system policy %s: %w", p, err)
 	}
 	var sp SystemPolicy

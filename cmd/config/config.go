@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/filetrust"
 )
 
 // File is the configuration file as written.
@@ -57,8 +58,14 @@ type Audit struct {
 	// policy's audit.file overrides it.
 	File string `mapstructure:"file"`
 	// VCenterEvents also posts each write as an event on its targets in
-	// vCenter, for vCenter's own administrators to see.
+	// vCenter, for vCenter's own administrators to see, and the trail's
+	// chain head every CheckpointEvery records and at exit, so a trail cut
+	// or rewritten on this machine can be checked against a copy it cannot
+	// reach (audit verify --head).
 	VCenterEvents bool `mapstructure:"vcenter_events"`
+	// CheckpointEvery is how many records pass between posted heads; 0
+	// means audit.DefaultCheckpointEvery (100).
+	CheckpointEvery int `mapstructure:"checkpoint_every"`
 }
 
 // Profile names a vCenter, an account and a role.
@@ -98,10 +105,17 @@ type Profile struct {
 // configuration unless explicit (the user named the file), when it is an
 // error. getenv expands "~" in paths (HOME, or USERPROFILE on Windows).
 //
-// The file is refused when anyone but its owner can write it (others
-// could change the role), and when it holds a plain password that anyone
-// but its owner can read.
+// The file is refused, as ssh refuses its config, when its group or others
+// can write it or its directory, or when it or its directory belongs to
+// another user (root excepted): whoever can write it chooses the role. It
+// is also refused when it holds a plain password that anyone but its owner
+// can read.
 func Load(path string, explicit bool, getenv func(string) string) (*File, error) {
+	return load(path, explicit, getenv, filetrust.UID())
+}
+
+// load is Load for the user uid, so tests can play another user.
+func load(path string, explicit bool, getenv func(string) string, uid int) (*File, error) {
 	f := &File{Path: path}
 	st, err := os.Stat(path)
 	switch {
@@ -115,8 +129,8 @@ func Load(path string, explicit bool, getenv func(string) string) (*File, error)
 		return nil, fmt.Errorf("config file %s is a directory", path)
 	}
 	f.Found, f.Mode = true, st.Mode().Perm()
-	if CheckPerms && f.Mode&0o002 != 0 {
-		return nil, fmt.Errorf("config file %s has mode %04o: anyone can change it, and with it your role; fix with: chmod 600 %s", path, f.Mode, path)
+	if err := checkTrust(path, st, uid); err != nil {
+		return nil, err
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -235,6 +249,9 @@ func (f *File) normalize(getenv func(string) string) error {
 	var err error
 	if f.Audit.File, err = expandPath(f.Audit.File, base, getenv); err != nil {
 		return fmt.Errorf("audit.file: %w", err)
+	}
+	if n := f.Audit.CheckpointEvery; n < 0 || n > 1_000_000 {
+		return fmt.Errorf("audit.checkpoint_every %d: want a number of records from 1 to 1000000 (0: the default, 100)", n)
 	}
 	profiles := make(map[string]Profile, len(f.Profiles))
 	for name, p := range f.Profiles {

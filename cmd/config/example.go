@@ -23,6 +23,7 @@ audit:
   # Also post each write as an event on its targets in vCenter (Monitor >
   # Events), so vCenter's own administrators see it. Needs Global.LogEvent.
   # vcenter_events: true
+  # checkpoint_every: 100                # with vcenter_events: records between posted chain heads
 
 # The only vCenters any profile, flag or VSPHERE_*/GOVC_* variable may point
 # at: host names or globs, optionally with :port (443 when none). A URL

@@ -21,6 +21,7 @@ const (
 	DecisionDeclined    Decision = "declined"     // a person declined or cancelled
 	DecisionPreview     Decision = "preview"      // answered with a preview and a token, nothing done
 	DecisionAsked       Decision = "asked"        // a person was asked to confirm; the answer comes in a later line
+	DecisionRotated     Decision = "rotated"      // not a call: the first record of a trail started by Rotate
 )
 
 // Outcome is how an admitted call ended; empty for refusals.
@@ -69,8 +70,20 @@ type Record struct {
 	Error      string         `json:"error,omitempty"`
 	TaskIDs    []string       `json:"task_ids,omitempty"`
 	DurationMS int64          `json:"duration_ms"`
+	Rotated    *Rotation      `json:"rotated_from,omitempty"` // only in the first record of a rotated trail
 	Prev       string         `json:"prev"`
 	Hash       string         `json:"hash,omitempty"` // omitted only while hashing
+}
+
+// Rotation is what the first record of a trail started by Rotate says
+// about the trail before it. That record continues the previous chain: its
+// seq and prev follow End, or the previous checkpoint when the file did not
+// reach it, so the chain runs on across files.
+type Rotation struct {
+	File   string `json:"file"`           // the previous trail's file name, as renamed
+	End    Head   `json:"end"`            // its last record, as found (seq 0: none)
+	Head   *Head  `json:"head,omitempty"` // its checkpoint, when it had one
+	Reason string `json:"reason"`         // why it was rotated
 }
 
 // Format renders r as one short line for `audit tail`.
@@ -97,6 +110,13 @@ func Format(r Record) string {
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, " error=%q", r.Error)
+	}
+	if rot := r.Rotated; rot != nil {
+		fmt.Fprintf(&b, " from=%s end=%d", rot.File, rot.End.Seq)
+		if rot.Head != nil {
+			fmt.Fprintf(&b, " checkpoint=%d", rot.Head.Seq)
+		}
+		fmt.Fprintf(&b, " reason=%q", rot.Reason)
 	}
 	return b.String()
 }

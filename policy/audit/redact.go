@@ -5,32 +5,38 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 const (
 	// Redacted replaces a secret value.
 	Redacted = "[redacted]"
-	// MaxString is the longest string kept whole; longer ones are cut so
-	// that the result, marker included, fits in MaxString bytes.
+	// MaxString is the longest argument string kept whole; longer ones are
+	// cut so that the result, marker and digest included (see Cap), fits in
+	// MaxString bytes.
 	MaxString = 256
 	// maxDepth bounds recursion; JSON arguments are never this deep, and a
 	// cyclic map built in Go must not hang the audit writer.
 	maxDepth = 32
 )
 
-// Redact returns a deep copy of args that is safe to write down: values of
-// keys that look secret are replaced by Redacted, `name=value` and
-// `--name value` pairs with a secret-looking name inside strings are
-// masked, and long strings are truncated. args is not modified. Values that
-// are not plain JSON types are converted through encoding/json first, so a
-// struct cannot smuggle a secret field past the key check.
+// Redact returns a deep copy of args that is safe and cheap to write down:
+// values of keys that look secret are replaced by Redacted, `name=value`
+// and `--name value` pairs with a secret-looking name inside strings are
+// masked, long strings are cut (see Cap), and the whole is bounded to about
+// MaxArgs bytes of JSON (see bound). args is not modified. Values that are
+// not plain JSON types are converted through encoding/json first, so a
+// struct cannot smuggle a secret field past the key check. Redact is
+// idempotent: Redact(Redact(a)) equals Redact(a).
 func Redact(args map[string]any) map[string]any {
 	if args == nil {
 		return nil
 	}
 	out, _ := redactValue(args, 0).(map[string]any)
-	return out
+	if jsonLen(out) <= MaxArgs {
+		return out
+	}
+	b := &bounder{left: MaxArgs}
+	return b.object(out)
 }
 
 func redactValue(v any, depth int) any {
@@ -159,9 +165,9 @@ func splitWords(k string) []string {
 }
 
 // RedactString masks secrets inside free text (a guest command line, an
-// environment entry) and truncates it to MaxString bytes.
+// environment entry) and cuts it to MaxString bytes (see Cap).
 func RedactString(s string) string {
-	return truncate(maskInline(s))
+	return capTo(maskInline(s), MaxString)
 }
 
 // maskInline masks "name=value" and "--name value" where name looks secret.
@@ -193,18 +199,4 @@ func maskInline(s string) string {
 		return s
 	}
 	return strings.Join(fields, " ")
-}
-
-// truncate cuts s to at most MaxString bytes, on a rune boundary, marking
-// how much was dropped. The result is never cut again.
-func truncate(s string) string {
-	if len(s) <= MaxString {
-		return s
-	}
-	marker := fmt.Sprintf("…[+%d bytes]", len(s)) // an upper bound on the length of the real marker
-	cut := MaxString - len(marker)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("…[+%d bytes]", len(s)-cut)
 }

@@ -703,8 +703,6 @@ func vmClone() toolkit.Tool {
 	})
 }
 
-
-
 // customizationSpec reads a stored guest customization spec by name.
 func customizationSpec(ctx context.Context, c *vcenter.Conn, name string) (*types.CustomizationSpec, error) {
 	m := object.NewCustomizationSpecManager(c.Client)
