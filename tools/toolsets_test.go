@@ -2,6 +2,8 @@ package tools_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -204,5 +206,49 @@ func TestCatalogBudgets(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestOutOfScopeWriteAuditedAsDenied: a write on an object outside the
+// role's scope is told it matches nothing in scope, and the trail records a denial (not an
+// allowed call that failed).
+func TestOutOfScopeWriteAuditedAsDenied(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"dc0-ops": {Inherits: "operator", Scope: policy.Scope{Datacenters: []string{"DC0"}}}}
+	p := toolstest.Policy(t, "dc0-ops", custom, nil)
+	e := newPolicyEnv(t, p, nil)
+	const vm = "/DC1/vm/DC1_H0_VM0"
+	before := e.PowerState(vm)
+	text := e.Fails("vm_power_off", map[string]any{"vm": vm})
+	if !strings.Contains(text, "within this profile's scope") {
+		t.Errorf("out-of-scope write: %s", text)
+	}
+	if rec := toolstest.LastAudit(t, p); rec.Decision != audit.DecisionDenied || rec.Outcome != audit.OutcomeError {
+		t.Errorf("out-of-scope write audited as %s/%s", rec.Decision, rec.Outcome)
+	}
+	if after := e.PowerState(vm); after != before {
+		t.Errorf("out-of-scope VM went from %s to %s", before, after)
+	}
+}
+
+// TestHugeArgumentsBounded: arguments over the limit are refused before
+// any record is built from them; the audit line stays small.
+func TestHugeArgumentsBounded(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "viewer", nil, nil)
+	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p})
+	args := map[string]any{}
+	for i := range 5000 {
+		args[fmt.Sprintf("key%05d", i)] = strings.Repeat("v", 100)
+	}
+	text := e.Fails("vm_get", args)
+	if !strings.Contains(text, "bytes; the limit is 65536") || len(text) > 300 {
+		t.Errorf("huge arguments: %.300s", text)
+	}
+	rec := toolstest.LastAudit(t, p)
+	b, _ := json.Marshal(rec)
+	t.Logf("audit line for %d argument keys: %d bytes", len(args), len(b))
+	if rec.Decision != audit.DecisionDenied || len(b) > 2048 {
+		t.Errorf("audit record %s (%d bytes)", rec.Decision, len(b))
 	}
 }

@@ -94,6 +94,7 @@ func (c *Conn) Resolve(ctx context.Context, kind, ident string) (Object, error) 
 	if !ok {
 		// Out of scope reads exactly like not found: the caller learns
 		// nothing about objects its role may not see.
+		markScopeRefused(ctx)
 		return Object{}, &NotFoundError{Kind: kind, Ident: ident, Scoped: true}
 	}
 	return o, nil

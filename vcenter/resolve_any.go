@@ -100,6 +100,7 @@ func (c *Conn) resolveAnyPath(ctx context.Context, p string, kinds []string) (Ob
 		return Object{}, err
 	} else if ok, err := c.permitted(ctx, o); err != nil || !ok {
 		if err == nil {
+			markScopeRefused(ctx)
 			err = &NotFoundError{Kind: "object", Ident: p, Scoped: true}
 		}
 		return Object{}, err

@@ -27,3 +27,26 @@ func workStarted(ctx context.Context) bool {
 	b, ok := ctx.Value(workKey{}).(*atomic.Bool)
 	return ok && b.Load()
 }
+
+type scopeKey struct{}
+
+// TrackScope returns a context in which resolution records that the scope
+// gate hid an object the caller named: the call is then a refusal by
+// policy, which the audit trail records as denied, even though the caller
+// is told only "not found".
+func TrackScope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, scopeKey{}, new(atomic.Bool))
+}
+
+func markScopeRefused(ctx context.Context) {
+	if b, ok := ctx.Value(scopeKey{}).(*atomic.Bool); ok {
+		b.Store(true)
+	}
+}
+
+// ScopeRefused reports whether, in a context from TrackScope, the scope
+// gate hid an object the caller named.
+func ScopeRefused(ctx context.Context) bool {
+	b, ok := ctx.Value(scopeKey{}).(*atomic.Bool)
+	return ok && b.Load()
+}

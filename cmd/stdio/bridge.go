@@ -18,13 +18,16 @@
 package stdio
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -304,7 +307,50 @@ func (b *bridge) fromServer(line []byte) {
 		b.log.Debug("dropped the answer to a cancelled request")
 		return
 	}
-	b.out.write(splice(line, env.id, raw))
+	b.out.write(capErrorMessage(splice(line, env.id, raw)))
+}
+
+// maxErrorMessage bounds the message of a JSON-RPC error sent to the
+// client: mcp-go quotes the request in some (an unknown tool's name), and a
+// 5 MB name must not come back whole.
+const maxErrorMessage = 256
+
+// capErrorMessage shortens an error answer's message to maxErrorMessage
+// bytes (at a rune boundary, marked with an ellipsis). Answers that are
+// not errors, or short ones, pass unchanged.
+func capErrorMessage(line []byte) []byte {
+	if len(line) <= maxErrorMessage+128 || !bytes.Contains(line, []byte(`"error"`)) {
+		return line
+	}
+	var msg struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   *struct {
+			Code    int             `json:"code"`
+			Message string          `json:"message"`
+			Data    json.RawMessage `json:"data,omitempty"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(line, &msg) != nil || msg.Error == nil || len(msg.Error.Message) <= maxErrorMessage {
+		return line
+	}
+	m := msg.Error.Message
+	cut := maxErrorMessage
+	for cut > 0 && !utf8.RuneStart(m[cut]) {
+		cut--
+	}
+	msg.Error.Message = fmt.Sprintf("%s… (%d bytes)", m[:cut], len(m))
+	if len(msg.Error.Data) > maxErrorMessage {
+		msg.Error.Data = nil
+	}
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return line
+	}
+	if bytes.HasSuffix(line, []byte("\n")) {
+		out = append(out, '\n')
+	}
+	return out
 }
 
 // size says n bytes the way the limit is documented.

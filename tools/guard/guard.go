@@ -179,6 +179,12 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		start := g.p.Now()
 		info, known := g.tools[req.Params.Name]
 		args := req.GetArguments()
+		// Size first: a huge call must cost a bounded audit line and a
+		// short answer, not a record built from all of it.
+		size, tooBig := toolkit.ArgsTooBig(req.Params.Arguments)
+		if tooBig {
+			args = map[string]any{"_omitted": fmt.Sprintf("%d bytes of arguments", size)}
+		}
 		c := &call{g: g, info: info, req: req, args: toolkit.WithoutKey(args, confirmTokenArg), decision: audit.DecisionAllowed}
 		rec := g.record(ctx, req.Params.Name, args)
 
@@ -187,6 +193,10 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 			rec.Decision, rec.Targets, rec.TaskIDs = c.decision, c.targets, c.taskIDs
 			c.mu.Unlock()
 			rec.DurationMS = g.p.Now().Sub(start).Milliseconds()
+			if info.Risk.IsWrite() && res != nil && res.IsError && vcenter.ScopeRefused(ctx) {
+				// The caller was told "not found"; the trail says why.
+				rec.Decision = audit.DecisionDenied
+			}
 			switch {
 			case err != nil:
 				rec.Outcome, rec.Error = audit.OutcomeError, err.Error()
@@ -207,7 +217,11 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 
 		if !known || !g.p.Role.Allows(info) {
 			c.decision = audit.DecisionDenied
-			return finish(mcp.NewToolResultError(fmt.Sprintf("tool %q is not available to role %s", req.Params.Name, g.p.Role.Name())), nil)
+			return finish(mcp.NewToolResultError(fmt.Sprintf("tool %q is not available to role %s", toolkit.Truncate(req.Params.Name, 64), g.p.Role.Name())), nil)
+		}
+		if tooBig {
+			c.decision = audit.DecisionDenied
+			return finish(toolkit.ErrorResult(&toolkit.ArgError{Msg: fmt.Sprintf("arguments are %d bytes; the limit is %d", size, toolkit.MaxArgBytes)}), nil)
 		}
 		if g.p.Limiter != nil {
 			if _, err := g.p.Limiter.Allow(info.Risk.IsWrite(), 1); err != nil {
@@ -216,7 +230,7 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 			}
 		}
 		// Writes reach vCenter only once Act grants this permit.
-		ctx = vcenter.TrackWork(vcenter.WithWritePermit(context.WithValue(ctx, callKey{}, c)))
+		ctx = vcenter.TrackScope(vcenter.TrackWork(vcenter.WithWritePermit(context.WithValue(ctx, callKey{}, c))))
 		return finish(next(ctx, req))
 	}
 }

@@ -89,9 +89,22 @@ type Spec struct {
 	AlwaysLoad bool
 }
 
-// maxArgBytes bounds a call's arguments: nothing a tool takes is anywhere
+// MaxArgBytes bounds a call's arguments: nothing a tool takes is anywhere
 // near this, and a huge argument should fail fast with a clear message.
-const maxArgBytes = 64 << 10
+const MaxArgBytes = 64 << 10
+
+// ArgsTooBig reports the JSON size of a call's arguments and whether it
+// exceeds MaxArgBytes.
+func ArgsTooBig(raw any) (int, bool) {
+	if raw == nil {
+		return 0, false
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return 0, false // DecodeArgs says what is wrong
+	}
+	return len(b), len(b) > MaxArgBytes
+}
 
 // Define builds a Tool from a typed handler: the input schema comes from A,
 // the output schema from R, the annotations from the risk. Arguments are
@@ -190,8 +203,8 @@ func DecodeArgs(raw any, dst any) error {
 	if err != nil {
 		return &ArgError{Msg: "arguments are not valid JSON"}
 	}
-	if len(b) > maxArgBytes {
-		return &ArgError{Msg: fmt.Sprintf("arguments are %d bytes; the limit is %d", len(b), maxArgBytes)}
+	if len(b) > MaxArgBytes {
+		return &ArgError{Msg: fmt.Sprintf("arguments are %d bytes; the limit is %d", len(b), MaxArgBytes)}
 	}
 	if bytes.Equal(b, []byte("null")) {
 		b = []byte("{}")
