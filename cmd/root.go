@@ -124,6 +124,8 @@ type app struct {
 	tools    []toolkit.Tool
 	server   mcpServer
 	closers  []func()
+	// beforeLogout run while the session is still logged in.
+	beforeLogout []func()
 }
 
 func (o *globalOptions) logger() (*slog.Logger, func(), error) {
@@ -223,6 +225,11 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	trail.OnWarning(func(m string) { log.Warn(m) }) // what it notices while serving
 
 	a.session = vcenter.NewSession(cfg, log, vcenter.WithGate(tools.ScopeGate(s.role)))
+	if s.file != nil && s.file.Audit.VCenterEvents {
+		heads := &auditHeads{session: a.session, file: trail.Path(), log: log}
+		trail.OnCheckpoint(s.file.Audit.CheckpointEvery, heads.checkpoint)
+		a.beforeLogout = append(a.beforeLogout, func() { heads.final(trail.Head()) })
+	}
 	a.policy = &tools.Policy{
 		Role:     s.role,
 		Profile:  s.profileName,
@@ -248,6 +255,9 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 
 // close logs out of vCenter and releases everything, in reverse order.
 func (a *app) close() {
+	for _, f := range a.beforeLogout {
+		f()
+	}
 	if a.session != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), defaultLogoutTimeout)
 		if err := a.session.Close(ctx); err != nil {
