@@ -10,8 +10,10 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
@@ -250,5 +252,135 @@ func TestHugeArgumentsBounded(t *testing.T) {
 	t.Logf("audit line for %d argument keys: %d bytes", len(args), len(b))
 	if rec.Decision != audit.DecisionDenied || len(b) > 2048 {
 		t.Errorf("audit record %s (%d bytes)", rec.Decision, len(b))
+	}
+}
+
+// TestEveryWriteToolRefusesProtectedTarget: with everything under /DC0/vm
+// protected, each write tool of the catalog is refused before it changes
+// anything — the VMs of DC0 read back through govmomi are as they were.
+func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"guarded": {Inherits: "admin", Protect: []string{"/DC0/vm"}}}
+	p := toolstest.Policy(t, "guarded", custom, nil)
+	e := newPolicyEnv(t, p, nil)
+	const vm = "/DC0/vm/DC0_H0_VM0"
+	ctx := e.Ctx
+
+	// A snapshot to revert to and delete, taken behind the server's back.
+	task, err := object.NewVirtualMachine(e.Vim, e.VMRef(vm)).CreateSnapshot(ctx, "base", "", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := task.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var template string
+	for _, v := range e.AllVMs("name", "config.template") {
+		if v.Config != nil && v.Config.Template && strings.HasPrefix(v.Name, "DC0_") {
+			template = v.Name
+		}
+	}
+	if template == "" {
+		// Make one, so vm_mark_vm has a protected template to refuse.
+		tvm := object.NewVirtualMachine(e.Vim, e.VMRef("/DC0/vm/DC0_H0_VM1"))
+		if err := tvm.MarkAsTemplate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		template = "DC0_H0_VM1"
+	}
+	// A powered-off VM to refuse making a template, and a DC0 folder to
+	// refuse moving into.
+	var off string
+	for _, v := range e.AllVMs("name", "runtime.powerState", "config.template") {
+		if strings.HasPrefix(v.Name, "DC0_") && v.Name != template && v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOff {
+			off = v.Name
+		}
+	}
+	if off == "" {
+		off = "DC0_H0_VM0"
+		task, err := object.NewVirtualMachine(e.Vim, e.VMRef(vm)).PowerOff(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := task.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dc, err := find.NewFinder(e.Vim).Datacenter(ctx, "DC0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	folders, err := dc.Folders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := folders.VmFolder.CreateFolder(ctx, "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		var b strings.Builder
+		for _, v := range e.AllVMs("name", "parent", "runtime.powerState", "config.template", "config.hardware.numCPU", "snapshot", "resourcePool") {
+			if !strings.HasPrefix(v.Name, "DC0_") {
+				continue
+			}
+			n := 0
+			if v.Snapshot != nil {
+				n = len(v.Snapshot.RootSnapshotList)
+			}
+			fmt.Fprintf(&b, "%s %v %s %v %d %d %v\n", v.Name, v.Parent, v.Runtime.PowerState, v.Config != nil && v.Config.Template, v.Config.Hardware.NumCPU, n, v.ResourcePool)
+		}
+		return b.String()
+	}
+	before := state()
+
+	args := map[string]map[string]any{
+		"vm_power_on":         {"vm": vm},
+		"vm_power_off":        {"vm": vm},
+		"vm_reset":            {"vm": vm},
+		"vm_suspend":          {"vm": vm},
+		"vm_shutdown_guest":   {"vm": vm},
+		"vm_reboot_guest":     {"vm": vm},
+		"vm_delete":           {"vm": vm, "force": true},
+		"vm_create":           {"name": "new-vm", "folder": "/DC0/vm", "host": "DC0_H0"},
+		"vm_clone":            {"vm": vm, "name": "copy"},
+		"vm_reconfigure":      {"vm": vm, "annotation": "changed"},
+		"vm_rename":           {"vm": vm, "name": "renamed"},
+		"vm_migrate":          {"vm": vm, "cluster": "DC0_C0"},
+		"vm_move":             {"vm": vm, "folder": "/DC0/vm/elsewhere"},
+		"vm_mark_template":    {"vm": off},
+		"vm_mark_vm":          {"vm": template},
+		"snapshot_create":     {"vm": vm, "name": "s"},
+		"snapshot_revert":     {"vm": vm, "snapshot": "base"},
+		"snapshot_delete":     {"vm": vm, "snapshot": "base"},
+		"snapshot_delete_all": {"vm": vm},
+	}
+	// task_cancel acts on a running task; vcsim's finish at once, so there
+	// is none to refuse here (its protect check is the same Act).
+	exempt := map[string]bool{"task_cancel": true}
+	for _, tool := range tools.All() {
+		name := tool.Def.Name
+		if !tool.Risk.IsWrite() || exempt[name] {
+			continue
+		}
+		a, ok := args[name]
+		if !ok {
+			t.Errorf("%s: a write tool with no case here; add one", name)
+			continue
+		}
+		text := e.Fails(name, a)
+		if !strings.Contains(text, "is protected by policy") {
+			t.Errorf("%s on a protected target: %s", name, text)
+		}
+		if rec := toolstest.LastAudit(t, p); rec.Tool != name || rec.Decision != audit.DecisionDenied {
+			t.Errorf("%s refused but audited as %s", name, rec.Decision)
+		}
+	}
+	if after := state(); after != before {
+		t.Errorf("protected VMs changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	for _, v := range e.AllVMs("name") {
+		if v.Name == "new-vm" || v.Name == "copy" || v.Name == "renamed" {
+			t.Errorf("%s appeared", v.Name)
+		}
 	}
 }
