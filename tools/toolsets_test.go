@@ -384,3 +384,39 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestServerIdentityAndInstructions: serverInfo carries a title, website
+// and icon; the instructions (what a tool-search client reads before any
+// schema) name the served toolsets, those that exist but are not served,
+// how objects are named, paging, and where to start.
+func TestServerIdentityAndInstructions(t *testing.T) {
+	t.Parallel()
+	srv, err := tools.NewServer(tools.Deps{}, tools.Options{Version: "test", Toolsets: []string{"vm", "host"}, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	res, err := c.Initialize(ctx, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si := res.ServerInfo
+	if si.Name != "vsphere-mcp" || si.Title == "" || !strings.HasPrefix(si.WebsiteURL, "https://") || len(si.Icons) == 0 {
+		t.Errorf("serverInfo %+v", si)
+	}
+	toolstest.MustContain(t, res.Instructions, "Toolsets served: vm, host.", "Not served", "inventory, snapshot, task",
+		"read-only", "inventory path", "next_cursor", "vm_list")
+	if n := len(res.Instructions); n > 1500 {
+		t.Errorf("instructions are %d bytes; keep them to a few lines", n)
+	}
+}

@@ -2,6 +2,7 @@ package toolkit
 
 import (
 	"encoding/json"
+	"math"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
@@ -14,6 +15,9 @@ import (
 // the model's context on every turn; the full detail is in each result.
 func CompactOutputSchema(s *mcp.ToolOutputSchema) {
 	s.AdditionalProperties = nil
+	// Which fields are always there is in the result itself; a client
+	// validating structuredContent needs the types.
+	s.Required = nil
 	for k, p := range s.Properties {
 		s.Properties[k] = shallowSchema(p)
 	}
@@ -116,6 +120,13 @@ func compactNode(node any) any {
 		m["type"] = nonNull(t)
 	}
 	delete(m, "additionalProperties")
+	// The generator bounds every integer by its Go type (int32's range for
+	// a CPU count): no information for the model, so they go; bounds a
+	// tool sets itself stay.
+	if isTypeBound(m["minimum"]) && isTypeBound(m["maximum"]) {
+		delete(m, "minimum")
+		delete(m, "maximum")
+	}
 	if props, ok := m["properties"].(map[string]any); ok {
 		for k, p := range props {
 			props[k] = compactNode(p)
@@ -141,4 +152,18 @@ func nonNull(t any) any {
 		}
 	}
 	return t
+}
+
+// isTypeBound reports whether v is the bound of a Go integer type, as the
+// schema generator writes for int32, int64 and uint32 fields.
+func isTypeBound(v any) bool {
+	f, ok := v.(float64)
+	if !ok {
+		return false
+	}
+	switch f {
+	case math.MaxInt32, math.MinInt32, math.MaxInt64, math.MinInt64, math.MaxUint32, 0:
+		return true
+	}
+	return false
 }

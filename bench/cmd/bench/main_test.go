@@ -40,15 +40,17 @@ func TestReportTargets(t *testing.T) {
 		Mismatches: []string{"something off"}}
 	small := &sizeResult{VMs: 1000, FloorFull: 100 * ms, First: 90 * ms}
 	rep := &report{sizes: []int{10000, 1000}, results: []*sizeResult{r, small}, runs: 7, full: 3, cold: 7,
-		proc: &processResult{ColdServer: 14 * ms, ColdBare: 5 * ms, Roles: []roleSize{{"viewer", 20 << 10, 15}, {"admin", 70 << 10, 80}}}}
+		proc: &processResult{ColdServer: 14 * ms, ColdBare: 5 * ms, Roles: []roleSize{{"viewer", 20 << 10, 15, "default"}, {"admin", 70 << 10, 80, "default"}, {"admin", 100 << 10, 120, "all"}}}}
 	out := rep.markdown()
 	for _, want := range []string{
 		"| first page ÷ floor full retrieval | 0.100× | ≤ 0.5× | PASS |",
 		"| following page ÷ floor full retrieval | 0.200× | ≤ 0.1× | MISS |",
 		"| full listing paged ÷ govc -json, same 8 properties (like for like) | 1.071× | ≤ 1× | MISS |",
 		"| cold start ÷ bare mcp-go server | 2.800× | ≤ 1.5× | MISS |",
-		"| tools/list for viewer | 20.0 KB | ≤ 25 KB | PASS |",
-		"| tools/list for admin | 70.0 KB | ≤ 60 KB | MISS |",
+		"| tools/list for viewer, default toolsets | 20.0 KB | ≤ 20 KB | PASS |",
+		"| tools/list for admin, default toolsets | 70.0 KB | ≤ 40 KB | MISS |",
+		"| tools for admin, default toolsets | 80 | < 64 | MISS |",
+		"| tools/list for admin, all toolsets, per tool (120 tools) | 0.83 KB | ≤ 1.0 KB | PASS |",
 		"| 10,000 VMs | 1,000 VMs |",
 		"- 10000 VMs: something off",
 	} {

@@ -6,48 +6,71 @@ import (
 	"io"
 	"sort"
 
-	"github.com/mark3labs/mcp-go/mcp"
-
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 )
 
 func builtinRoles() []string { return policy.BuiltinRoles() }
 
-// computedRoleSizes is tools/list for each built-in role as the server
-// would send it once it filters by role: the tools policy allows the role,
-// from the same tools.All the server serves, marshalled as a tools/list
-// result. The benchmark measures the real thing over stdio instead as soon
-// as the server takes --role.
-func computedRoleSizes() ([]roleSize, error) {
-	all := tools.All()
-	infos := make([]policy.ToolInfo, len(all))
-	for i, t := range all {
-		infos[i] = t.Info()
+// computedRoleSizes is tools/list for each built-in role as a server
+// serving toolsets ("default" or "all") sends it: the tools of those
+// toolsets the role allows, from the same catalog the server serves,
+// marshalled as a tools/list result.
+func computedRoleSizes(toolsets string) ([]roleSize, error) {
+	sel, err := tools.Select([]string{toolsets})
+	if err != nil {
+		return nil, err
 	}
+	served := tools.Served(sel, false)
 	var out []roleSize
 	for _, name := range policy.BuiltinRoles() {
 		role, err := policy.Builtin(name)
 		if err != nil {
 			return nil, fmt.Errorf("role %s: %w", name, err)
 		}
-		allowed := map[string]bool{}
-		for _, ti := range role.AllowedTools(infos) {
-			allowed[ti.Name] = true
-		}
-		var defs []mcp.Tool
-		for _, t := range all {
-			if allowed[t.Def.Name] {
-				defs = append(defs, t.Def)
+		var allowed []toolkit.Tool
+		for _, t := range served {
+			if role.Allows(t.Info()) {
+				allowed = append(allowed, t)
 			}
 		}
-		b, err := json.Marshal(mcp.ListToolsResult{Tools: defs})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, roleSize{Role: name, Bytes: len(b), Tools: len(defs)})
+		out = append(out, roleSize{Role: name, Bytes: tools.CatalogBytes(allowed), Tools: len(allowed), Toolsets: toolsets})
 	}
 	return out, nil
+}
+
+// printCatalog prints what each role's catalog costs at the default
+// toolsets and at all, against the budgets clients can afford.
+func printCatalog(w io.Writer) error {
+	fmt.Fprintln(w, "| role | toolsets | tools | bytes | per tool | budget |\n|---|---|---:|---:|---:|---|")
+	for _, ts := range []string{"default", "all"} {
+		sizes, err := computedRoleSizes(ts)
+		if err != nil {
+			return err
+		}
+		for _, rs := range sizes {
+			budget := ""
+			switch {
+			case ts == "default" && rs.Role == "viewer":
+				budget = verdict(rs.Bytes <= 20<<10, "≤ 20 KB")
+			case ts == "default" && rs.Role == "admin":
+				budget = verdict(rs.Bytes <= 40<<10 && rs.Tools < 64, "≤ 40 KB, < 64 tools")
+			case ts == "all" && rs.Role == "admin":
+				budget = verdict(rs.Bytes <= 1024*rs.Tools, "≤ 1.0 KB per tool")
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %d | %.2f KB | %s |\n", rs.Role, ts, rs.Tools, rs.Bytes, float64(rs.Bytes)/1024/float64(max(rs.Tools, 1)), budget)
+		}
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+func verdict(ok bool, budget string) string {
+	if ok {
+		return budget + " PASS"
+	}
+	return budget + " MISS"
 }
 
 // toolBreakdown is where the bytes of tools/list go, tool by tool: the
