@@ -128,7 +128,7 @@ func assertNoSecret(t *testing.T, secret string, texts ...string) {
 func startSecretSim(t *testing.T, user, pass string) *vcenter.Simulator {
 	t.Helper()
 	m := simulator.VPX()
-	if err := m.Create(); err != nil {
+	if err := vcenter.CreateModel(m); err != nil {
 		t.Fatal(err)
 	}
 	m.Service.Listen = &url.URL{User: url.UserPassword(user, pass)}

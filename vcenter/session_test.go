@@ -233,7 +233,7 @@ func TestSessionTLS(t *testing.T) {
 func TestSessionBadPassword(t *testing.T) {
 	ctx := context.Background()
 	m := simulator.ESX()
-	if err := m.Create(); err != nil {
+	if err := CreateModel(m); err != nil {
 		t.Fatal(err)
 	}
 	// With a user on the listen URL the simulator checks passwords.
