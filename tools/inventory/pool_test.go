@@ -1,4 +1,4 @@
-package tools_test
+package inventory
 
 import (
 	"slices"
@@ -7,7 +7,6 @@ import (
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-	inventoryts "github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -28,7 +27,7 @@ func testResourcePoolList(t *testing.T, e *env) {
 	}
 
 	all := toolstest.RetrieveAll[mo.ResourcePool](e.Env, "ResourcePool", "name", "owner", "vm", "config")
-	wantItem := func(p mo.ResourcePool) inventoryts.PoolItem {
+	wantItem := func(p mo.ResourcePool) PoolItem {
 		alloc := func(a types.ResourceAllocationInfo) (int64, int64) {
 			r, l := int64(0), int64(-1)
 			if a.Reservation != nil {
@@ -39,7 +38,7 @@ func testResourcePoolList(t *testing.T, e *env) {
 			}
 			return r, l
 		}
-		it := inventoryts.PoolItem{Name: p.Name, ID: p.Self.Value, Path: inventoryPath(e, p.Self), VMs: len(p.Vm)}
+		it := PoolItem{Name: p.Name, ID: p.Self.Value, Path: e.InventoryPath(p.Self), VMs: len(p.Vm)}
 		it.CPUReservationMHz, it.CPULimitMHz = alloc(p.Config.CpuAllocation)
 		it.MemReservationMB, it.MemLimitMB = alloc(p.Config.MemoryAllocation)
 		return it
@@ -47,13 +46,13 @@ func testResourcePoolList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got inventoryts.PoolList
+		var got PoolList
 		text := e.OK("resource_pool_list", map[string]any{"limit": 1000}, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(all))
 		}
 		for _, p := range all {
-			i := slices.IndexFunc(got.Items, func(it inventoryts.PoolItem) bool { return it.ID == p.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it PoolItem) bool { return it.ID == p.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", p.Name)
 			}
@@ -61,9 +60,9 @@ func testResourcePoolList(t *testing.T, e *env) {
 				t.Errorf("got  %+v\nwant %+v", got.Items[i], want)
 			}
 		}
-		want := inventoryts.PoolItem{Name: "gold", ID: gold.Reference().Value, Path: "/DC0/host/DC0_C0/Resources/DC0_C0_RP1/gold",
+		want := PoolItem{Name: "gold", ID: gold.Reference().Value, Path: "/DC0/host/DC0_C0/Resources/DC0_C0_RP1/gold",
 			CPUReservationMHz: 500, CPULimitMHz: 2000, MemReservationMB: 256, MemLimitMB: -1}
-		if i := slices.IndexFunc(got.Items, func(it inventoryts.PoolItem) bool { return it.Name == "gold" }); i < 0 || got.Items[i] != want {
+		if i := slices.IndexFunc(got.Items, func(it PoolItem) bool { return it.Name == "gold" }); i < 0 || got.Items[i] != want {
 			t.Errorf("gold pool listed as %+v, want %+v", got.Items, want)
 		}
 		toolstest.MustContain(t, text, "11 resource pools\nname\tid\tvms\tcpu_reservation_mhz\tcpu_limit_mhz\tmemory_reservation_mb\tmemory_limit_mb\tpath\n",
@@ -101,13 +100,13 @@ func testResourcePoolList(t *testing.T, e *env) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got inventoryts.PoolList
+			var got PoolList
 			e.OK("resource_pool_list", tc.args, &got)
 			var ids []string
 			for _, it := range got.Items {
 				ids = append(ids, it.ID)
 			}
-			if len(tc.want) == 0 || !slices.Equal(sortedCopy(ids), sortedCopy(tc.want)) || got.Total != len(tc.want) {
+			if len(tc.want) == 0 || !slices.Equal(toolstest.Sorted(ids), toolstest.Sorted(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("got %v, want %v", ids, tc.want)
 			}
 		})
@@ -118,7 +117,7 @@ func testResourcePoolList(t *testing.T, e *env) {
 
 	t.Run("paging and errors", func(t *testing.T) {
 		e := e.at(t)
-		var p1, p2 inventoryts.PoolList
+		var p1, p2 PoolList
 		e.OK("resource_pool_list", map[string]any{"limit": 6}, &p1)
 		e.OK("resource_pool_list", map[string]any{"limit": 6, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 6 || len(p2.Items) != 5 || p2.NextCursor != "" || p2.Items[0].Path == "" {

@@ -1,35 +1,34 @@
-package tools_test
+package network
 
 import (
 	"slices"
 	"testing"
 
 	"github.com/vmware/govmomi/vim25/mo"
-	networkts "github.com/vsphere-mcp/vsphere-mcp/tools/network"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 func testNetworkList(t *testing.T, e *env) {
 	all := toolstest.RetrieveAll[mo.Network](e.Env, "Network", "name", "vm", "host")
 	pgs := toolstest.RetrieveAll[mo.DistributedVirtualPortgroup](e.Env, "DistributedVirtualPortgroup", "config.distributedVirtualSwitch")
-	wantItem := func(n mo.Network) networkts.NetworkItem {
-		it := networkts.NetworkItem{Name: n.Name, ID: n.Self.Value, Type: "standard", VMs: len(n.Vm), Hosts: len(n.Host)}
+	wantItem := func(n mo.Network) NetworkItem {
+		it := NetworkItem{Name: n.Name, ID: n.Self.Value, Type: "standard", VMs: len(n.Vm), Hosts: len(n.Host)}
 		if i := slices.IndexFunc(pgs, func(pg mo.DistributedVirtualPortgroup) bool { return pg.Self == n.Self }); i >= 0 {
 			it.Type = "distributed port group"
-			it.Switch = objectName(e, *pgs[i].Config.DistributedVirtualSwitch)
+			it.Switch = e.ObjectName(*pgs[i].Config.DistributedVirtualSwitch)
 		}
 		return it
 	}
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got networkts.NetworkList
+		var got NetworkList
 		text := e.OK("network_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || len(pgs) == 0 || len(pgs) == len(all) {
 			t.Fatalf("total %d items %d; simulator has %d networks, %d of them port groups", got.Total, len(got.Items), len(all), len(pgs))
 		}
 		for _, n := range all {
-			i := slices.IndexFunc(got.Items, func(it networkts.NetworkItem) bool { return it.ID == n.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it NetworkItem) bool { return it.ID == n.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", n.Name)
 			}
@@ -43,13 +42,13 @@ func testNetworkList(t *testing.T, e *env) {
 
 	t.Run("filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		dc1 := retrieveIn[mo.Network](e, dcRef(e, "DC1"), "Network", "name")
-		ids := func(l networkts.NetworkList) []string {
+		dc1 := toolstest.RetrieveIn[mo.Network](e.Env, e.DatacenterRef("DC1"), "Network", "name")
+		ids := func(l NetworkList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.ID)
 			}
-			return sortedCopy(n)
+			return toolstest.Sorted(n)
 		}
 		var wantDC1, wantPG, wantPGDC1 []string
 		for _, n := range dc1 {
@@ -71,16 +70,16 @@ func testNetworkList(t *testing.T, e *env) {
 			{map[string]any{"name": "DC?_DVPG0"}, wantPG},
 			{map[string]any{"name": "DC?_DVPG0", "datacenter": "DC1"}, wantPGDC1},
 		} {
-			var got networkts.NetworkList
+			var got NetworkList
 			e.OK("network_list", tc.args, &got)
-			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, sortedCopy(tc.want)) || got.Total != len(tc.want) {
+			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, toolstest.Sorted(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
 		if len(wantDC1) != 4 || len(wantPG) != 2 || len(wantPGDC1) != 1 {
 			t.Errorf("unexpected demo networks: %v %v %v", wantDC1, wantPG, wantPGDC1)
 		}
-		var p1, p2 networkts.NetworkList
+		var p1, p2 NetworkList
 		e.OK("network_list", map[string]any{"limit": 5}, &p1)
 		e.OK("network_list", map[string]any{"limit": 5, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 5 || len(p2.Items) != 3 || p2.NextCursor != "" || p1.Total != 8 {
@@ -89,4 +88,9 @@ func testNetworkList(t *testing.T, e *env) {
 		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"datacenter": "DC5"}), `no datacenter matches "DC5"`)
 		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"name": "a[b"}), "not a valid glob")
 	})
+}
+
+func TestNetworkList(t *testing.T) {
+	t.Parallel()
+	testNetworkList(t, newEnv(t))
 }

@@ -1,4 +1,4 @@
-package tools_test
+package host
 
 import (
 	"path"
@@ -11,45 +11,35 @@ import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-	hostts "github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 var hostProps = []string{"name", "parent", "runtime", "summary", "vm", "datastore", "network", "overallStatus"}
 
 // wantHostItem is host_list's row for h as govmomi reads it.
-func wantHostItem(e *env, h mo.HostSystem) hostts.HostItem {
+func wantHostItem(e *env, h mo.HostSystem) HostItem {
 	e.T.Helper()
 	hw, qs := h.Summary.Hardware, h.Summary.QuickStats
-	it := hostts.HostItem{
+	it := HostItem{
 		Name: h.Name, ID: h.Self.Value,
 		ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 		MaintenanceMode: h.Runtime.InMaintenanceMode, CPUCores: int(hw.NumCpuCores),
 		CPUUsedMHz: int64(qs.OverallCpuUsage), CPUTotalMHz: int64(hw.CpuMhz) * int64(hw.NumCpuCores),
-		MemoryUsedGB: GiB(int64(qs.OverallMemoryUsage) << 20), MemoryTotalGB: GiB(hw.MemorySize),
+		MemoryUsedGB: toolstest.GiB(int64(qs.OverallMemoryUsage) << 20), MemoryTotalGB: toolstest.GiB(hw.MemorySize),
 		VMs: len(h.Vm), Version: h.Summary.Config.Product.Version,
 	}
 	if h.Parent.Type == "ClusterComputeResource" {
-		it.Cluster = objectName(e, *h.Parent)
+		it.Cluster = e.ObjectName(*h.Parent)
 	}
 	return it
 }
 
-func objectName(e *env, ref types.ManagedObjectReference) string {
-	e.T.Helper()
-	n, err := object.NewCommon(e.Vim, ref).ObjectName(e.Ctx)
-	if err != nil {
-		e.T.Fatalf("name of %s: %v", ref, err)
-	}
-	return n
-}
-
-func hostIDs(items []hostts.HostItem) []string {
+func hostIDs(items []HostItem) []string {
 	var ids []string
 	for _, it := range items {
 		ids = append(ids, it.ID)
 	}
-	return sortedCopy(ids)
+	return toolstest.Sorted(ids)
 }
 
 func testHostList(t *testing.T, e *env) {
@@ -57,14 +47,14 @@ func testHostList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got hostts.HostList
+		var got HostList
 		text := e.OK("host_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || got.NextCursor != "" {
 			t.Fatalf("total %d items %d cursor %q; simulator has %d", got.Total, len(got.Items), got.NextCursor, len(all))
 		}
 		clustered := 0
 		for _, h := range all {
-			i := slices.IndexFunc(got.Items, func(it hostts.HostItem) bool { return it.ID == h.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it HostItem) bool { return it.ID == h.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", h.Name)
 			}
@@ -122,10 +112,10 @@ func testHostList(t *testing.T, e *env) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := e.at(t)
-			var got hostts.HostList
+			var got HostList
 			e.OK("host_list", tc.args, &got)
-			if ids := hostIDs(got.Items); !slices.Equal(ids, sortedCopy(tc.want)) || got.Total != len(tc.want) {
-				t.Errorf("got %v (total %d), want %v", ids, got.Total, sortedCopy(tc.want))
+			if ids := hostIDs(got.Items); !slices.Equal(ids, toolstest.Sorted(tc.want)) || got.Total != len(tc.want) {
+				t.Errorf("got %v (total %d), want %v", ids, got.Total, toolstest.Sorted(tc.want))
 			}
 		})
 	}
@@ -161,7 +151,7 @@ func TestHostListPaging(t *testing.T) {
 		if cursor != "" {
 			args["cursor"] = cursor
 		}
-		var page hostts.HostList
+		var page HostList
 		text := e.OK("host_list", args, &page)
 		pages++
 		if page.Total != len(all) {
@@ -190,7 +180,7 @@ func TestHostListPaging(t *testing.T) {
 	}
 
 	// A filtered listing pages too, and its cursor only continues it.
-	var p1, p2 hostts.HostList
+	var p1, p2 HostList
 	e.OK("host_list", map[string]any{"cluster": "DC0_C0", "limit": 3}, &p1)
 	if p1.Total != 8 || len(p1.Items) != 3 || p1.NextCursor == "" {
 		t.Fatalf("cluster page 1: %+v", p1)
@@ -220,9 +210,9 @@ func TestHostListPaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got hostts.HostList
+	var got HostList
 	text := e.OK("host_list", map[string]any{"limit": 1000}, &got)
-	byID := map[string]hostts.HostItem{}
+	byID := map[string]HostItem{}
 	for _, it := range got.Items {
 		byID[it.ID] = it
 	}
@@ -265,10 +255,10 @@ func testHostGet(t *testing.T, e *env) {
 	}
 	var dsNames, netNames []string
 	for _, r := range h.Datastore {
-		dsNames = append(dsNames, objectName(e, r))
+		dsNames = append(dsNames, e.ObjectName(r))
 	}
 	for _, r := range h.Network {
-		netNames = append(netNames, objectName(e, r))
+		netNames = append(netNames, e.ObjectName(r))
 	}
 	hw := h.Summary.Hardware
 	wantPath := "/DC0/host/DC0_C1/" + h.Name
@@ -276,7 +266,7 @@ func testHostGet(t *testing.T, e *env) {
 	for _, ident := range []string{h.Name, wantPath, host.Reference().Value, hw.Uuid} {
 		t.Run(ident, func(t *testing.T) {
 			e := e.at(t)
-			var got hostts.HostDetail
+			var got HostDetail
 			text := e.OK("host_get", map[string]any{"host": ident}, &got)
 			if got.ID != host.Reference().Value || got.Path != wantPath || got.Name != h.Name {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
@@ -325,4 +315,12 @@ func testHostGet(t *testing.T, e *env) {
 			toolstest.MustContain(t, e.Fails("host_get", tc.args), tc.want)
 		})
 	}
+}
+
+// TestHostTools runs host_list and host_get on one simulator.
+func TestHostTools(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	t.Run("host_list", func(t *testing.T) { testHostList(t, e.at(t)) })
+	t.Run("host_get", func(t *testing.T) { testHostGet(t, e.at(t)) })
 }

@@ -1,4 +1,4 @@
-package tools_test
+package datastore
 
 import (
 	"path"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
-	datastorets "github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -30,26 +29,26 @@ func testDatastores(t *testing.T, e *env) {
 	}
 
 	all := toolstest.RetrieveAll[mo.Datastore](e.Env, "Datastore", "name", "summary", "host", "vm")
-	wantItem := func(ds mo.Datastore) datastorets.DatastoreItem {
+	wantItem := func(ds mo.Datastore) DatastoreItem {
 		s := ds.Summary
 		pct := 0.0
 		if s.Capacity > 0 {
 			pct = float64(int64(float64(s.Capacity-s.FreeSpace)/float64(s.Capacity)*1000+0.5)) / 10
 		}
-		return datastorets.DatastoreItem{Name: ds.Name, ID: ds.Self.Value, Type: s.Type, CapacityGB: GiB(s.Capacity), FreeGB: GiB(s.FreeSpace),
+		return DatastoreItem{Name: ds.Name, ID: ds.Self.Value, Type: s.Type, CapacityGB: toolstest.GiB(s.Capacity), FreeGB: toolstest.GiB(s.FreeSpace),
 			UsedPct: pct, Accessible: s.Accessible, VMs: len(ds.Vm)}
 	}
 
 	t.Run("list matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got datastorets.DatastoreList
+		var got DatastoreList
 		text := e.OK("datastore_list", nil, &got)
 		if got.Total != len(all) || len(got.Items) != len(all) || len(all) != 5 {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(all))
 		}
 		used := 0
 		for _, ds := range all {
-			i := slices.IndexFunc(got.Items, func(it datastorets.DatastoreItem) bool { return it.ID == ds.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it DatastoreItem) bool { return it.ID == ds.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", ds.Name)
 			}
@@ -69,14 +68,14 @@ func testDatastores(t *testing.T, e *env) {
 
 	t.Run("list filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		ids := func(l datastorets.DatastoreList) []string {
+		ids := func(l DatastoreList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.ID)
 			}
-			return sortedCopy(n)
+			return toolstest.Sorted(n)
 		}
-		dc1 := retrieveIn[mo.Datastore](e, dcRef(e, "DC1"), "Datastore", "name")
+		dc1 := toolstest.RetrieveIn[mo.Datastore](e.Env, e.DatacenterRef("DC1"), "Datastore", "name")
 		var wantDC1, wantGlob, wantBoth []string
 		for _, ds := range all {
 			ok, _ := path.Match("*_1", ds.Name)
@@ -100,16 +99,16 @@ func testDatastores(t *testing.T, e *env) {
 			{map[string]any{"name": "*_1", "datacenter": "DC1"}, wantBoth},
 			{map[string]any{"name": "solo"}, []string{solo.Reference().Value}},
 		} {
-			var got datastorets.DatastoreList
+			var got DatastoreList
 			e.OK("datastore_list", tc.args, &got)
-			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, sortedCopy(tc.want)) || got.Total != len(tc.want) {
+			if n := ids(got); len(tc.want) == 0 || !slices.Equal(n, toolstest.Sorted(tc.want)) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
 		if len(wantDC1) != 3 || len(wantBoth) != 1 {
 			t.Errorf("DC1 has %v, *_1 in DC1 %v; the test expects 3 and 1", wantDC1, wantBoth)
 		}
-		var p1, p2 datastorets.DatastoreList
+		var p1, p2 DatastoreList
 		e.OK("datastore_list", map[string]any{"limit": 4}, &p1)
 		e.OK("datastore_list", map[string]any{"limit": 4, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 4 || len(p2.Items) != 1 || p2.NextCursor != "" || slices.Contains(ids(p1), p2.Items[0].ID) {
@@ -128,7 +127,7 @@ func testDatastores(t *testing.T, e *env) {
 	} {
 		t.Run("get "+tc.ident, func(t *testing.T) {
 			e := e.at(t)
-			var got datastorets.DatastoreDetail
+			var got DatastoreDetail
 			text := e.OK("datastore_get", map[string]any{"datastore": tc.ident}, &got)
 			if got.ID != tc.id || got.Path != tc.path {
 				t.Fatalf("resolved to %s %s", got.ID, got.Path)
@@ -136,18 +135,18 @@ func testDatastores(t *testing.T, e *env) {
 			ds := all[slices.IndexFunc(all, func(d mo.Datastore) bool { return d.Self.Value == tc.id })]
 			s, li := ds.Summary, wantItem(ds)
 			if got.Name != ds.Name || got.Type != s.Type || got.URL != s.Url || got.CapacityGB != li.CapacityGB || got.FreeGB != li.FreeGB ||
-				got.UncommittedGB != GiB(s.Uncommitted) || got.UsedPct != li.UsedPct || got.Accessible != s.Accessible ||
+				got.UncommittedGB != toolstest.GiB(s.Uncommitted) || got.UsedPct != li.UsedPct || got.Accessible != s.Accessible ||
 				got.MaintenanceMode != s.MaintenanceMode || got.VMCount != len(ds.Vm) {
 				t.Errorf("detail %+v differs from simulator %+v", got, s)
 			}
-			var hosts []datastorets.DatastoreMount
+			var hosts []DatastoreMount
 			for _, h := range ds.Host {
-				hosts = append(hosts, datastorets.DatastoreMount{Host: objectName(e, h.Key), Mounted: *h.MountInfo.Mounted,
+				hosts = append(hosts, DatastoreMount{Host: e.ObjectName(h.Key), Mounted: *h.MountInfo.Mounted,
 					Accessible: *h.MountInfo.Accessible, AccessMode: h.MountInfo.AccessMode})
 			}
 			var vms []string
 			for _, v := range ds.Vm {
-				vms = append(vms, objectName(e, v))
+				vms = append(vms, e.ObjectName(v))
 			}
 			if !slices.Equal(got.Hosts, hosts) || len(hosts) == 0 || !slices.Equal(got.VMs, vms) {
 				t.Errorf("hosts %+v vms %v, want %+v and %v", got.Hosts, got.VMs, hosts, vms)
@@ -178,4 +177,9 @@ func testDatastores(t *testing.T, e *env) {
 			})
 		}
 	})
+}
+
+func TestDatastores(t *testing.T) {
+	t.Parallel()
+	testDatastores(t, newEnv(t))
 }

@@ -1,4 +1,4 @@
-package tools_test
+package vm
 
 import (
 	"slices"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
-	vmts "github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -42,16 +41,16 @@ func testTemplateList(t *testing.T, e *env) {
 
 	t.Run("matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got vmts.TemplateList
+		var got TemplateList
 		text := e.OK("template_list", nil, &got)
 		if got.Total != len(templates) || len(got.Items) != len(templates) {
 			t.Fatalf("total %d items %d; simulator has %d templates", got.Total, len(got.Items), len(templates))
 		}
 		for _, v := range templates {
 			c := v.Summary.Config
-			want := vmts.TemplateItem{Name: v.Name, ID: v.Self.Value, GuestOS: c.GuestFullName, GuestID: c.GuestId,
+			want := TemplateItem{Name: v.Name, ID: v.Self.Value, GuestOS: c.GuestFullName, GuestID: c.GuestId,
 				CPUs: int(c.NumCpu), MemoryMB: int(c.MemorySizeMB)}
-			if i := slices.IndexFunc(got.Items, func(it vmts.TemplateItem) bool { return it.ID == v.Self.Value }); i < 0 || got.Items[i] != want {
+			if i := slices.IndexFunc(got.Items, func(it TemplateItem) bool { return it.ID == v.Self.Value }); i < 0 || got.Items[i] != want {
 				t.Errorf("got %+v, want %+v", got.Items, want)
 			}
 		}
@@ -60,12 +59,12 @@ func testTemplateList(t *testing.T, e *env) {
 
 	t.Run("filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		names := func(l vmts.TemplateList) []string {
+		names := func(l TemplateList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.Name)
 			}
-			return sortedCopy(n)
+			return toolstest.Sorted(n)
 		}
 		var inDC0 []string
 		for _, v := range templates {
@@ -78,18 +77,18 @@ func testTemplateList(t *testing.T, e *env) {
 			want []string
 		}{
 			{map[string]any{"datacenter": "DC1"}, []string{"DC1_H0_VM0"}},
-			{map[string]any{"datacenter": "/DC0"}, sortedCopy(inDC0)},
+			{map[string]any{"datacenter": "/DC0"}, toolstest.Sorted(inDC0)},
 			{map[string]any{"name": "*VM0"}, []string{"DC1_H0_VM0"}},
 			{map[string]any{"name": "DC0_*", "datacenter": "DC1"}, nil},
 			{map[string]any{"name": "DC0_C0_RP1_VM0"}, nil}, // a VM, not a template
 		} {
-			var got vmts.TemplateList
+			var got TemplateList
 			e.OK("template_list", tc.args, &got)
 			if n := names(got); !slices.Equal(n, tc.want) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
-		var p1, p2 vmts.TemplateList
+		var p1, p2 TemplateList
 		e.OK("template_list", map[string]any{"limit": 2}, &p1)
 		e.OK("template_list", map[string]any{"limit": 2, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 2 || len(p2.Items) != 1 || p2.NextCursor != "" || slices.Contains(names(p1), p2.Items[0].Name) {
@@ -100,9 +99,14 @@ func testTemplateList(t *testing.T, e *env) {
 	})
 
 	// vm_list still shows templates marked as such.
-	var vms vmts.VMList
+	var vms VMList
 	e.OK("vm_list", map[string]any{"name": "DC1_H0_VM0"}, &vms)
 	if len(vms.Items) != 1 || !vms.Items[0].Template || vms.Items[0].PowerState != string(types.VirtualMachinePowerStatePoweredOff) {
 		t.Errorf("vm_list shows the new template as %+v", vms.Items)
 	}
+}
+
+func TestTemplateList(t *testing.T) {
+	t.Parallel()
+	testTemplateList(t, newEnv(t))
 }

@@ -1,4 +1,4 @@
-package tools_test
+package cluster
 
 import (
 	"slices"
@@ -8,7 +8,6 @@ import (
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-	clusterts "github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -39,9 +38,9 @@ func testClusters(t *testing.T, e *env) {
 	for _, v := range e.AllVMs("runtime.powerState", "config.template") {
 		vms[v.Self] = v
 	}
-	wantItem := func(cl mo.ClusterComputeResource) clusterts.ClusterItem {
+	wantItem := func(cl mo.ClusterComputeResource) ClusterItem {
 		cfg := cl.ConfigurationEx.(*types.ClusterConfigInfoEx)
-		it := clusterts.ClusterItem{Name: cl.Name, ID: cl.Self.Value, Hosts: len(cl.Host),
+		it := ClusterItem{Name: cl.Name, ID: cl.Self.Value, Hosts: len(cl.Host),
 			DRSEnabled: cfg.DrsConfig.Enabled != nil && *cfg.DrsConfig.Enabled,
 			HAEnabled:  cfg.DasConfig.Enabled != nil && *cfg.DasConfig.Enabled}
 		var memU, memT int64
@@ -53,20 +52,20 @@ func testClusters(t *testing.T, e *env) {
 			memU += int64(h.Summary.QuickStats.OverallMemoryUsage) << 20
 			memT += h.Summary.Hardware.MemorySize
 		}
-		it.MemoryUsedGB, it.MemoryTotalGB = GiB(memU), GiB(memT)
+		it.MemoryUsedGB, it.MemoryTotalGB = toolstest.GiB(memU), toolstest.GiB(memT)
 		return it
 	}
 
 	t.Run("list matches simulator", func(t *testing.T) {
 		e := e.at(t)
-		var got clusterts.ClusterList
+		var got ClusterList
 		text := e.OK("cluster_list", nil, &got)
 		if got.Total != len(clusters) || len(got.Items) != len(clusters) || len(clusters) != 4 {
 			t.Fatalf("total %d items %d; simulator has %d", got.Total, len(got.Items), len(clusters))
 		}
 		var drs, ha int
 		for _, cl := range clusters {
-			i := slices.IndexFunc(got.Items, func(it clusterts.ClusterItem) bool { return it.ID == cl.Self.Value })
+			i := slices.IndexFunc(got.Items, func(it ClusterItem) bool { return it.ID == cl.Self.Value })
 			if i < 0 {
 				t.Fatalf("%s missing", cl.Name)
 			}
@@ -90,30 +89,30 @@ func testClusters(t *testing.T, e *env) {
 
 	t.Run("list filters and paging", func(t *testing.T) {
 		e := e.at(t)
-		names := func(l clusterts.ClusterList) []string {
+		names := func(l ClusterList) []string {
 			var n []string
 			for _, it := range l.Items {
 				n = append(n, it.Name)
 			}
-			return sortedCopy(n)
+			return toolstest.Sorted(n)
 		}
 		for _, tc := range []struct {
 			args map[string]any
 			want []string
 		}{
 			{map[string]any{"datacenter": "DC1"}, []string{"DC1_C0", "DC1_C1"}},
-			{map[string]any{"datacenter": dcRef(e, "DC0").Value}, []string{"DC0_C0", "DC0_C1"}},
+			{map[string]any{"datacenter": e.DatacenterRef("DC0").Value}, []string{"DC0_C0", "DC0_C1"}},
 			{map[string]any{"name": "*_C1"}, []string{"DC0_C1", "DC1_C1"}},
 			{map[string]any{"name": "*_C1", "datacenter": "/DC0"}, []string{"DC0_C1"}},
 			{map[string]any{"name": "nothing*"}, nil},
 		} {
-			var got clusterts.ClusterList
+			var got ClusterList
 			e.OK("cluster_list", tc.args, &got)
 			if n := names(got); !slices.Equal(n, tc.want) || got.Total != len(tc.want) {
 				t.Errorf("%v: got %v, want %v", tc.args, n, tc.want)
 			}
 		}
-		var p1, p2 clusterts.ClusterList
+		var p1, p2 ClusterList
 		e.OK("cluster_list", map[string]any{"limit": 3}, &p1)
 		e.OK("cluster_list", map[string]any{"limit": 3, "cursor": p1.NextCursor}, &p2)
 		if len(p1.Items) != 3 || len(p2.Items) != 1 || p2.NextCursor != "" || p1.Total != 4 || p2.Total != 4 {
@@ -125,7 +124,7 @@ func testClusters(t *testing.T, e *env) {
 	for _, ident := range []string{"DC1_C1", "/DC1/host/DC1_C1", c1.Reference().Value} {
 		t.Run("get "+ident, func(t *testing.T) {
 			e := e.at(t)
-			var got clusterts.ClusterDetail
+			var got ClusterDetail
 			text := e.OK("cluster_get", map[string]any{"cluster": ident}, &got)
 			i := slices.IndexFunc(clusters, func(cl mo.ClusterComputeResource) bool { return cl.Self == c1.Reference() })
 			cl := clusters[i]
@@ -139,10 +138,10 @@ func testClusters(t *testing.T, e *env) {
 				t.Errorf("detail %+v differs from %+v", got, li)
 			}
 			var on, off, susp, tmpl, all int
-			var wantHosts []clusterts.ClusterHost
+			var wantHosts []ClusterHost
 			for _, ref := range cl.Host {
 				h := hosts[ref]
-				wantHosts = append(wantHosts, clusterts.ClusterHost{Name: h.Name, ID: ref.Value,
+				wantHosts = append(wantHosts, ClusterHost{Name: h.Name, ID: ref.Value,
 					ConnectionState: string(h.Runtime.ConnectionState), PowerState: string(h.Runtime.PowerState),
 					MaintenanceMode: h.Runtime.InMaintenanceMode, VMs: len(h.Vm)})
 				for _, v := range h.Vm {
@@ -170,7 +169,7 @@ func testClusters(t *testing.T, e *env) {
 			}
 			var ds []string
 			for _, r := range cl.Datastore {
-				ds = append(ds, objectName(e, r))
+				ds = append(ds, e.ObjectName(r))
 			}
 			if !slices.Equal(got.Datastores, ds) || len(ds) == 0 {
 				t.Errorf("datastores %v, want %v", got.Datastores, ds)
@@ -183,7 +182,7 @@ func testClusters(t *testing.T, e *env) {
 
 	t.Run("get DRS behaviour", func(t *testing.T) {
 		e := e.at(t)
-		var got clusterts.ClusterDetail
+		var got ClusterDetail
 		text := e.OK("cluster_get", map[string]any{"cluster": "DC0_C0"}, &got)
 		cfg := clusters[slices.IndexFunc(clusters, func(cl mo.ClusterComputeResource) bool { return cl.Name == "DC0_C0" })].
 			ConfigurationEx.(*types.ClusterConfigInfoEx)
@@ -211,4 +210,9 @@ func testClusters(t *testing.T, e *env) {
 			})
 		}
 	})
+}
+
+func TestClusters(t *testing.T) {
+	t.Parallel()
+	testClusters(t, newEnv(t))
 }
