@@ -1,6 +1,7 @@
 package stdio
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,8 +21,29 @@ func TestUnknownHugeToolNameNotEchoed(t *testing.T) {
 	in := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}` + "\n" +
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" +
 		`{"jsonrpc":"2.0","id":12345678901234567,"method":"tools/call","params":{"name":"` + name + `","arguments":{}}}` + "\n"
+	// stdin stays open until the answer is read: at EOF the bridge drops
+	// calls still waiting.
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(context.Background(), s, inR, outW, Options{})
+		_ = outW.Close()
+	}()
+	go func() { _, _ = io.WriteString(inW, in) }()
 	var out bytes.Buffer
-	if err := Serve(context.Background(), s, strings.NewReader(in), &out, Options{}); err != nil && err != io.EOF {
+	sc := bufio.NewScanner(outR)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+		if strings.Contains(sc.Text(), "12345678901234567") {
+			break
+		}
+	}
+	_ = inW.Close()
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	var found bool
