@@ -139,6 +139,8 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 			infos := toolInfos(tools.All())
 			allowed := s.role.AllowedTools(infos)
 			fmt.Fprintf(w, "tools\t%d of %d allowed\t(vsphere-mcp tools list --all)\n", len(allowed), len(infos))
+			fmt.Fprintf(w, "toolsets\t%s\t%s\n", strings.Join(tools.IDs(s.toolsets), ","), s.toolsetsSource)
+			fmt.Fprintf(w, "read_only\t%v\t%s\n", s.readOnly, s.readOnlySource)
 			fmt.Fprintf(w, "confirm_fallback\t%s\t%s\n", s.fallback, s.fallbackSource)
 			auditPath := s.auditPath
 			if s.auditErr != nil {
