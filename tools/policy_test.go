@@ -51,49 +51,47 @@ func TestRoleToolTable(t *testing.T) {
 	}
 }
 
+// testRoleTools checks one role's tool list at toolsets against its golden
+// file, and that every tool it hides is refused and audited as denied.
 func testRoleTools(t *testing.T, role, dir string, toolsets []string, isServed map[string]bool, update bool) {
-	{
-		{
-			p := toolstest.Policy(t, role, nil, nil)
-			e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, toolsets: toolsets})
-			got := e.ListedTools()
-			golden := filepath.Join("testdata", dir, role+".txt")
-			if update {
-				_ = os.MkdirAll(filepath.Dir(golden), 0o755)
-				if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("golden %s: %v (UPDATE_GOLDEN=1 writes it)", golden, err)
-			}
-			if strings.Join(got, "\n")+"\n" != string(want) {
-				t.Errorf("role %s lists:\n%s\nwant:\n%s", role, strings.Join(got, "\n"), want)
-			}
-			for _, tool := range tools.All() {
-				name := tool.Def.Name
-				listed := slices.Contains(got, name)
-				if listed != (p.Role.Allows(tool.Info()) && isServed[name]) {
-					t.Errorf("%s: listed=%v but role allows and toolset serves=%v", name, listed, !listed)
-				}
-				if listed {
-					continue
-				}
-				req := mcp.CallToolRequest{}
-				req.Params.Name = name
-				req.Params.Arguments = map[string]any{"vm": "x", "password": "hunter2"}
-				if _, err := e.Client.CallTool(e.Ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
-					t.Errorf("%s hidden from %s but callable: %v", name, role, err)
-				}
-				rec := toolstest.LastAudit(t, p)
-				if rec.Tool != name || rec.Decision != audit.DecisionDenied || rec.Role != role {
-					t.Errorf("hidden call to %s audited as %+v", name, rec)
-				}
-				if strings.Contains(mustJSON(t, rec), "hunter2") {
-					t.Errorf("secret argument reached the audit trail: %s", mustJSON(t, rec))
-				}
-			}
+	p := toolstest.Policy(t, role, nil, nil)
+	e := newEnvWith(t, context.Background(), nil, testConfigUnreachable(), envOptions{policy: p, toolsets: toolsets})
+	got := e.ListedTools()
+	golden := filepath.Join("testdata", dir, role+".txt")
+	if update {
+		_ = os.MkdirAll(filepath.Dir(golden), 0o755)
+		if err := os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("golden %s: %v (UPDATE_GOLDEN=1 writes it)", golden, err)
+	}
+	if strings.Join(got, "\n")+"\n" != string(want) {
+		t.Errorf("role %s lists:\n%s\nwant:\n%s", role, strings.Join(got, "\n"), want)
+	}
+	for _, tool := range tools.All() {
+		name := tool.Def.Name
+		listed := slices.Contains(got, name)
+		if listed != (p.Role.Allows(tool.Info()) && isServed[name]) {
+			t.Errorf("%s: listed=%v but role allows and toolset serves=%v", name, listed, !listed)
+		}
+		if listed {
+			continue
+		}
+		req := mcp.CallToolRequest{}
+		req.Params.Name = name
+		req.Params.Arguments = map[string]any{"vm": "x", "password": "hunter2"}
+		if _, err := e.Client.CallTool(e.Ctx, req); err == nil || !strings.Contains(err.Error(), "not found") {
+			t.Errorf("%s hidden from %s but callable: %v", name, role, err)
+		}
+		rec := toolstest.LastAudit(t, p)
+		if rec.Tool != name || rec.Decision != audit.DecisionDenied || rec.Role != role {
+			t.Errorf("hidden call to %s audited as %+v", name, rec)
+		}
+		if strings.Contains(mustJSON(t, rec), "hunter2") {
+			t.Errorf("secret argument reached the audit trail: %s", mustJSON(t, rec))
 		}
 	}
 }
