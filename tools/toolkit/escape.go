@@ -7,12 +7,16 @@ import "github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 // named for what a rendering holds. Only Text() escapes: structuredContent
 // keeps raw values. Conventions:
 //   - a table cell is escaped (Table.Row does it): no tab or newline of its
-//     own, so it cannot forge a column or a row; flags get their own column;
-//   - a name or path in a labelled line is Name or Path: as it is when
-//     plain, quoted otherwise, so a marker after it such as "[current]" or
-//     "(vm-42)" is always ours;
+//     own, so it cannot forge a column or a row;
+//   - a name or path anywhere else, and in a cell where a marker follows
+//     it, is Name or Path: as it is when plain, quoted otherwise, so the
+//     marker ("[template]", "[current]", "(vm-42)") is always ours;
 //   - free text (annotations, descriptions, task, event and fault
-//     messages, custom values) is FreeText: quoted and labelled as data.
+//     messages, custom values) is FreeText on a line of its own or at its
+//     end, labelled as data; in a table, Quote'd cells under a DataColumn;
+//   - what a tool writes with names in it (errors, confirmation questions,
+//     progress labels, defaults) escapes the names as it writes them; the
+//     Layout backstop over every result and error then changes nothing.
 
 // Caps for call sites that choose their own (see textsafe).
 const (

@@ -606,7 +606,7 @@ func vmClone() toolkit.Tool {
 				}
 				snap = msrc.Snapshot.CurrentSnapshot
 				out.Snapshot = snapshotPathOf(msrc.Snapshot.RootSnapshotList, *snap)
-				out.Defaults = append(out.Defaults, fmt.Sprintf("snapshot %s: the current snapshot", out.Snapshot))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("snapshot %s: the current snapshot", toolkit.Path(out.Snapshot)))
 			}
 			var custom *types.CustomizationSpec
 			if a.Customization != "" {
@@ -890,7 +890,7 @@ func vmReconfigure() toolkit.Tool {
 			}
 			if len(blockers) > 0 {
 				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is %s, and %s. Power it off first (vm_shutdown_guest, or vm_power_off), then retry; nothing was changed.",
-					vm.Path, m.Runtime.PowerState, strings.Join(blockers, "; "))}
+					toolkit.Path(vm.Path), m.Runtime.PowerState, strings.Join(blockers, "; "))}
 			}
 			if len(changes) == 0 {
 				out.Action = "Unchanged"
