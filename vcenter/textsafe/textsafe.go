@@ -8,7 +8,6 @@
 package textsafe
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -54,12 +53,11 @@ func escape(s string, max int, m mode) string {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		seq := sequence(r, size, m)
-		w := utf8.RuneCountInString(seq)
+		var w int
+		b, w = appendRune(b, r, size, m)
 		if n+w > max {
 			return string(append(b[:cut], ellipsis...))
 		}
-		b = append(b, seq...)
 		if n += w; n < max {
 			cut = len(b)
 		}
@@ -79,53 +77,64 @@ func needsWork(s string, m mode) bool {
 	return false
 }
 
-// sequence is how rune r, decoded from size bytes, is written.
-func sequence(r rune, size int, m mode) string {
-	if r == utf8.RuneError && size == 1 {
-		return "\uFFFD" // an invalid byte
+// appendRune writes rune r, decoded from size bytes, as itself or as its
+// escape sequence, and says how many runes that took.
+func appendRune(b []byte, r rune, size int, m mode) ([]byte, int) {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return append(b, "\uFFFD"...), 1 // an invalid byte
+	case !unsafe(r, m):
+		return utf8.AppendRune(b, r), 1
 	}
-	if !unsafe(r, m) {
-		return string(r)
-	}
+	start := len(b)
 	switch r {
 	case '\n':
-		return `\n`
+		b = append(b, `\n`...)
 	case '\t':
-		return `\t`
+		b = append(b, `\t`...)
 	case '\r':
-		return `\r`
+		b = append(b, `\r`...)
 	case '\\':
-		return `\\`
+		b = append(b, `\\`...)
 	case '"':
-		return `\"`
+		b = append(b, `\"`...)
+	default:
+		switch {
+		case r < 0x20 || r == 0x7f: // C0 controls and DEL, as in Go and C
+			b = appendHex(append(b, `\x`...), uint32(r), 2)
+		case r <= 0xFFFF:
+			b = appendHex(append(b, `\u`...), uint32(r), 4)
+		default:
+			b = appendHex(append(b, `\U`...), uint32(r), 8)
+		}
 	}
-	switch {
-	case r < 0x20 || r == 0x7f: // C0 controls and DEL, as in Go and C
-		return `\x` + hex(uint32(r), 2)
-	case r <= 0xFFFF:
-		return `\u` + hex(uint32(r), 4)
-	}
-	return `\U` + hex(uint32(r), 8)
+	return b, len(b) - start // escape sequences are ASCII
 }
 
-func hex(v uint32, width int) string {
-	h := strconv.FormatUint(uint64(v), 16)
-	return strings.Repeat("0", width-len(h)) + h
+func appendHex(b []byte, v uint32, width int) []byte {
+	const digits = "0123456789abcdef"
+	for i := width - 1; i >= 0; i-- {
+		b = append(b, digits[(v>>(4*uint(i)))&0xf])
+	}
+	return b
 }
 
 // unsafe reports whether r must be escaped in mode m.
 func unsafe(r rune, m mode) bool {
-	switch r {
-	case '\n', '\t':
-		return m != layout
-	case '<', '>': // so "</tool_result>" cannot pass for structure
-		return true
-	case '\\', '"':
-		return m == quoted
-	case ' ':
+	if r < utf8.RuneSelf {
+		switch {
+		case r == '\n', r == '\t':
+			return m != layout
+		case r < 0x20, r == 0x7f: // C0 controls, DEL
+			return true
+		case r == '<', r == '>': // so "</tool_result>" cannot pass for structure
+			return true
+		case r == '\\', r == '"':
+			return m == quoted
+		}
 		return false
 	}
-	// Not printable: controls, format characters (bidi, zero-width, tag
+	// Not printable: C1 controls, format characters (bidi, zero-width, tag
 	// characters), separators other than the space (U+2028, no-break
 	// spaces), private use, unassigned.
 	return !unicode.IsPrint(r) || invisible(r)
