@@ -173,16 +173,16 @@ var faultAdvice = []struct {
 }
 
 // Explain turns an error from vCenter into one line that names the fault
-// and says what to do. Errors that are not vCenter faults pass unchanged.
+// and says what to do. Errors that are not vCenter faults pass unchanged,
+// but for the fault messages in them, quoted as ErrorText does.
 func Explain(err error) string {
 	if err == nil {
 		return ""
 	}
-	msg := err.Error()
+	msg := ErrorText(err)
 	for _, fa := range faultAdvice {
 		if fault.Is(err, fa.fault) {
-			name := fmt.Sprintf("%T", fa.fault)
-			name = name[strings.LastIndex(name, ".")+1:]
+			name := typeName(fa.fault)
 			if !strings.Contains(msg, name) {
 				msg += " (" + name + ")"
 			}

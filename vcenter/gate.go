@@ -8,6 +8,8 @@ import (
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 // Placement locates an object in the inventory: what a scope decides on.
@@ -51,7 +53,7 @@ func (c *Conn) permitted(ctx context.Context, o Object) (bool, error) {
 	}
 	p, err := c.place(ctx, o.Ref)
 	if err != nil {
-		return false, fmt.Errorf("place %s in the inventory: %w", o.Path, err)
+		return false, fmt.Errorf("place %s in the inventory: %w", textsafe.Path(o.Path), err)
 	}
 	return c.gate.Permits(p), nil
 }

@@ -43,7 +43,7 @@ func (c *Conn) SessionPrivileges(ctx context.Context, ids []string) (map[string]
 		This: *sc.AuthorizationManager, Entities: []types.ManagedObjectReference{root}, UserName: us.UserName,
 	})
 	if ferr != nil {
-		return nil, fmt.Errorf("%v; %v", err, ferr)
+		return nil, fmt.Errorf("%w; %w", err, ferr)
 	}
 	for _, r := range fres.Returnval {
 		for _, p := range r.Privileges {

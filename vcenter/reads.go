@@ -6,6 +6,8 @@ import (
 
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 // The reads every toolset shares: one object's properties, the names,
@@ -18,13 +20,13 @@ import (
 func (c *Conn) ReadOne(ctx context.Context, o Object, props []string, dst any) error {
 	objs, _, err := c.RetrieveMany(ctx, []types.ManagedObjectReference{o.Ref}, props)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", o.Path, err)
+		return fmt.Errorf("read %s: %w", textsafe.Path(o.Path), err)
 	}
 	if len(objs) == 0 {
 		return &NotFoundError{Kind: kindOf(o.Ref.Type), Ident: o.Path}
 	}
 	if err := mo.LoadObjectContent(objs, dst); err != nil {
-		return fmt.Errorf("read %s: %w", o.Path, err)
+		return fmt.Errorf("read %s: %w", textsafe.Path(o.Path), err)
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 // Object is a resolved managed object: what a tool acts on and what the
@@ -38,7 +40,7 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	msg := fmt.Sprintf("no %s matches %q", kindLabel(e.Kind), e.Ident)
+	msg := fmt.Sprintf("no %s matches %s", kindLabel(e.Kind), textsafe.Quote(e.Ident, textsafe.PathMax))
 	if e.Scoped {
 		msg += " within this profile's scope"
 	}
@@ -56,9 +58,9 @@ type AmbiguousError struct {
 
 func (e *AmbiguousError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q matches %d %ss; use an inventory path or ID instead:", e.Ident, len(e.Candidates), kindLabel(e.Kind))
+	fmt.Fprintf(&b, "%s matches %d %ss; use an inventory path or ID instead:", textsafe.Quote(e.Ident, textsafe.PathMax), len(e.Candidates), kindLabel(e.Kind))
 	for _, c := range e.Candidates {
-		fmt.Fprintf(&b, "\n  %s (%s)", c.Path, c.Ref.Value)
+		fmt.Fprintf(&b, "\n  %s (%s)", textsafe.Path(c.Path), c.Ref.Value)
 	}
 	return b.String()
 }
@@ -139,13 +141,13 @@ func (c *Conn) findByPath(ctx context.Context, p string) (*types.ManagedObjectRe
 	full := p
 	if !strings.HasPrefix(p, "/") {
 		if c.cfg.Datacenter == "" {
-			return nil, fmt.Errorf("%q is a relative inventory path and no default datacenter is set: use an absolute path like /DC0/vm/%s or set VSPHERE_DATACENTER", p, p)
+			return nil, fmt.Errorf("%s is a relative inventory path and no default datacenter is set: use an absolute path like /DC0/vm/%s or set VSPHERE_DATACENTER", textsafe.Quote(p, textsafe.PathMax), textsafe.Line(p, textsafe.PathMax))
 		}
 		full = "/" + strings.Trim(c.cfg.Datacenter, "/") + "/" + p
 	}
 	ref, err := object.NewSearchIndex(c.Client).FindByInventoryPath(ctx, full)
 	if err != nil {
-		return nil, fmt.Errorf("look up inventory path %s: %w", full, err)
+		return nil, fmt.Errorf("look up inventory path %s: %w", textsafe.Path(full), err)
 	}
 	if ref == nil {
 		return nil, nil
@@ -323,7 +325,7 @@ func kindLabel(kind string) string {
 func quoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
+		q[i] = textsafe.Quote(n, textsafe.NameMax)
 	}
 	return strings.Join(q, ", ")
 }

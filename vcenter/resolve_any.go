@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 // EntityKinds are the kinds ResolveAny tries for an identifier whose kind
@@ -108,7 +110,7 @@ func (c *Conn) resolveAnyPath(ctx context.Context, p string, kinds []string) (Ob
 	t := ref.Type
 	i := slices.IndexFunc(kinds, func(k string) bool { return kindMatches(k, t) })
 	if i < 0 {
-		return Object{}, fmt.Errorf("%s is a %s, not one of the kinds this takes (%s)", p, kindLabel(t), kindList(kinds))
+		return Object{}, fmt.Errorf("%s is a %s, not one of the kinds this takes (%s)", textsafe.Path(p), kindLabel(t), kindList(kinds))
 	}
 	return c.Resolve(ctx, kinds[i], p)
 }

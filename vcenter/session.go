@@ -99,7 +99,7 @@ func (s *Session) Do(ctx context.Context, fn func(*Conn) error) error {
 		if !c.alive(ctx) {
 			_, _ = s.relogin(ctx, c)
 		}
-		return fmt.Errorf("the vCenter session ended while the work was under way, so it was not repeated; check what happened with task_list (%v)", err)
+		return fmt.Errorf("the vCenter session ended while the work was under way, so it was not repeated; check what happened with task_list (%s)", ErrorText(err))
 	}
 	if c.alive(ctx) {
 		// Only a view was gone (destroyed by someone else); it has been

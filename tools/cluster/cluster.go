@@ -201,10 +201,11 @@ type ClusterDetail struct {
 	Datastores         []string      `json:"datastores"`
 }
 
-// Text renders the cluster as labelled lines and a host table.
+// Text renders the cluster as labelled lines (names quoted unless plain)
+// and a host table.
 func (c ClusterDetail) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Cluster %s (%s) %s\n", c.Name, c.ID, c.Path)
+	fmt.Fprintf(&b, "Cluster %s (%s) %s\n", toolkit.Name(c.Name), c.ID, toolkit.Path(c.Path))
 	if c.OverallStatus != "" {
 		fmt.Fprintf(&b, "status: %s\n", c.OverallStatus)
 	}
@@ -220,7 +221,7 @@ func (c ClusterDetail) Text() string {
 	fmt.Fprintf(&b, "cpu: used %s\n", toolkit.UsedOf(float64(c.CPUUsedMHz), float64(c.CPUTotalMHz), 0, "MHz"))
 	fmt.Fprintf(&b, "memory: used %s\n", toolkit.UsedOf(c.MemoryUsedGB, c.MemoryTotalGB, 1, "GB"))
 	fmt.Fprintf(&b, "vms: %d (%d poweredOn, %d poweredOff, %d suspended), templates: %d\n", c.VMs, c.PoweredOn, c.PoweredOff, c.Suspended, c.Templates)
-	fmt.Fprintf(&b, "datastores: %s\n", strings.Join(c.Datastores, ", "))
+	fmt.Fprintf(&b, "datastores: %s\n", toolkit.Names(c.Datastores))
 	fmt.Fprintf(&b, "%d hosts\n", len(c.Hosts))
 	if len(c.Hosts) > 0 {
 		t := toolkit.NewTable("name", "id", "connection", "power", "maintenance", "vms")
@@ -275,11 +276,11 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 	objs, _, err := c.RetrieveMany(ctx, vcenter.InSet(cl.Host, visible),
 		append([]string{"name", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode"}, clusterHostProps...))
 	if err != nil {
-		return out, fmt.Errorf("read hosts of cluster %s: %w", o.Path, err)
+		return out, fmt.Errorf("read hosts of cluster %s: %w", toolkit.Path(o.Path), err)
 	}
 	var hosts []mo.HostSystem
 	if err := mo.LoadObjectContent(objs, &hosts); err != nil {
-		return out, fmt.Errorf("read hosts of cluster %s: %w", o.Path, err)
+		return out, fmt.Errorf("read hosts of cluster %s: %w", toolkit.Path(o.Path), err)
 	}
 	var u toolkit.Usage
 	var vms []types.ManagedObjectReference
@@ -302,7 +303,7 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 
 	vmObjs, _, err := c.RetrieveMany(ctx, vcenter.InSet(vcenter.UniqueRefs(vms), vmVisible), []string{"runtime.powerState", "config.template"})
 	if err != nil {
-		return out, fmt.Errorf("read VMs of cluster %s: %w", o.Path, err)
+		return out, fmt.Errorf("read VMs of cluster %s: %w", toolkit.Path(o.Path), err)
 	}
 	var row toolkit.VMCounts
 	for _, oc := range vmObjs {
@@ -314,7 +315,7 @@ func clusterDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, cl *m
 
 	names, err := c.VisibleNames(ctx, cl.Datastore)
 	if err != nil {
-		return out, fmt.Errorf("read datastores of cluster %s: %w", o.Path, err)
+		return out, fmt.Errorf("read datastores of cluster %s: %w", toolkit.Path(o.Path), err)
 	}
 	out.Datastores = vcenter.NamesOf(cl.Datastore, names)
 	return out, nil

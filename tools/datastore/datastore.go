@@ -146,11 +146,12 @@ type DatastoreDetail struct {
 	VMs             []string         `json:"vms" jsonschema:"VM names, at most 100"`
 }
 
-// Text renders the datastore as labelled lines.
+// Text renders the datastore as labelled lines, names and URL quoted
+// unless plain.
 func (ds DatastoreDetail) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Datastore %s (%s) %s\n", ds.Name, ds.ID, ds.Path)
-	fmt.Fprintf(&b, "type: %s\nurl: %s\n", ds.Type, ds.URL)
+	fmt.Fprintf(&b, "Datastore %s (%s) %s\n", toolkit.Name(ds.Name), ds.ID, toolkit.Path(ds.Path))
+	fmt.Fprintf(&b, "type: %s\nurl: %s\n", toolkit.Name(ds.Type), toolkit.Path(ds.URL))
 	fmt.Fprintf(&b, "capacity: %.1f GB, free %.1f GB, %.1f%% used, uncommitted %.1f GB\n", ds.CapacityGB, ds.FreeGB, ds.UsedPct, ds.UncommittedGB)
 	fmt.Fprintf(&b, "accessible: %s\n", toolkit.YesNo(ds.Accessible))
 	if ds.MaintenanceMode != "" {
@@ -164,10 +165,10 @@ func (ds DatastoreDetail) Text() string {
 		} else if !h.Accessible {
 			state = "inaccessible"
 		}
-		hosts = append(hosts, h.Host+" ("+state+")")
+		hosts = append(hosts, toolkit.Name(h.Host)+" ("+state+")")
 	}
 	fmt.Fprintf(&b, "hosts: %d: %s\n", len(ds.Hosts), strings.Join(hosts, ", "))
-	vms := strings.Join(ds.VMs, ", ")
+	vms := toolkit.Names(ds.VMs)
 	if ds.VMCount > len(ds.VMs) {
 		vms += fmt.Sprintf(", … %d more (list them with vm_list)", ds.VMCount-len(ds.VMs))
 	}
@@ -215,7 +216,7 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 	}
 	hosts, err := c.VisibleNames(ctx, hostRefs)
 	if err != nil {
-		return out, fmt.Errorf("read hosts of datastore %s: %w", o.Path, err)
+		return out, fmt.Errorf("read hosts of datastore %s: %w", toolkit.Path(o.Path), err)
 	}
 	for _, h := range ds.Host {
 		name, ok := hosts[h.Key]
@@ -233,7 +234,7 @@ func datastoreDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, ds 
 	}
 	vms, err := c.VisibleNames(ctx, ds.Vm)
 	if err != nil {
-		return out, fmt.Errorf("read VMs of datastore %s: %w", o.Path, err)
+		return out, fmt.Errorf("read VMs of datastore %s: %w", toolkit.Path(o.Path), err)
 	}
 	out.VMCount = len(vms)
 	out.VMs = vcenter.NamesOf(ds.Vm, vms)

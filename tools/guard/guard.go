@@ -403,9 +403,9 @@ func (c *call) protectAndConfirm(ctx context.Context, what string, targets, touc
 		if c.info.Risk.IsWrite() && c.g.p.Role.Protected(obj) {
 			c.setDecision(audit.DecisionDenied)
 			if i >= len(targets) {
-				return fmt.Errorf("%s is protected by policy: no tool may change it or place anything in it (protect patterns come from your config or the system policy)", t.Path)
+				return fmt.Errorf("%s is protected by policy: no tool may change it or place anything in it (protect patterns come from your config or the system policy)", toolkit.Path(t.Path))
 			}
-			return fmt.Errorf("%s is protected by policy: no tool may change it (protect patterns come from your config or the system policy)", t.Path)
+			return fmt.Errorf("%s is protected by policy: no tool may change it (protect patterns come from your config or the system policy)", toolkit.Path(t.Path))
 		}
 	}
 	if !c.g.p.Role.NeedsConfirm(c.info) {
@@ -419,7 +419,10 @@ func (c *call) protectAndConfirm(ctx context.Context, what string, targets, touc
 	}
 	digest := policy.ArgsDigest(c.args)
 	bound := targetKey(append(slices.Clip(targets), touches...))
-	question := fmt.Sprintf("%s: %s?", what, describeTargets(targets))
+	// What a person is asked to confirm: one line, whatever a name holds
+	// (the targets' paths are quoted unless plain; what was written by the
+	// tool with its names escaped, and Line is the backstop).
+	question := toolkit.Line(fmt.Sprintf("%s: %s?", what, describeTargets(targets)), 0)
 
 	// A retry carrying the person's answer.
 	if answer := server.ElicitationResponse(c.req.Params.InputResponses, ConfirmKey); answer != nil {
@@ -544,7 +547,7 @@ func targetKey(ts []vcenter.Object) string {
 func describeTargets(ts []vcenter.Object) string {
 	parts := make([]string, len(ts))
 	for i, t := range ts {
-		parts[i] = fmt.Sprintf("%s (%s)", t.Path, t.ID())
+		parts[i] = fmt.Sprintf("%s (%s)", toolkit.Path(t.Path), t.ID())
 	}
 	if len(parts) > 10 {
 		return strings.Join(parts[:10], ", ") + fmt.Sprintf(" and %d more", len(parts)-10)

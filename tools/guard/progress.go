@@ -12,6 +12,8 @@ import (
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/progress"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 )
 
 // Progress sends MCP progress notifications for the call in ctx,
@@ -53,7 +55,8 @@ func (p *Progress) Report(percent float64, msg string) {
 	}
 	params := map[string]any{"progressToken": p.token, "progress": percent, "total": 100}
 	if msg != "" {
-		params["message"] = msg
+		// Progress messages name VMs and snapshots: one escaped line.
+		params["message"] = toolkit.Line(msg, toolkit.TextMax)
 	}
 	// A client that went away cannot be told; the work goes on regardless.
 	_ = srv.SendNotificationToClient(p.ctx, "notifications/progress", params)
@@ -68,7 +71,9 @@ func IsBackgroundTask(ctx context.Context) bool {
 
 // WaitTask waits for a vCenter task, relaying its progress as MCP progress
 // notifications scaled into [from, to] percent of the whole call, and
-// records the task ID for the audit trail.
+// records the task ID for the audit trail. label names the work in
+// progress messages and errors: its names are escaped (toolkit.Name) by
+// the caller, since errors keep their lines.
 //
 // Cancellation: when the call runs as an MCP task and the client cancels
 // it, the vCenter task is cancelled too. A plain call whose client gives up
@@ -112,7 +117,7 @@ func WaitTask(ctx context.Context, task *object.Task, label string, p *Progress,
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			if cerr := task.Cancel(cctx); cerr != nil {
-				return info, fmt.Errorf("%s was cancelled by the client, but cancelling vCenter task %s failed: %v; check it with task_get", label, id, cerr)
+				return info, fmt.Errorf("%s was cancelled by the client, but cancelling vCenter task %s failed: %w; check it with task_get", label, id, cerr)
 			}
 			return info, fmt.Errorf("%s was cancelled by the client; vCenter task %s was cancelled", label, id)
 		}

@@ -178,31 +178,35 @@ type HostDetail struct {
 	Networks        []string `json:"networks"`
 }
 
-// Text renders the host as labelled lines.
+// Text renders the host as labelled lines, its names and what vCenter
+// reports of its hardware escaped (quoted unless plain).
 func (h HostDetail) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Host %s (%s) %s\n", h.Name, h.ID, h.Path)
+	fmt.Fprintf(&b, "Host %s (%s) %s\n", toolkit.Name(h.Name), h.ID, toolkit.Path(h.Path))
 	line := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
 	}
-	line("cluster", h.Cluster)
+	line("cluster", toolkit.Name(h.Cluster))
 	line("state", fmt.Sprintf("%s, %s, maintenance mode %s", h.ConnectionState, h.PowerState, toolkit.YesNo(h.MaintenanceMode)))
 	line("status", h.OverallStatus)
-	line("hardware", strings.TrimSpace(h.Vendor+" "+h.Model))
-	line("uuid", h.UUID)
-	line("cpu", fmt.Sprintf("%s, %d sockets, %d cores, %d threads; used %s", h.CPUModel, h.CPUSockets, h.CPUCores, h.CPUThreads,
+	// Hardware descriptions come from the host's firmware, not from
+	// anyone with VM rights, and hold commas and parentheses: escaped,
+	// not quoted.
+	line("hardware", strings.TrimSpace(toolkit.Line(h.Vendor, toolkit.NameMax)+" "+toolkit.Line(h.Model, toolkit.NameMax)))
+	line("uuid", toolkit.Name(h.UUID))
+	line("cpu", fmt.Sprintf("%s, %d sockets, %d cores, %d threads; used %s", toolkit.Line(h.CPUModel, toolkit.NameMax), h.CPUSockets, h.CPUCores, h.CPUThreads,
 		toolkit.UsedOf(float64(h.CPUUsedMHz), float64(h.CPUTotalMHz), 0, "MHz")))
 	line("memory", "used "+toolkit.UsedOf(h.MemoryUsedGB, h.MemoryTotalGB, 1, "GB"))
-	line("esxi", h.Product)
+	line("esxi", toolkit.Name(h.Product))
 	line("boot_time", h.BootTime)
 	if h.UptimeSeconds > 0 {
 		line("uptime", (time.Duration(h.UptimeSeconds) * time.Second).String())
 	}
 	line("vms", fmt.Sprintf("%d (%d poweredOn)", h.VMs, h.VMsPoweredOn))
-	line("datastores", strings.Join(h.Datastores, ", "))
-	line("networks", strings.Join(h.Networks, ", "))
+	line("datastores", toolkit.Names(h.Datastores))
+	line("networks", toolkit.Names(h.Networks))
 	return b.String()
 }
 
@@ -262,13 +266,13 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 		// The cluster is the host's own parent: in scope with it.
 		names, err := c.Names(ctx, []types.ManagedObjectReference{*h.Parent})
 		if err != nil {
-			return out, fmt.Errorf("read the cluster of host %s: %w", o.Path, err)
+			return out, fmt.Errorf("read the cluster of host %s: %w", toolkit.Path(o.Path), err)
 		}
 		out.Cluster = names[*h.Parent]
 	}
 	names, err := c.VisibleNames(ctx, append(append([]types.ManagedObjectReference{}, h.Datastore...), h.Network...))
 	if err != nil {
-		return out, fmt.Errorf("read datastores and networks of host %s: %w", o.Path, err)
+		return out, fmt.Errorf("read datastores and networks of host %s: %w", toolkit.Path(o.Path), err)
 	}
 	out.Datastores = vcenter.NamesOf(h.Datastore, names)
 	out.Networks = vcenter.NamesOf(h.Network, names)
@@ -281,7 +285,7 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 	out.VMs = len(vmRefs)
 	vms, _, err := c.RetrieveMany(ctx, vmRefs, []string{"runtime.powerState"})
 	if err != nil {
-		return out, fmt.Errorf("read power states of host %s's VMs: %w", o.Path, err)
+		return out, fmt.Errorf("read power states of host %s's VMs: %w", toolkit.Path(o.Path), err)
 	}
 	for _, oc := range vms {
 		if vcenter.PropVal(oc, "runtime.powerState") == types.VirtualMachinePowerStatePoweredOn {

@@ -36,15 +36,16 @@ type VCenterInfo struct {
 	URL          string `json:"url"`
 }
 
-// Text renders the product and session as labelled lines.
+// Text renders the product and session as labelled lines, what vCenter
+// says of itself escaped like any vCenter text.
 func (v VCenterInfo) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", v.FullName)
-	fmt.Fprintf(&b, "api: %s %s\n", v.APIType, v.APIVersion)
+	fmt.Fprintf(&b, "%s\n", toolkit.Name(v.FullName))
+	fmt.Fprintf(&b, "api: %s %s\n", toolkit.Name(v.APIType), toolkit.Name(v.APIVersion))
 	if v.InstanceUUID != "" {
-		fmt.Fprintf(&b, "instance_uuid: %s\n", v.InstanceUUID)
+		fmt.Fprintf(&b, "instance_uuid: %s\n", toolkit.Name(v.InstanceUUID))
 	}
-	fmt.Fprintf(&b, "user: %s\nurl: %s\n", v.User, v.URL)
+	fmt.Fprintf(&b, "user: %s\nurl: %s\n", toolkit.Name(v.User), toolkit.Path(v.URL))
 	return b.String()
 }
 
@@ -111,11 +112,11 @@ type InventorySummary struct {
 func (s InventorySummary) Text() string {
 	var b strings.Builder
 	if len(s.Rows) == 0 {
-		return s.Product + ": empty inventory\n"
+		return toolkit.Name(s.Product) + ": empty inventory\n"
 	}
 	t := s.Rows[0]
 	fmt.Fprintf(&b, "%s: %d datacenters, %d clusters, %d hosts, %d VMs (%d poweredOn, %d poweredOff, %d suspended), %d templates, %d datastores, %d networks\n",
-		s.Product, t.Datacenters, t.Clusters, t.Hosts, t.VMs, t.PoweredOn, t.PoweredOff, t.Suspended, t.Templates, t.Datastores, t.Networks)
+		toolkit.Name(s.Product), t.Datacenters, t.Clusters, t.Hosts, t.VMs, t.PoweredOn, t.PoweredOff, t.Suspended, t.Templates, t.Datastores, t.Networks)
 	tb := toolkit.NewTable("scope", "name", "clusters", "hosts", "vms", "on", "off", "suspended", "templates", "datastores", "networks", "cpu_ghz", "memory_gb", "storage_gb")
 	for _, r := range s.Rows {
 		name, clusters := r.Name, toolkit.Itoa(r.Clusters)

@@ -56,10 +56,11 @@ var bulkColumns = []bulkColumn{
 }
 
 // Text renders the outcome line and a row per target, with the columns
-// the action filled.
+// the action filled. The table escapes every cell (VM names, snapshot
+// paths, error messages, whose fault messages Explain quoted).
 func (r BulkResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d done, %d unchanged, %d failed\n", r.Action, r.Succeeded, r.Unchanged, r.Failed)
+	fmt.Fprintf(&b, "%s: %d done, %d unchanged, %d failed\n", toolkit.Line(r.Action, toolkit.TextMax), r.Succeeded, r.Unchanged, r.Failed)
 	cols := []string{"vm", "id", "outcome"}
 	var extra []bulkColumn
 	for _, c := range bulkColumns {
@@ -114,7 +115,7 @@ func (b *bulkFailed) Error() string { return b.res.Text() }
 func RunBulk(ctx context.Context, action string, targets []vcenter.Object, one func(t vcenter.Object, p *guard.Progress) TargetResult) BulkResult {
 	res := BulkResult{Action: action, Results: make([]TargetResult, len(targets))}
 	p := guard.NewProgress(ctx)
-	p.Report(0, fmt.Sprintf("%s: %d VMs", action, len(targets)))
+	p.Report(0, fmt.Sprintf("%s: %d VMs", action, len(targets))) // Report escapes
 	var taskP *guard.Progress
 	if len(targets) == 1 {
 		taskP = p

@@ -48,7 +48,7 @@ func CheckVMName(arg, name string) error {
 func CheckFreeName(ctx context.Context, c *vcenter.Conn, folder vcenter.Object, name string) error {
 	ref, err := object.NewSearchIndex(c.Client).FindChild(ctx, folder.Ref, name)
 	if err != nil {
-		return fmt.Errorf("look for %q in folder %s: %w", name, folder.Path, err)
+		return fmt.Errorf("look for %s in folder %s: %w", toolkit.Quote(name, 0), toolkit.Path(folder.Path), err)
 	}
 	if ref == nil {
 		return nil
@@ -66,10 +66,11 @@ func DuplicateName(name, folder, kind string) error {
 	case "VirtualApp":
 		what = "a vApp"
 	}
-	if folder == "" {
-		folder = "the target folder"
+	where := "the target folder"
+	if folder != "" {
+		where = toolkit.Path(folder)
 	}
-	return &toolkit.PlainError{Msg: fmt.Sprintf("%s named %q already exists in folder %s (DuplicateName); choose another name, or rename or delete the existing one", what, name, folder)}
+	return &toolkit.PlainError{Msg: fmt.Sprintf("%s named %s already exists in folder %s (DuplicateName); choose another name, or rename or delete the existing one", what, toolkit.Quote(name, toolkit.NameMax), where)}
 }
 
 // ---- where a VM goes ----
@@ -134,10 +135,10 @@ func ResolvePlacement(ctx context.Context, c *vcenter.Conn, a PlaceArgs) (*Place
 		}
 		var mh mo.HostSystem
 		if err := c.ReadRef(ctx, h.Ref, []string{"parent"}, &mh); err != nil {
-			return nil, fmt.Errorf("read host %s: %w", h.Path, err)
+			return nil, fmt.Errorf("read host %s: %w", toolkit.Path(h.Path), err)
 		}
 		if mh.Parent == nil {
-			return nil, fmt.Errorf("host %s belongs to no compute resource", h.Path)
+			return nil, fmt.Errorf("host %s belongs to no compute resource", toolkit.Path(h.Path))
 		}
 		hostCompute = *mh.Parent
 		pl.Host = &h
@@ -158,23 +159,23 @@ func ResolvePlacement(ctx context.Context, c *vcenter.Conn, a PlaceArgs) (*Place
 		}
 		var mp mo.ResourcePool
 		if err := c.ReadRef(ctx, p.Ref, []string{"owner"}, &mp); err != nil {
-			return nil, fmt.Errorf("read resource pool %s: %w", p.Path, err)
+			return nil, fmt.Errorf("read resource pool %s: %w", toolkit.Path(p.Path), err)
 		}
 		owner, err := c.Describe(ctx, mp.Owner)
 		if err != nil {
 			return nil, err
 		}
 		if cluster != nil && cluster.Ref != mp.Owner {
-			return nil, fmt.Errorf("resource pool %s belongs to %s, not to cluster %s; pass resource_pool or cluster, not both", p.Path, owner.Path, cluster.Path)
+			return nil, fmt.Errorf("resource pool %s belongs to %s, not to cluster %s; pass resource_pool or cluster, not both", toolkit.Path(p.Path), toolkit.Path(owner.Path), toolkit.Path(cluster.Path))
 		}
 		pl.Pool, pl.Compute = p, owner
 	case cluster != nil:
 		var mc mo.ComputeResource
 		if err := c.ReadRef(ctx, cluster.Ref, []string{"resourcePool"}, &mc); err != nil {
-			return nil, fmt.Errorf("read cluster %s: %w", cluster.Path, err)
+			return nil, fmt.Errorf("read cluster %s: %w", toolkit.Path(cluster.Path), err)
 		}
 		if mc.ResourcePool == nil {
-			return nil, fmt.Errorf("cluster %s has no resource pool", cluster.Path)
+			return nil, fmt.Errorf("cluster %s has no resource pool", toolkit.Path(cluster.Path))
 		}
 		p, err := c.Describe(ctx, *mc.ResourcePool)
 		if err != nil {
@@ -184,10 +185,10 @@ func ResolvePlacement(ctx context.Context, c *vcenter.Conn, a PlaceArgs) (*Place
 	default: // host only
 		var mc mo.ComputeResource
 		if err := c.ReadRef(ctx, hostCompute, []string{"resourcePool"}, &mc); err != nil {
-			return nil, fmt.Errorf("read the compute resource of host %s: %w", pl.Host.Path, err)
+			return nil, fmt.Errorf("read the compute resource of host %s: %w", toolkit.Path(pl.Host.Path), err)
 		}
 		if mc.ResourcePool == nil {
-			return nil, fmt.Errorf("host %s has no resource pool", pl.Host.Path)
+			return nil, fmt.Errorf("host %s has no resource pool", toolkit.Path(pl.Host.Path))
 		}
 		p, err := c.Describe(ctx, *mc.ResourcePool)
 		if err != nil {
@@ -200,7 +201,7 @@ func ResolvePlacement(ctx context.Context, c *vcenter.Conn, a PlaceArgs) (*Place
 		pl.Pool, pl.Compute, pl.PoolDefaulted = p, owner, true
 	}
 	if pl.Host != nil && hostCompute != pl.Compute.Ref {
-		return nil, fmt.Errorf("host %s is not part of %s (which owns resource pool %s); name a host of %s, or drop host and let vCenter choose", pl.Host.Path, pl.Compute.Path, pl.Pool.Path, pl.Compute.Path)
+		return nil, fmt.Errorf("host %s is not part of %s (which owns resource pool %s); name a host of %s, or drop host and let vCenter choose", toolkit.Path(pl.Host.Path), toolkit.Path(pl.Compute.Path), toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path))
 	}
 	return &pl, nil
 }
@@ -210,10 +211,10 @@ func ResolvePlacement(ctx context.Context, c *vcenter.Conn, a PlaceArgs) (*Place
 func PlacementFor(ctx context.Context, c *vcenter.Conn, compute vcenter.Object) (*Placement, error) {
 	var mc mo.ComputeResource
 	if err := c.ReadRef(ctx, compute.Ref, []string{"resourcePool"}, &mc); err != nil {
-		return nil, fmt.Errorf("read %s: %w", compute.Path, err)
+		return nil, fmt.Errorf("read %s: %w", toolkit.Path(compute.Path), err)
 	}
 	if mc.ResourcePool == nil {
-		return nil, fmt.Errorf("%s has no resource pool", compute.Path)
+		return nil, fmt.Errorf("%s has no resource pool", toolkit.Path(compute.Path))
 	}
 	p, err := c.Describe(ctx, *mc.ResourcePool)
 	if err != nil {
@@ -229,7 +230,7 @@ func OnlyCompute(ctx context.Context, c *vcenter.Conn, root *vcenter.Object) (vc
 	where := "the inventory"
 	if root != nil {
 		q.Roots = []types.ManagedObjectReference{root.Ref}
-		where = root.Path
+		where = toolkit.Path(root.Path)
 	}
 	refs, err := c.Select(ctx, q)
 	if err != nil {
@@ -244,7 +245,7 @@ func OnlyCompute(ctx context.Context, c *vcenter.Conn, root *vcenter.Object) (vc
 	var names []string
 	for _, r := range refs[:min(len(refs), 10)] {
 		if o, err := c.Describe(ctx, r); err == nil {
-			names = append(names, o.Path)
+			names = append(names, toolkit.Path(o.Path))
 		}
 	}
 	more := ""
@@ -261,19 +262,19 @@ func (p *Placement) Available(ctx context.Context, c *vcenter.Conn) (datastores,
 	if p.Host != nil {
 		var mh mo.HostSystem
 		if err := c.ReadRef(ctx, p.Host.Ref, []string{"datastore", "network"}, &mh); err != nil {
-			return nil, nil, "", fmt.Errorf("read host %s: %w", p.Host.Path, err)
+			return nil, nil, "", fmt.Errorf("read host %s: %w", toolkit.Path(p.Host.Path), err)
 		}
-		return mh.Datastore, mh.Network, "host " + p.Host.Name, nil
+		return mh.Datastore, mh.Network, "host " + toolkit.Name(p.Host.Name), nil
 	}
 	var mc mo.ComputeResource
 	if err := c.ReadRef(ctx, p.Compute.Ref, []string{"datastore", "network"}, &mc); err != nil {
-		return nil, nil, "", fmt.Errorf("read %s: %w", p.Compute.Path, err)
+		return nil, nil, "", fmt.Errorf("read %s: %w", toolkit.Path(p.Compute.Path), err)
 	}
 	kind := "host"
 	if p.IsCluster() {
 		kind = "cluster"
 	}
-	return mc.Datastore, mc.Network, kind + " " + p.Compute.Name, nil
+	return mc.Datastore, mc.Network, kind + " " + toolkit.Name(p.Compute.Name), nil
 }
 
 // PickDatastore resolves the named datastore and checks that it is among
@@ -286,7 +287,7 @@ func PickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidate
 			return ds, "", err
 		}
 		if !slices.Contains(candidates, ds.Ref) {
-			return ds, "", &toolkit.PlainError{Msg: fmt.Sprintf("datastore %s is not mounted on %s; choose one it can use (%s)", ds.Path, where, RefNames(ctx, c, candidates))}
+			return ds, "", &toolkit.PlainError{Msg: fmt.Sprintf("datastore %s is not mounted on %s; choose one it can use (%s)", toolkit.Path(ds.Path), where, RefNames(ctx, c, candidates))}
 		}
 		return ds, "", nil
 	}
@@ -322,7 +323,7 @@ func PickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidate
 			return ds, "", err
 		}
 		ds = o
-		detail = fmt.Sprintf("datastore %s: the most free space (%s GB) of the datastores %s can use", o.Name, toolkit.GiB(d.Summary.FreeSpace), where)
+		detail = fmt.Sprintf("datastore %s: the most free space (%s GB) of the datastores %s can use", toolkit.Name(o.Name), toolkit.GiB(d.Summary.FreeSpace), where)
 	}
 	if ds.Path == "" {
 		return ds, "", fmt.Errorf("no accessible datastore is mounted on %s; pass datastore", where)
@@ -340,10 +341,10 @@ func PickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates 
 			return n, "", err
 		}
 		if !slices.Contains(candidates, n.Ref) {
-			return n, "", &toolkit.PlainError{Msg: fmt.Sprintf("network %s is not available on %s; choose one it has (%s)", n.Path, where, RefNames(ctx, c, candidates))}
+			return n, "", &toolkit.PlainError{Msg: fmt.Sprintf("network %s is not available on %s; choose one it has (%s)", toolkit.Path(n.Path), where, RefNames(ctx, c, candidates))}
 		}
 		if IsUplink(ctx, c, n.Ref) {
-			return n, "", &toolkit.PlainError{Msg: fmt.Sprintf("network %s is a distributed switch uplink port group, which VMs cannot use; choose another (%s)", n.Path, RefNames(ctx, c, candidates))}
+			return n, "", &toolkit.PlainError{Msg: fmt.Sprintf("network %s is a distributed switch uplink port group, which VMs cannot use; choose another (%s)", toolkit.Path(n.Path), RefNames(ctx, c, candidates))}
 		}
 		return n, "", nil
 	}
@@ -366,9 +367,9 @@ func PickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates 
 	}
 	net = usable[0]
 	if len(usable) == 1 {
-		return net, fmt.Sprintf("network %s: the only one %s has", net.Name, where), nil
+		return net, fmt.Sprintf("network %s: the only one %s has", toolkit.Name(net.Name), where), nil
 	}
-	return net, fmt.Sprintf("network %s: the first of %d networks %s has (pass network to choose)", net.Name, len(usable), where), nil
+	return net, fmt.Sprintf("network %s: the first of %d networks %s has (pass network to choose)", toolkit.Name(net.Name), len(usable), where), nil
 }
 
 // IsUplink reports whether ref is a distributed switch's uplink port group.
@@ -404,7 +405,7 @@ func RefNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectRe
 	for i, e := range ents {
 		names[i] = e.Name
 	}
-	s := strings.Join(names, ", ")
+	s := toolkit.Names(names)
 	if len(refs) > 10 {
 		s += fmt.Sprintf(" and %d more", len(refs)-10)
 	}
@@ -415,10 +416,10 @@ func RefNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObjectRe
 func CheckVMFolder(ctx context.Context, c *vcenter.Conn, f vcenter.Object) error {
 	var mf mo.Folder
 	if err := c.ReadRef(ctx, f.Ref, []string{"childType"}, &mf); err != nil {
-		return fmt.Errorf("read folder %s: %w", f.Path, err)
+		return fmt.Errorf("read folder %s: %w", toolkit.Path(f.Path), err)
 	}
 	if !slices.Contains(mf.ChildType, "VirtualMachine") {
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s is not a VM folder (it holds %s); name a folder under a datacenter's vm folder, e.g. /DC0/vm or /DC0/vm/web (folder_list shows them)", f.Path, strings.Join(mf.ChildType, ", "))}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s is not a VM folder (it holds %s); name a folder under a datacenter's vm folder, e.g. /DC0/vm or /DC0/vm/web (folder_list shows them)", toolkit.Path(f.Path), strings.Join(mf.ChildType, ", "))}
 	}
 	return nil
 }
@@ -428,7 +429,8 @@ func CheckVMFolder(ctx context.Context, c *vcenter.Conn, f vcenter.Object) error
 // ---- faults ----
 
 // ExplainVMFault turns the faults of VM lifecycle tasks into what happened
-// and what to do; other errors pass on to vcenter.Explain.
+// and what to do; other errors pass on to vcenter.Explain. vm and folder
+// are the raw name and path: it escapes them.
 func ExplainVMFault(err error, vm, folder string) error {
 	if err == nil {
 		return nil
@@ -439,19 +441,19 @@ func ExplainVMFault(err error, vm, folder string) error {
 	}
 	var ips *types.InvalidPowerState
 	if _, ok := fault.As(err, &ips); ok && ips != nil {
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s: %s is %s, which does not allow this (InvalidPowerState); check it with vm_get and change its power state first", err.Error(), vm, ips.ExistingState)}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s: %s is %s, which does not allow this (InvalidPowerState); check it with vm_get and change its power state first", vcenter.ErrorText(err), toolkit.Name(vm), ips.ExistingState)}
 	}
 	switch {
 	case toolkit.HasFault[types.BaseInsufficientResourcesFault](err), toolkit.HasFault[*types.NotEnoughLicenses](err):
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): the destination lacks the CPU, memory or licences for this; choose another host or cluster, or make room", err.Error(), toolkit.FaultName(err))}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): the destination lacks the CPU, memory or licences for this; choose another host or cluster, or make room", vcenter.ErrorText(err), toolkit.FaultName(err))}
 	case toolkit.HasFault[*types.NoDiskSpace](err), toolkit.HasFault[*types.InsufficientStorageSpace](err):
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): the datastore is out of space; choose another datastore (datastore_list shows free space)", err.Error(), toolkit.FaultName(err))}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): the datastore is out of space; choose another datastore (datastore_list shows free space)", vcenter.ErrorText(err), toolkit.FaultName(err))}
 	case toolkit.HasFault[types.BaseMigrationFault](err):
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): vCenter cannot migrate the VM there as it is; check the destination's networks, datastores and CPU compatibility, or power the VM off for a cold migration", err.Error(), toolkit.FaultName(err))}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): vCenter cannot migrate the VM there as it is; check the destination's networks, datastores and CPU compatibility, or power the VM off for a cold migration", vcenter.ErrorText(err), toolkit.FaultName(err))}
 	case toolkit.HasFault[types.BaseCustomizationFault](err):
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): the customization spec does not fit this VM (e.g. its NIC count or guest OS); fix the spec in vCenter or clone without customization", err.Error(), toolkit.FaultName(err))}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (%s): the customization spec does not fit this VM (e.g. its NIC count or guest OS); fix the spec in vCenter or clone without customization", vcenter.ErrorText(err), toolkit.FaultName(err))}
 	case toolkit.HasFault[*types.NotSupported](err):
-		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (NotSupported): vCenter does not support this operation on %s in its current state", err.Error(), vm)}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s (NotSupported): vCenter does not support this operation on %s in its current state", vcenter.ErrorText(err), toolkit.Name(vm))}
 	}
 	return err
 }
@@ -463,5 +465,5 @@ func SessionSafe(err error, started bool) error {
 	if err == nil || !started || !vcenter.IsNotAuthenticated(err) {
 		return err
 	}
-	return errors.New(strings.TrimSpace(err.Error()) + " (the vCenter session was lost while waiting; the work goes on in vCenter: check it with task_list / task_get before retrying)")
+	return errors.New(strings.TrimSpace(vcenter.ErrorText(err)) + " (the vCenter session was lost while waiting; the work goes on in vCenter: check it with task_list / task_get before retrying)")
 }

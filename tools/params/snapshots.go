@@ -9,6 +9,7 @@ import (
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -61,15 +62,15 @@ type SnapshotNotFoundError struct {
 
 func (e *SnapshotNotFoundError) Error() string {
 	if len(e.Paths) == 0 {
-		return fmt.Sprintf("VM %s has no snapshots", e.VM)
+		return fmt.Sprintf("VM %s has no snapshots", toolkit.Path(e.VM))
 	}
 	shown := e.Paths
 	more := ""
 	if len(shown) > 20 {
 		shown, more = shown[:20], fmt.Sprintf(" and %d more", len(e.Paths)-20)
 	}
-	return fmt.Sprintf("VM %s has no snapshot %q (snapshot names are case-sensitive; pass a name, a path like base/after-patch, or an ID like snapshot-12). Its snapshots: %s%s",
-		e.VM, e.Ident, strings.Join(shown, ", "), more)
+	return fmt.Sprintf("VM %s has no snapshot %s (snapshot names are case-sensitive; pass a name, a path like base/after-patch, or an ID like snapshot-12). Its snapshots: %s%s",
+		toolkit.Path(e.VM), toolkit.Quote(e.Ident, toolkit.NameMax), toolkit.Names(shown), more)
 }
 
 // AmbiguousSnapshotError says a name matched several snapshots.
@@ -80,9 +81,9 @@ type AmbiguousSnapshotError struct {
 
 func (e *AmbiguousSnapshotError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q matches %d snapshots of VM %s; name one by its path or ID instead:", e.Ident, len(e.Candidates), e.VM)
+	fmt.Fprintf(&b, "%s matches %d snapshots of VM %s; name one by its path or ID instead:", toolkit.Quote(e.Ident, toolkit.NameMax), len(e.Candidates), toolkit.Path(e.VM))
 	for _, c := range e.Candidates {
-		fmt.Fprintf(&b, "\n  %s (%s, created %s)", c.Path, c.ID(), c.Tree.CreateTime.UTC().Format(time.RFC3339))
+		fmt.Fprintf(&b, "\n  %s (%s, created %s)", toolkit.Path(c.Path), c.ID(), c.Tree.CreateTime.UTC().Format(time.RFC3339))
 	}
 	return b.String()
 }
@@ -139,7 +140,7 @@ func ValidSnapshotIdent(arg, s string, required bool) error {
 func SnapshotVM(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props ...string) (mo.VirtualMachine, error) {
 	var vm mo.VirtualMachine
 	if err := object.NewVirtualMachine(c.Client, o.Ref).Properties(ctx, o.Ref, props, &vm); err != nil {
-		return vm, fmt.Errorf("read VM %s: %w", o.Path, err)
+		return vm, fmt.Errorf("read VM %s: %w", toolkit.Path(o.Path), err)
 	}
 	return vm, nil
 }

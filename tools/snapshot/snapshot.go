@@ -54,7 +54,7 @@ var snapshotFaults = []struct {
 // explainFault names the fault of a failed snapshot operation and says
 // what to do; other errors pass through vcenter.Explain.
 func explainFault(err error) string {
-	msg := err.Error()
+	msg := vcenter.ErrorText(err)
 	for _, f := range snapshotFaults {
 		if fault.Is(err, f.fault) {
 			name := toolkit.FaultTypeName(f.fault)
@@ -129,10 +129,12 @@ type SnapshotList struct {
 	Snapshots []SnapshotNode `json:"snapshots" jsonschema:"The root snapshots, each with its children"`
 }
 
-// Text renders the tree, indented two spaces per level.
+// Text renders the tree, indented two spaces per level. Names are quoted
+// unless plain, so "[current]" after one is always the marker; the
+// description, free text, ends its line labelled as data.
 func (l SnapshotList) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "VM %s (%s) %s: ", l.VM, l.ID, l.Path)
+	fmt.Fprintf(&b, "VM %s (%s) %s: ", toolkit.Name(l.VM), l.ID, toolkit.Path(l.Path))
 	switch l.Count {
 	case 0:
 		b.WriteString("no snapshots\n")
@@ -143,14 +145,14 @@ func (l SnapshotList) Text() string {
 		fmt.Fprintf(&b, "%d snapshots", l.Count)
 	}
 	if l.Current != "" {
-		fmt.Fprintf(&b, ", current: %s", l.Current)
+		fmt.Fprintf(&b, ", current: %s", toolkit.Path(l.Current))
 	}
 	b.WriteByte('\n')
 	var walk func([]SnapshotNode, int)
 	walk = func(nodes []SnapshotNode, depth int) {
 		for _, n := range nodes {
 			b.WriteString(strings.Repeat("  ", depth))
-			fmt.Fprintf(&b, "%s (%s) %s, %s ago, %s", n.Name, n.ID, n.Created, toolkit.HumanAge(time.Duration(n.AgeSeconds)*time.Second), powerWord(n.PowerState))
+			fmt.Fprintf(&b, "%s (%s) %s, %s ago, %s", toolkit.Name(n.Name), n.ID, n.Created, toolkit.HumanAge(time.Duration(n.AgeSeconds)*time.Second), powerWord(n.PowerState))
 			if n.Memory {
 				b.WriteString(", memory")
 			}
@@ -164,7 +166,7 @@ func (l SnapshotList) Text() string {
 				b.WriteString(" [current]")
 			}
 			if n.Description != "" {
-				b.WriteString(": " + toolkit.CleanCell(toolkit.Truncate(n.Description, 200)))
+				b.WriteString(", " + toolkit.FreeTextN("description", n.Description, 200))
 			}
 			b.WriteByte('\n')
 			walk(n.Children, depth+1)
@@ -357,14 +359,14 @@ func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t 
 			return err
 		}
 		if vm.Config != nil && vm.Config.Template {
-			return &toolkit.ExplainedError{Msg: fmt.Sprintf("%s is a template, and templates have no snapshots; convert it to a VM first", t.Path)}
+			return &toolkit.ExplainedError{Msg: fmt.Sprintf("%s is a template, and templates have no snapshots; convert it to a VM first", toolkit.Path(t.Path))}
 		}
 		if a.Quiesce {
 			if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
-				return &toolkit.ExplainedError{Msg: fmt.Sprintf("%s is %s; quiescing needs it powered on: take the snapshot with quiesce=false", t.Name, vm.Runtime.PowerState)}
+				return &toolkit.ExplainedError{Msg: fmt.Sprintf("%s is %s; quiescing needs it powered on: take the snapshot with quiesce=false", toolkit.Name(t.Name), vm.Runtime.PowerState)}
 			}
 			if vm.Guest == nil || vm.Guest.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
-				return &toolkit.ExplainedError{Msg: fmt.Sprintf("VMware Tools is not running in %s, so its file systems cannot be quiesced: take the snapshot with quiesce=false (crash-consistent), or start VMware Tools", t.Name)}
+				return &toolkit.ExplainedError{Msg: fmt.Sprintf("VMware Tools is not running in %s, so its file systems cannot be quiesced: take the snapshot with quiesce=false (crash-consistent), or start VMware Tools", toolkit.Name(t.Name))}
 			}
 		}
 		// The new snapshot becomes a child of the current one: a sibling of
@@ -373,7 +375,7 @@ func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t 
 		for _, e := range all {
 			sibling := (cur == nil && e.Parent == nil) || (cur != nil && e.Parent != nil && *e.Parent == *cur)
 			if sibling && e.Tree.Name == a.Name {
-				return &toolkit.ExplainedError{Msg: fmt.Sprintf("%s already has a snapshot %s (%s) where the new one would go; a second one would make the path ambiguous: choose another name, or delete the old one with snapshot_delete", t.Name, e.Path, e.ID())}
+				return &toolkit.ExplainedError{Msg: fmt.Sprintf("%s already has a snapshot %s (%s) where the new one would go; a second one would make the path ambiguous: choose another name, or delete the old one with snapshot_delete", toolkit.Name(t.Name), toolkit.Path(e.Path), e.ID())}
 			}
 		}
 		task, err := object.NewVirtualMachine(c.Client, t.Ref).CreateSnapshot(ctx, a.Name, a.Description, a.Memory, a.Quiesce)
@@ -381,7 +383,7 @@ func createOne(ctx context.Context, s *vcenter.Session, a SnapshotCreateArgs, t 
 			return err
 		}
 		r.Task = task.Reference().Value
-		info, err := guard.WaitTask(ctx, task, "snapshot "+t.Name, p, 0, 100)
+		info, err := guard.WaitTask(ctx, task, "snapshot "+toolkit.Name(t.Name), p, 0, 100)
 		if err != nil {
 			return err
 		}
@@ -456,18 +458,18 @@ type SnapshotActionResult struct {
 // Text renders the action in a few lines.
 func (r SnapshotActionResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: VM %s (%s), snapshot %s (%s)", r.Action, r.Path, r.ID, r.Snapshot, r.SnapshotID)
+	fmt.Fprintf(&b, "%s: VM %s (%s), snapshot %s (%s)", r.Action, toolkit.Path(r.Path), r.ID, toolkit.Path(r.Snapshot), r.SnapshotID)
 	if r.Task != "" {
 		fmt.Fprintf(&b, ", task %s", r.Task)
 	}
 	b.WriteByte('\n')
 	if len(r.Removed) > 0 {
-		fmt.Fprintf(&b, "removed: %s\n", strings.Join(r.Removed, ", "))
+		fmt.Fprintf(&b, "removed: %s\n", toolkit.Names(r.Removed))
 	}
 	if r.PowerState != "" {
 		fmt.Fprintf(&b, "power: %s\n", r.PowerState)
 	}
-	cur := r.Current
+	cur := toolkit.Path(r.Current)
 	if cur == "" {
 		cur = "none"
 	}
@@ -517,18 +519,18 @@ func snapshotRevert() toolkit.Tool {
 					if len(all) == 0 {
 						return &params.SnapshotNotFoundError{VM: o.Path}
 					}
-					return fmt.Errorf("VM %s has no current snapshot; name the snapshot to revert to (see snapshot_list)", o.Path)
+					return fmt.Errorf("VM %s has no current snapshot; name the snapshot to revert to (see snapshot_list)", toolkit.Path(o.Path))
 				}
 				i := slices.IndexFunc(all, func(e params.SnapEntry) bool { return e.Tree.Snapshot == *cur })
 				if i < 0 {
-					return fmt.Errorf("VM %s names %s as its current snapshot, but it is not in the tree; name the snapshot to revert to (see snapshot_list)", o.Path, cur.Value)
+					return fmt.Errorf("VM %s names %s as its current snapshot, but it is not in the tree; name the snapshot to revert to (see snapshot_list)", toolkit.Path(o.Path), cur.Value)
 				}
 				target = all[i]
 			} else if target, err = params.FindSnapshot(o.Path, all, a.Snapshot); err != nil {
 				return err
 			}
 
-			what := fmt.Sprintf("Revert VM %s to snapshot %s (current state is lost", o.Path, target.Path)
+			what := fmt.Sprintf("Revert VM %s to snapshot %s (current state is lost", toolkit.Path(o.Path), toolkit.Path(target.Path))
 			switch {
 			case target.Tree.State == types.VirtualMachinePowerStatePoweredOff && vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff:
 				what += "; the snapshot has no memory, so the VM will be powered off"
@@ -546,11 +548,11 @@ func snapshotRevert() toolkit.Tool {
 			req := types.RevertToSnapshot_Task{This: target.Tree.Snapshot, SuppressPowerOn: types.NewBool(a.SuppressPowerOn)}
 			res, err := methods.RevertToSnapshot_Task(ctx, c.Client, &req)
 			if err != nil {
-				return fmt.Errorf("revert %s to snapshot %s: %w; nothing was changed", o.Path, target.Path, err)
+				return fmt.Errorf("revert %s to snapshot %s: %w; nothing was changed", toolkit.Path(o.Path), toolkit.Path(target.Path), err)
 			}
 			task := object.NewTask(c.Client, res.Returnval)
 			out.Task = task.Reference().Value
-			if _, err := guard.WaitTask(ctx, task, "revert "+o.Name+" to "+target.Path, guard.NewProgress(ctx), 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, "revert "+toolkit.Name(o.Name)+" to "+toolkit.Path(target.Path), guard.NewProgress(ctx), 0, 100); err != nil {
 				return err
 			}
 			out.after(ctx, c, o)
@@ -605,13 +607,13 @@ func snapshotDelete() toolkit.Tool {
 			}
 			below := params.Descendants(target)
 			removed := []string{target.Path}
-			what := fmt.Sprintf("Delete snapshot %s of VM %s", target.Path, o.Path)
+			what := fmt.Sprintf("Delete snapshot %s of VM %s", toolkit.Path(target.Path), toolkit.Path(o.Path))
 			if a.Children {
 				for _, e := range below {
 					removed = append(removed, target.Path+"/"+e.Path)
 				}
 				if len(below) > 0 {
-					what += fmt.Sprintf(" and the %d snapshots below it (%s)", len(below), strings.Join(removed[1:], ", "))
+					what += fmt.Sprintf(" and the %d snapshots below it (%s)", len(below), toolkit.Names(removed[1:]))
 				}
 			} else if len(below) > 0 {
 				what += fmt.Sprintf(" (the %d snapshots below it stay)", len(below))
@@ -626,11 +628,11 @@ func snapshotDelete() toolkit.Tool {
 			req := types.RemoveSnapshot_Task{This: target.Tree.Snapshot, RemoveChildren: a.Children, Consolidate: types.NewBool(consolidate(a.Consolidate))}
 			res, err := methods.RemoveSnapshot_Task(ctx, c.Client, &req)
 			if err != nil {
-				return fmt.Errorf("delete snapshot %s of %s: %w; nothing was deleted", target.Path, o.Path, err)
+				return fmt.Errorf("delete snapshot %s of %s: %w; nothing was deleted", toolkit.Path(target.Path), toolkit.Path(o.Path), err)
 			}
 			task := object.NewTask(c.Client, res.Returnval)
 			out.Task = task.Reference().Value
-			if _, err := guard.WaitTask(ctx, task, "delete snapshot "+target.Path+" of "+o.Name, guard.NewProgress(ctx), 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, "delete snapshot "+toolkit.Path(target.Path)+" of "+toolkit.Name(o.Name), guard.NewProgress(ctx), 0, 100); err != nil {
 				return err
 			}
 			out.after(ctx, c, o)
@@ -726,14 +728,14 @@ func deleteAllOne(ctx context.Context, s *vcenter.Session, t vcenter.Object, n i
 			return err
 		}
 		r.Task = task.Reference().Value
-		if _, err := guard.WaitTask(ctx, task, "delete all snapshots of "+t.Name, p, 0, 100); err != nil {
+		if _, err := guard.WaitTask(ctx, task, "delete all snapshots of "+toolkit.Name(t.Name), p, 0, 100); err != nil {
 			return err
 		}
 		r.Removed = n
 		if vm, err := params.SnapshotVM(ctx, c, t, "snapshot"); err == nil {
 			if left := len(params.FlattenOf(&vm)); left > 0 {
 				r.Removed = max(n-left, 0)
-				return &toolkit.ExplainedError{Msg: fmt.Sprintf("vCenter finished the task but %d snapshots of %s remain; check them with snapshot_list", left, t.Name)}
+				return &toolkit.ExplainedError{Msg: fmt.Sprintf("vCenter finished the task but %d snapshots of %s remain; check them with snapshot_list", left, toolkit.Name(t.Name))}
 			}
 		}
 		r.Outcome = "done"

@@ -87,19 +87,24 @@ type TaskList struct {
 	NextCursor string     `json:"next_cursor"`
 }
 
-// Text renders the page as a table.
+// Text renders the page as a table; the error column is vCenter's fault
+// message, quoted.
 func (l TaskList) Text() string {
-	t := toolkit.NewTable("id", "operation", "entity", "state", "progress", "queued", "started", "completed", "user", "error")
+	t := toolkit.NewTable("id", "operation", "entity", "state", "progress", "queued", "started", "completed", "user", toolkit.DataColumn("error"))
 	for _, it := range l.Items {
 		progress := ""
 		if it.State == string(types.TaskInfoStateRunning) {
 			progress = toolkit.Itoa(int(it.Progress)) + "%"
 		}
-		entity := it.Entity
+		entity := toolkit.Name(it.Entity) // quoted unless plain: the ID after it is ours
 		if it.EntityID != "" && it.EntityID != it.Entity {
 			entity += " (" + it.EntityID + ")"
 		}
-		t.Row(it.ID, it.Operation, entity, it.State, progress, it.Queued, it.Started, it.Completed, it.User, toolkit.Truncate(it.Error, 160))
+		errText := ""
+		if it.Error != "" {
+			errText = toolkit.Quote(it.Error, 160)
+		}
+		t.Row(it.ID, it.Operation, entity, it.State, progress, it.Queued, it.Started, it.Completed, it.User, errText)
 	}
 	return toolkit.PageText("tasks", len(l.Items), l.Total, l.NextCursor, t)
 }
@@ -258,7 +263,7 @@ func recentTasks(ctx context.Context, c *vcenter.Conn, entity *vcenter.Object, s
 	if entity != nil {
 		var e mo.ManagedEntity
 		if err := pc.RetrieveOne(ctx, entity.Ref, []string{"recentTask"}, &e); err != nil {
-			return nil, fmt.Errorf("read the recent tasks of %s: %w", entity.Path, err)
+			return nil, fmt.Errorf("read the recent tasks of %s: %w", toolkit.Path(entity.Path), err)
 		}
 		refs = e.RecentTask
 	} else {
@@ -549,17 +554,18 @@ type TaskDetail struct {
 	EventChainID    int32   `json:"event_chain_id,omitempty" jsonschema:"Links the task to its events"`
 }
 
-// Text renders the task as labelled lines.
+// Text renders the task as labelled lines. Error is an explanation whose
+// fault message Explain quoted and labelled as data.
 func (t TaskDetail) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Task %s: %s\n", t.ID, t.Operation)
+	fmt.Fprintf(&b, "Task %s: %s\n", toolkit.Name(t.ID), toolkit.Name(t.Operation))
 	line := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
 	}
 	if t.EntityID != "" {
-		line("object", fmt.Sprintf("%s (%s %s)", t.Entity, t.EntityType, t.EntityID))
+		line("object", fmt.Sprintf("%s (%s %s)", toolkit.Name(t.Entity), t.EntityType, t.EntityID))
 	}
 	state := t.State
 	if t.State == string(types.TaskInfoStateRunning) {
@@ -579,13 +585,13 @@ func (t TaskDetail) Text() string {
 	if t.DurationSeconds > 0 {
 		line("duration", (time.Duration(t.DurationSeconds*1000) * time.Millisecond).String())
 	}
-	line("user", t.User)
+	line("user", toolkit.Name(t.User))
 	line("fault", t.Fault)
 	line("error", t.Error)
 	if t.Result != "" {
 		line("result", strings.TrimSpace(t.ResultType+" "+t.Result))
 	}
-	line("parent_task", t.ParentTask)
+	line("parent_task", toolkit.Name(t.ParentTask))
 	if t.EventChainID != 0 {
 		line("event_chain", toolkit.Itoa(int(t.EventChainID)))
 	}
@@ -738,9 +744,9 @@ func taskCancel() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			what := fmt.Sprintf("%s (%s", detail.ID, detail.Operation)
+			what := fmt.Sprintf("%s (%s", detail.ID, toolkit.Name(detail.Operation))
 			if detail.Entity != "" {
-				what += " on " + detail.Entity
+				what += " on " + toolkit.Name(detail.Entity)
 			}
 			what += ")"
 			switch {

@@ -5,6 +5,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 const (
@@ -56,7 +58,8 @@ func GlobMatch(pattern, name string) bool {
 }
 
 // Table renders rows as tab-separated lines under a header: the most
-// compact layout a model reads reliably.
+// compact layout a model reads reliably. Every cell is escaped, so a value
+// from vCenter cannot forge a column or a row.
 type Table struct {
 	b strings.Builder
 }
@@ -80,15 +83,16 @@ func (t *Table) Row(cells ...string) {
 
 func (t *Table) String() string { return t.b.String() }
 
-// CleanCell keeps a value on one line and within one column.
+// CellMax caps a table cell: a path, or a name with what follows it.
+const CellMax = textsafe.PathMax
+
+// CleanCell keeps a value on one line and within one column: escaped
+// (textsafe), capped at CellMax, "-" when empty.
 func CleanCell(s string) string {
 	if s == "" {
 		return "-"
 	}
-	if strings.ContainsAny(s, "\t\n\r") {
-		s = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
-	}
-	return s
+	return textsafe.Line(s, CellMax)
 }
 
 // PageHeader is the first line of a listing: how many, which, and how to

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 // Tool is one MCP tool with everything policy needs to know about it. Its
@@ -142,7 +143,11 @@ func Define[A any, R Result](s Spec, run func(ctx context.Context, d Deps, args 
 				return ErrorResult(err), nil
 			}
 			return &mcp.CallToolResult{
-				Content:           []mcp.Content{mcp.NewTextContent(res.Text())},
+				// Layout is the backstop: every vCenter string in the text
+				// was escaped where it was written (it changes nothing
+				// then), but a forgotten one still cannot hide, reorder or
+				// pass for markup.
+				Content:           []mcp.Content{mcp.NewTextContent(textsafe.Layout(res.Text()))},
 				StructuredContent: res,
 			}, nil
 		}
@@ -252,9 +257,11 @@ func jsonKind(goKind string) string {
 }
 
 // ErrorResult renders an error for the model: what failed, the vCenter
-// fault by name, and what to do.
+// fault by name, and what to do. Explain quotes and labels the fault
+// messages (vCenter's words); the names in our own words were escaped where
+// the error was made; Layout is the backstop, as for results.
 func ErrorResult(err error) *mcp.CallToolResult {
-	return mcp.NewToolResultError(vcenter.Explain(err))
+	return mcp.NewToolResultError(textsafe.Layout(vcenter.Explain(err)))
 }
 
 // NoArgs is the input of a tool without arguments.

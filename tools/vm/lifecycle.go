@@ -37,9 +37,10 @@ type ActionResult struct {
 	Detail string   `json:"detail,omitempty"`
 }
 
-// Text renders the action in one or two lines.
+// Text renders the action in one or two lines; Detail was rendered (its
+// vCenter strings escaped) by the action.
 func (r ActionResult) Text() string {
-	s := fmt.Sprintf("%s: %s (%s)", r.Action, r.Path, r.ID)
+	s := fmt.Sprintf("%s: %s (%s)", r.Action, toolkit.Path(r.Path), r.ID)
 	if len(r.Tasks) > 0 {
 		s += " tasks " + strings.Join(r.Tasks, ",")
 	}
@@ -66,11 +67,11 @@ func vmDelete() toolkit.Tool {
 			vm := object.NewVirtualMachine(c.Client, o.Ref)
 			var mvm mo.VirtualMachine
 			if err := vm.Properties(ctx, o.Ref, []string{"runtime.powerState"}, &mvm); err != nil {
-				return fmt.Errorf("read %s: %w", o.Path, err)
+				return fmt.Errorf("read %s: %w", toolkit.Path(o.Path), err)
 			}
 			on := mvm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff
 			if on && !a.Force {
-				return fmt.Errorf("%s is %s; power it off first (vm_power_off or vm_shutdown_guest), or pass force=true to power it off and delete it", o.Path, mvm.Runtime.PowerState)
+				return fmt.Errorf("%s is %s; power it off first (vm_power_off or vm_shutdown_guest), or pass force=true to power it off and delete it", toolkit.Path(o.Path), mvm.Runtime.PowerState)
 			}
 			what := "Delete VM and its disks"
 			if on {
@@ -86,19 +87,19 @@ func vmDelete() toolkit.Tool {
 			if on {
 				task, err := vm.PowerOff(ctx)
 				if err != nil {
-					return fmt.Errorf("power off %s: %w; nothing was deleted", o.Path, err)
+					return fmt.Errorf("power off %s: %w; nothing was deleted", toolkit.Path(o.Path), err)
 				}
 				out.Tasks = append(out.Tasks, task.Reference().Value)
-				if _, err := guard.WaitTask(ctx, task, "power off "+o.Path, p, 0, 30); err != nil {
+				if _, err := guard.WaitTask(ctx, task, "power off "+toolkit.Path(o.Path), p, 0, 30); err != nil {
 					return fmt.Errorf("%w; nothing was deleted", err)
 				}
 			}
 			task, err := vm.Destroy(ctx)
 			if err != nil {
-				return fmt.Errorf("delete %s: %w", o.Path, err)
+				return fmt.Errorf("delete %s: %w", toolkit.Path(o.Path), err)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			_, err = guard.WaitTask(ctx, task, "delete "+o.Path, p, 30, 100)
+			_, err = guard.WaitTask(ctx, task, "delete "+toolkit.Path(o.Path), p, 30, 100)
 			return err
 		})
 		return out, err

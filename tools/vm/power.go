@@ -98,10 +98,10 @@ func powerOne(ctx context.Context, s *vcenter.Session, op powerOp, t vcenter.Obj
 		}
 		if op.guest {
 			if state != types.VirtualMachinePowerStatePoweredOn {
-				return fmt.Errorf("%s is %s; a %s needs it powered on", t.Name, state, strings.ToLower(op.action))
+				return fmt.Errorf("%s is %s; a %s needs it powered on", toolkit.Name(t.Name), state, strings.ToLower(op.action))
 			}
 			if mvm.Guest == nil || mvm.Guest.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
-				return fmt.Errorf("VMware Tools is not running in %s, so the guest cannot be asked; use vm_power_off or vm_reset for a hard action", t.Name)
+				return fmt.Errorf("VMware Tools is not running in %s, so the guest cannot be asked; use vm_power_off or vm_reset for a hard action", toolkit.Name(t.Name))
 			}
 		}
 		task, err := op.run(ctx, vm)
@@ -110,7 +110,7 @@ func powerOne(ctx context.Context, s *vcenter.Session, op powerOp, t vcenter.Obj
 		}
 		if task != nil {
 			r.Task = task.Reference().Value
-			if _, err := guard.WaitTask(ctx, task, op.action+" "+t.Name, p, 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, op.action+" "+toolkit.Name(t.Name), p, 0, 100); err != nil {
 				return err
 			}
 		}
@@ -132,7 +132,7 @@ func powerOne(ctx context.Context, s *vcenter.Session, op powerOp, t vcenter.Obj
 func explainPower(err error, name string) string {
 	var ips *types.InvalidPowerState
 	if _, ok := fault.As(err, &ips); ok && ips != nil {
-		return fmt.Sprintf("%s is %s, which does not allow this (InvalidPowerState); check it with vm_get", name, ips.ExistingState)
+		return fmt.Sprintf("%s is %s, which does not allow this (InvalidPowerState); check it with vm_get", toolkit.Name(name), ips.ExistingState)
 	}
 	return vcenter.Explain(err)
 }

@@ -135,7 +135,7 @@ var vmColumnCatalog = []vmColumn{
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			it.Annotation = s.Config.Annotation
 		},
-		func(it *VMItem) string { return toolkit.Truncate(it.Annotation, 80) }},
+		func(it *VMItem) string { return annotationCell(it.Annotation) }},
 	{"storage_gb", "summary.storage.committed",
 		func(it *VMItem, s *types.VirtualMachineSummary, _ map[types.ManagedObjectReference]string) {
 			if s.Storage != nil {
@@ -187,12 +187,18 @@ func (l VMList) Text() string {
 	}
 	cols := []string{"name", "id"}
 	for _, c := range l.columns {
+		if c.name == "annotation" {
+			cols = append(cols, toolkit.DataColumn(c.name))
+			continue
+		}
 		cols = append(cols, c.name)
 	}
 	t := toolkit.NewTable(cols...)
 	for i := range l.Items {
 		it := &l.Items[i]
-		name := it.Name
+		// The marker follows a name that is quoted unless plain, so a VM
+		// named "fake [template]" reads as a quoted name, not a template.
+		name := toolkit.Name(it.Name)
 		if it.Template {
 			name += " [template]"
 		}
@@ -204,6 +210,15 @@ func (l VMList) Text() string {
 	}
 	b.WriteString(t.String())
 	return b.String()
+}
+
+// annotationCell shows the start of an annotation in a listing, quoted;
+// its column header labels it as data.
+func annotationCell(a string) string {
+	if a == "" {
+		return ""
+	}
+	return toolkit.Quote(a, 80)
 }
 
 func vmList() toolkit.Tool {

@@ -70,14 +70,16 @@ type VMDetail struct {
 	Annotation      string   `json:"annotation,omitempty"`
 }
 
-// Text renders the VM as labelled lines.
+// Text renders the VM as labelled lines. Names, paths and what the guest
+// reports are escaped (quoted unless plain); the annotation is quoted and
+// labelled as data.
 func (v VMDetail) Text() string {
 	var b strings.Builder
 	kind := "VM"
 	if v.Template {
 		kind = "Template"
 	}
-	fmt.Fprintf(&b, "%s %s (%s) %s\n", kind, v.Name, v.ID, v.Path)
+	fmt.Fprintf(&b, "%s %s (%s) %s\n", kind, toolkit.Name(v.Name), v.ID, toolkit.Path(v.Path))
 	line := func(k, val string) {
 		if val != "" {
 			fmt.Fprintf(&b, "%s: %s\n", k, val)
@@ -85,8 +87,8 @@ func (v VMDetail) Text() string {
 	}
 	line("power", v.PowerState)
 	line("status", v.OverallStatus)
-	line("host", v.Host)
-	line("pool", v.ResourcePool)
+	line("host", toolkit.Name(v.Host))
+	line("pool", toolkit.Name(v.ResourcePool))
 	cpu := fmt.Sprintf("%d vCPU", v.CPUs)
 	if v.CoresPerSocket > 1 {
 		cpu += fmt.Sprintf(" (%d cores/socket)", v.CoresPerSocket)
@@ -101,29 +103,29 @@ func (v VMDetail) Text() string {
 		hot = append(hot, "memory")
 	}
 	line("hot-add", strings.Join(hot, ","))
-	line("guest", strings.TrimSpace(v.GuestOS+" "+parenthesize(v.GuestID)))
-	line("hardware", v.HardwareVersion)
-	line("tools", strings.TrimSpace(v.ToolsStatus+" "+parenthesize(v.ToolsVersion)))
-	line("hostname", v.Hostname)
-	line("ip", strings.Join(v.IPAddresses, ", "))
+	line("guest", strings.TrimSpace(toolkit.Name(v.GuestOS)+" "+parenthesize(toolkit.Name(v.GuestID))))
+	line("hardware", toolkit.Name(v.HardwareVersion))
+	line("tools", strings.TrimSpace(toolkit.Name(v.ToolsStatus)+" "+parenthesize(toolkit.Name(v.ToolsVersion))))
+	line("hostname", toolkit.Name(v.Hostname))
+	line("ip", toolkit.Names(v.IPAddresses))
 	for _, d := range v.Disks {
 		thin := ""
 		if d.Thin {
 			thin = " thin"
 		}
-		line("disk", fmt.Sprintf("%s %.1f GB%s %s", d.Label, d.CapacityGB, thin, d.File))
+		line("disk", strings.TrimSpace(fmt.Sprintf("%s %.1f GB%s %s", toolkit.Name(d.Label), d.CapacityGB, thin, toolkit.Path(d.File))))
 	}
 	for _, n := range v.NICs {
 		state := "connected"
 		if !n.Connected {
 			state = "disconnected"
 		}
-		line("nic", strings.TrimSpace(fmt.Sprintf("%s %s %s net=%s %s %s", n.Label, n.Type, n.MAC, n.Network, state, strings.Join(n.IPs, ","))))
+		line("nic", strings.TrimSpace(fmt.Sprintf("%s %s %s net=%s %s %s", toolkit.Name(n.Label), n.Type, toolkit.Name(n.MAC), toolkit.Name(n.Network), state, toolkit.Names(n.IPs))))
 	}
-	line("datastores", strings.Join(v.Datastores, ", "))
+	line("datastores", toolkit.Names(v.Datastores))
 	snap := fmt.Sprint(v.SnapshotCount)
 	if v.CurrentSnapshot != "" {
-		snap += " (current: " + v.CurrentSnapshot + ")"
+		snap += " (current: " + toolkit.Name(v.CurrentSnapshot) + ")"
 	}
 	line("snapshots", snap)
 	line("boot_time", v.BootTime)
@@ -136,9 +138,11 @@ func (v VMDetail) Text() string {
 	if v.StorageCommitGB > 0 {
 		line("storage", fmt.Sprintf("%.1f GB committed", v.StorageCommitGB))
 	}
-	line("instance_uuid", v.InstanceUUID)
-	line("bios_uuid", v.BIOSUUID)
-	line("annotation", v.Annotation)
+	line("instance_uuid", toolkit.Name(v.InstanceUUID))
+	line("bios_uuid", toolkit.Name(v.BIOSUUID))
+	if v.Annotation != "" {
+		b.WriteString(toolkit.FreeText("annotation", v.Annotation) + "\n")
+	}
 	return b.String()
 }
 
@@ -172,14 +176,14 @@ func vmGet() toolkit.Tool {
 			}
 			objs, _, err := c.RetrieveMany(ctx, []types.ManagedObjectReference{o.Ref}, vmGetProps)
 			if err != nil {
-				return fmt.Errorf("read VM %s: %w", o.Path, err)
+				return fmt.Errorf("read VM %s: %w", toolkit.Path(o.Path), err)
 			}
 			if len(objs) == 0 {
 				return &vcenter.NotFoundError{Kind: "VirtualMachine", Ident: a.VM}
 			}
 			var vm mo.VirtualMachine
 			if err := mo.LoadObjectContent(objs, &vm); err != nil {
-				return fmt.Errorf("read VM %s: %w", o.Path, err)
+				return fmt.Errorf("read VM %s: %w", toolkit.Path(o.Path), err)
 			}
 			out, err = vmDetail(ctx, c, o, &vm)
 			return err
@@ -229,7 +233,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 	refs = append(refs, vm.Network...)
 	name, err := c.Names(ctx, refs)
 	if err != nil {
-		return v, fmt.Errorf("VM %s's host, datastores and networks: %w", o.Path, err)
+		return v, fmt.Errorf("VM %s's host, datastores and networks: %w", toolkit.Path(o.Path), err)
 	}
 	if vm.Runtime.Host != nil {
 		v.Host = name[*vm.Runtime.Host]

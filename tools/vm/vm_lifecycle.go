@@ -64,7 +64,7 @@ var vmStateProps = []string{
 func readVMProps(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props []string) (*mo.VirtualMachine, error) {
 	var mvm mo.VirtualMachine
 	if err := c.ReadRef(ctx, o.Ref, props, &mvm); err != nil {
-		return nil, fmt.Errorf("read %s: %w", o.Path, err)
+		return nil, fmt.Errorf("read %s: %w", toolkit.Path(o.Path), err)
 	}
 	return &mvm, nil
 }
@@ -181,13 +181,11 @@ type VMCreateResult struct {
 // Text renders the new VM in a few lines.
 func (r VMCreateResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s VM %s (%s) %s, %s\n", r.Action, r.Name, r.ID, r.Path, r.PowerState)
+	fmt.Fprintf(&b, "%s VM %s (%s) %s, %s\n", r.Action, toolkit.Name(r.Name), r.ID, toolkit.Path(r.Path), r.PowerState)
 	fmt.Fprintf(&b, "hardware: %d vCPU, %d MB, %d GB thin disk on %s, %s NIC on %s, guest %s\n",
-		r.CPUs, r.MemoryMB, r.DiskGB, r.DiskController, r.NIC, r.Network, r.GuestOS)
-	fmt.Fprintf(&b, "placement: pool %s, host %s, datastore %s, folder %s\n", r.ResourcePool, orDash(r.Host), r.Datastore, r.Folder)
-	for _, d := range r.Defaults {
-		fmt.Fprintf(&b, "default: %s\n", d)
-	}
+		r.CPUs, r.MemoryMB, r.DiskGB, r.DiskController, r.NIC, toolkit.Name(r.Network), r.GuestOS)
+	fmt.Fprintf(&b, "placement: pool %s, host %s, datastore %s, folder %s\n", toolkit.Path(r.ResourcePool), orDash(toolkit.Path(r.Host)), toolkit.Name(r.Datastore), toolkit.Path(r.Folder))
+	writeDefaults(&b, r.Defaults)
 	fmt.Fprintf(&b, "tasks: %s\n", strings.Join(r.Tasks, ","))
 	return b.String()
 }
@@ -199,6 +197,14 @@ func explainText(err error, vm string) string {
 		return pe.Msg
 	}
 	return vcenter.Explain(err)
+}
+
+// writeDefaults writes the defaults chosen, one line each; their vCenter
+// paths were escaped when they were written, Line keeps each on its line.
+func writeDefaults(b *strings.Builder, defaults []string) {
+	for _, d := range defaults {
+		b.WriteString("default: " + toolkit.Line(d, 0) + "\n")
+	}
 }
 
 func orDash(s string) string {
@@ -277,11 +283,11 @@ func vmCreate() toolkit.Tool {
 				}
 				where := "the inventory"
 				if root != nil {
-					where = root.Path
+					where = toolkit.Path(root.Path)
 				}
-				out.Defaults = append(out.Defaults, fmt.Sprintf("placement %s: the only cluster or host in %s (root resource pool)", compute.Path, where))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("placement %s: the only cluster or host in %s (root resource pool)", toolkit.Path(compute.Path), where))
 			case pl.PoolDefaulted:
-				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path)))
 			}
 			dc, err := params.DatacenterOf(ctx, c, pl.Compute.Ref)
 			if err != nil {
@@ -290,16 +296,16 @@ func vmCreate() toolkit.Tool {
 			if folder == nil {
 				var mdc mo.Datacenter
 				if err := c.ReadRef(ctx, dc.Ref, []string{"vmFolder"}, &mdc); err != nil {
-					return fmt.Errorf("read datacenter %s: %w", dc.Path, err)
+					return fmt.Errorf("read datacenter %s: %w", toolkit.Path(dc.Path), err)
 				}
 				f, err := c.Resolve(ctx, "Folder", mdc.VmFolder.Value)
 				if err != nil {
 					return err
 				}
 				folder = &f
-				out.Defaults = append(out.Defaults, fmt.Sprintf("folder %s: the vm folder of datacenter %s", f.Path, dc.Name))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("folder %s: the vm folder of datacenter %s", toolkit.Path(f.Path), toolkit.Name(dc.Name)))
 			} else if folderDC.Ref != dc.Ref {
-				return &toolkit.PlainError{Msg: fmt.Sprintf("folder %s is in datacenter %s but %s is in %s; a VM's folder and placement must be in the same datacenter", folder.Path, folderDC.Name, pl.Compute.Path, dc.Name)}
+				return &toolkit.PlainError{Msg: fmt.Sprintf("folder %s is in datacenter %s but %s is in %s; a VM's folder and placement must be in the same datacenter", toolkit.Path(folder.Path), toolkit.Name(folderDC.Name), toolkit.Path(pl.Compute.Path), toolkit.Name(dc.Name))}
 			}
 			if err := params.CheckFreeName(ctx, c, *folder, a.Name); err != nil {
 				return err
@@ -350,17 +356,17 @@ func vmCreate() toolkit.Tool {
 			}
 			task, err := object.NewFolder(c.Client, folder.Ref).CreateVM(ctx, spec, object.NewResourcePool(c.Client, pl.Pool.Ref), host)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("create VM %s: %w", a.Name, err), a.Name, folder.Path)
+				return params.ExplainVMFault(fmt.Errorf("create VM %s: %w", toolkit.Name(a.Name), err), a.Name, folder.Path)
 			}
 			started = true
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			info, err := guard.WaitTask(ctx, task, "create VM "+a.Name, guard.NewProgress(ctx), 0, 100)
+			info, err := guard.WaitTask(ctx, task, "create VM "+toolkit.Name(a.Name), guard.NewProgress(ctx), 0, 100)
 			if err != nil {
 				return params.ExplainVMFault(err, a.Name, folder.Path)
 			}
 			ref, ok := info.Result.(types.ManagedObjectReference)
 			if !ok {
-				return fmt.Errorf("create VM %s (task %s) finished without naming the new VM; look for it with vm_list", a.Name, task.Reference().Value)
+				return fmt.Errorf("create VM %s (task %s) finished without naming the new VM; look for it with vm_list", toolkit.Name(a.Name), task.Reference().Value)
 			}
 			vm, err := c.Describe(ctx, ref)
 			if err != nil {
@@ -403,11 +409,11 @@ func newVMDevices(ctx context.Context, c *vcenter.Conn, controller string, diskG
 
 	ref, ok := object.NewReference(c.Client, netw.Ref).(object.NetworkReference)
 	if !ok {
-		return nil, fmt.Errorf("%s is not a network a NIC can use", netw.Path)
+		return nil, fmt.Errorf("%s is not a network a NIC can use", toolkit.Path(netw.Path))
 	}
 	backing, err := ref.EthernetCardBackingInfo(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read network %s: %w", netw.Path, err)
+		return nil, fmt.Errorf("read network %s: %w", toolkit.Path(netw.Path), err)
 	}
 	nic, err := devices.CreateEthernetCard("vmxnet3", backing)
 	if err != nil {
@@ -476,18 +482,16 @@ func (r VMCloneResult) Text() string {
 	if r.Linked {
 		kind = "linked clone"
 	}
-	fmt.Fprintf(&b, "%s %s (%s) %s: %s of %s (%s)", r.Action, r.Name, r.ID, r.Path, kind, r.Source, r.SourceID)
+	fmt.Fprintf(&b, "%s %s (%s) %s: %s of %s (%s)", r.Action, toolkit.Name(r.Name), r.ID, toolkit.Path(r.Path), kind, toolkit.Path(r.Source), r.SourceID)
 	if r.Snapshot != "" {
-		fmt.Fprintf(&b, " at snapshot %s", r.Snapshot)
+		fmt.Fprintf(&b, " at snapshot %s", toolkit.Path(r.Snapshot))
 	}
 	fmt.Fprintf(&b, ", %s\n", r.PowerState)
-	fmt.Fprintf(&b, "placement: pool %s, host %s, datastores %s\n", orDash(r.ResourcePool), orDash(r.Host), strings.Join(r.Datastores, ","))
+	fmt.Fprintf(&b, "placement: pool %s, host %s, datastores %s\n", orDash(toolkit.Path(r.ResourcePool)), orDash(toolkit.Path(r.Host)), toolkit.Names(r.Datastores))
 	if r.Customization != "" {
-		fmt.Fprintf(&b, "customization: %s (applied at first boot)\n", r.Customization)
+		fmt.Fprintf(&b, "customization: %s (applied at first boot)\n", toolkit.Name(r.Customization))
 	}
-	for _, d := range r.Defaults {
-		fmt.Fprintf(&b, "default: %s\n", d)
-	}
+	writeDefaults(&b, r.Defaults)
 	fmt.Fprintf(&b, "tasks: %s\n", strings.Join(r.Tasks, ","))
 	return b.String()
 }
@@ -525,7 +529,7 @@ func vmClone() toolkit.Tool {
 			switch {
 			case pl == nil && template:
 				if msrc.Runtime.Host == nil {
-					return fmt.Errorf("template %s is registered on no host, so there is no default placement; pass cluster, host or resource_pool", src.Path)
+					return fmt.Errorf("template %s is registered on no host, so there is no default placement; pass cluster, host or resource_pool", toolkit.Path(src.Path))
 				}
 				h, err := c.Describe(ctx, *msrc.Runtime.Host)
 				if err != nil {
@@ -535,11 +539,11 @@ func vmClone() toolkit.Tool {
 					return err
 				}
 				pl.Host = nil // let vCenter choose within the compute resource
-				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s, where template %s is registered", pl.Pool.Path, pl.Compute.Path, src.Name))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s, where template %s is registered", toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path), toolkit.Name(src.Name)))
 			case pl == nil:
 				out.Defaults = append(out.Defaults, "placement: the source's resource pool and host")
 			case pl.PoolDefaulted:
-				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path)))
 			}
 			var folder vcenter.Object
 			if a.Folder != "" {
@@ -551,12 +555,12 @@ func vmClone() toolkit.Tool {
 				}
 			} else {
 				if msrc.Parent == nil || msrc.Parent.Type != "Folder" {
-					return fmt.Errorf("%s is not in a VM folder (a vApp?); pass folder", src.Path)
+					return fmt.Errorf("%s is not in a VM folder (a vApp?); pass folder", toolkit.Path(src.Path))
 				}
 				if folder, err = c.Resolve(ctx, "Folder", msrc.Parent.Value); err != nil {
 					return err
 				}
-				out.Defaults = append(out.Defaults, fmt.Sprintf("folder %s: the source's folder", folder.Path))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("folder %s: the source's folder", toolkit.Path(folder.Path)))
 			}
 			if err := params.CheckFreeName(ctx, c, folder, a.Name); err != nil {
 				return err
@@ -566,7 +570,7 @@ func vmClone() toolkit.Tool {
 				dest := pl
 				if dest == nil {
 					if msrc.Runtime.Host == nil {
-						return fmt.Errorf("%s is registered on no host; pass host or cluster with datastore", src.Path)
+						return fmt.Errorf("%s is registered on no host; pass host or cluster with datastore", toolkit.Path(src.Path))
 					}
 					h, err := c.Describe(ctx, *msrc.Runtime.Host)
 					if err != nil {
@@ -605,7 +609,7 @@ func vmClone() toolkit.Tool {
 				snap, out.Snapshot = &ref, found.Path
 			case a.Linked:
 				if msrc.Snapshot == nil || msrc.Snapshot.CurrentSnapshot == nil {
-					return &toolkit.PlainError{Msg: fmt.Sprintf("a linked clone shares the disks of a snapshot, and %s has none: create one with snapshot_create, or clone without linked for a full copy", src.Path)}
+					return &toolkit.PlainError{Msg: fmt.Sprintf("a linked clone shares the disks of a snapshot, and %s has none: create one with snapshot_create, or clone without linked for a full copy", toolkit.Path(src.Path))}
 				}
 				snap = msrc.Snapshot.CurrentSnapshot
 				out.Snapshot = snap.Value
@@ -614,7 +618,7 @@ func vmClone() toolkit.Tool {
 						out.Snapshot = e.Path
 					}
 				}
-				out.Defaults = append(out.Defaults, fmt.Sprintf("snapshot %s: the current snapshot", out.Snapshot))
+				out.Defaults = append(out.Defaults, fmt.Sprintf("snapshot %s: the current snapshot", toolkit.Path(out.Snapshot)))
 			}
 			var custom *types.CustomizationSpec
 			if a.Customization != "" {
@@ -640,7 +644,7 @@ func vmClone() toolkit.Tool {
 			if a.Linked {
 				spec.Location.DiskMoveType = string(types.VirtualMachineRelocateDiskMoveOptionsCreateNewChildDiskBacking)
 			}
-			what := fmt.Sprintf("Clone %s as %q into folder", src.Path, a.Name)
+			what := fmt.Sprintf("Clone %s as %q into folder", toolkit.Path(src.Path), a.Name)
 			if err := guard.ActOn(ctx, what, folder, touches...); err != nil {
 				return err
 			}
@@ -652,18 +656,18 @@ func vmClone() toolkit.Tool {
 			}
 			task, err := object.NewVirtualMachine(c.Client, src.Ref).Clone(ctx, object.NewFolder(c.Client, folder.Ref), a.Name, spec)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("clone %s: %w", src.Path, err), src.Name, folder.Path)
+				return params.ExplainVMFault(fmt.Errorf("clone %s: %w", toolkit.Path(src.Path), err), src.Name, folder.Path)
 			}
 			started = true
 			cloneTask := task.Reference().Value
 			out.Tasks = append(out.Tasks, cloneTask)
-			info, err := guard.WaitTask(ctx, task, "clone "+src.Name+" as "+a.Name, p, 0, end)
+			info, err := guard.WaitTask(ctx, task, "clone "+toolkit.Name(src.Name)+" as "+toolkit.Name(a.Name), p, 0, end)
 			if err != nil {
 				return params.ExplainVMFault(err, src.Name, folder.Path)
 			}
 			ref, ok := info.Result.(types.ManagedObjectReference)
 			if !ok {
-				return fmt.Errorf("clone task %s finished without naming the clone; look for %s with vm_list", cloneTask, a.Name)
+				return fmt.Errorf("clone task %s finished without naming the clone; look for %s with vm_list", cloneTask, toolkit.Name(a.Name))
 			}
 			clone, err := c.Describe(ctx, ref)
 			if err != nil {
@@ -690,12 +694,12 @@ func vmClone() toolkit.Tool {
 			ptask, err := object.NewVirtualMachine(c.Client, ref).PowerOn(ctx)
 			if err == nil {
 				out.Tasks = append(out.Tasks, ptask.Reference().Value)
-				_, err = guard.WaitTask(ctx, ptask, "power on "+a.Name, p, end, 100)
+				_, err = guard.WaitTask(ctx, ptask, "power on "+toolkit.Name(a.Name), p, end, 100)
 			}
 			readBack()
 			if err != nil {
 				return &toolkit.PlainError{Msg: fmt.Sprintf("Cloned %s as %s (%s, task %s), but powering it on failed: %s. The clone exists and is %s; fix the cause and power it on with vm_power_on, or delete it with vm_delete.",
-					src.Path, clone.Path, clone.ID(), cloneTask, explainText(err, a.Name), orDash(out.PowerState))}
+					toolkit.Path(src.Path), toolkit.Path(clone.Path), clone.ID(), cloneTask, explainText(err, a.Name), orDash(out.PowerState))}
 			}
 			return nil
 		})
@@ -711,7 +715,7 @@ func customizationSpec(ctx context.Context, c *vcenter.Conn, name string) (*type
 		return &item.Spec, nil
 	}
 	if !fault.Is(err, &types.NotFound{}) {
-		return nil, fmt.Errorf("read customization spec %q: %w", name, err)
+		return nil, fmt.Errorf("read customization spec %s: %w", toolkit.Quote(name, 0), err)
 	}
 	var names []string
 	if infos, ierr := m.Info(ctx); ierr == nil {
@@ -720,9 +724,9 @@ func customizationSpec(ctx context.Context, c *vcenter.Conn, name string) (*type
 		}
 	}
 	if len(names) == 0 {
-		return nil, &toolkit.PlainError{Msg: fmt.Sprintf("vCenter has no customization spec named %q, and none at all; create one in vCenter (Policies and Profiles) or clone without customization", name)}
+		return nil, &toolkit.PlainError{Msg: fmt.Sprintf("vCenter has no customization spec named %s, and none at all; create one in vCenter (Policies and Profiles) or clone without customization", toolkit.Quote(name, 0))}
 	}
-	return nil, &toolkit.PlainError{Msg: fmt.Sprintf("vCenter has no customization spec named %q; it has: %s", name, strings.Join(names, ", "))}
+	return nil, &toolkit.PlainError{Msg: fmt.Sprintf("vCenter has no customization spec named %s; it has: %s", toolkit.Quote(name, 0), toolkit.Names(names))}
 }
 
 // ----------------------------------------------------------- vm_reconfigure
@@ -786,7 +790,7 @@ type VMReconfigureResult struct {
 // Text renders one line per change.
 func (r VMReconfigureResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s (%s), %s", r.Action, r.Path, r.ID, r.PowerState)
+	fmt.Fprintf(&b, "%s: %s (%s), %s", r.Action, toolkit.Path(r.Path), r.ID, r.PowerState)
 	if len(r.Tasks) > 0 {
 		fmt.Fprintf(&b, ", task %s", strings.Join(r.Tasks, ","))
 	}
@@ -828,7 +832,7 @@ func vmReconfigure() toolkit.Tool {
 				return err
 			}
 			if isTemplate(m) {
-				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is a template, which cannot be reconfigured; convert it with vm_mark_vm first, or reconfigure a clone", vm.Path)}
+				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is a template, which cannot be reconfigured; convert it with vm_mark_vm first, or reconfigure a clone", toolkit.Path(vm.Path))}
 			}
 			out.PowerState = string(m.Runtime.PowerState)
 			cs, changes, blockers, err := planReconfigure(a, m)
@@ -837,7 +841,7 @@ func vmReconfigure() toolkit.Tool {
 			}
 			if len(blockers) > 0 {
 				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is %s, and %s. Power it off first (vm_shutdown_guest, or vm_power_off), then retry; nothing was changed.",
-					vm.Path, m.Runtime.PowerState, strings.Join(blockers, "; "))}
+					toolkit.Path(vm.Path), m.Runtime.PowerState, strings.Join(blockers, "; "))}
 			}
 			if len(changes) == 0 {
 				out.Action = "Unchanged"
@@ -853,10 +857,10 @@ func vmReconfigure() toolkit.Tool {
 			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Reconfigure(ctx, *cs)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("reconfigure %s: %w", vm.Path, err), vm.Name, "")
+				return params.ExplainVMFault(fmt.Errorf("reconfigure %s: %w", toolkit.Path(vm.Path), err), vm.Name, "")
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := guard.WaitTask(ctx, task, "reconfigure "+vm.Name, guard.NewProgress(ctx), 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, "reconfigure "+toolkit.Name(vm.Name), guard.NewProgress(ctx), 0, 100); err != nil {
 				return params.SessionSafe(params.ExplainVMFault(err, vm.Name, ""), true)
 			}
 			return nil
@@ -953,7 +957,8 @@ func planReconfigure(a VMReconfigureArgs, m *mo.VirtualMachine) (*types.VirtualM
 	return spec, changes, blockers, nil
 }
 
-func quoteShort(s string) string { return fmt.Sprintf("%q", toolkit.Truncate(s, 60)) }
+// quoteShort shows an annotation before and after, quoted: free text.
+func quoteShort(s string) string { return toolkit.Quote(s, 60) }
 
 // ---------------------------------------------------------------- vm_rename
 
@@ -986,7 +991,7 @@ func vmRename() toolkit.Tool {
 			}
 			out = ActionResult{Action: "Renamed", ID: vm.ID(), Path: vm.Path}
 			if vm.Name == a.Name {
-				out.Action, out.Detail = "Unchanged", "it is already called "+a.Name
+				out.Action, out.Detail = "Unchanged", "it is already called "+toolkit.Name(a.Name)
 				return nil
 			}
 			m, err := readVMProps(ctx, c, vm, []string{"parent"})
@@ -1009,13 +1014,13 @@ func vmRename() toolkit.Tool {
 			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Rename(ctx, a.Name)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("rename %s: %w", vm.Path, err), vm.Name, folder)
+				return params.ExplainVMFault(fmt.Errorf("rename %s: %w", toolkit.Path(vm.Path), err), vm.Name, folder)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := guard.WaitTask(ctx, task, "rename "+vm.Name, guard.NewProgress(ctx), 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, "rename "+toolkit.Name(vm.Name), guard.NewProgress(ctx), 0, 100); err != nil {
 				return params.SessionSafe(params.ExplainVMFault(err, vm.Name, folder), true)
 			}
-			out.Detail = fmt.Sprintf("%s → %s", vm.Name, a.Name)
+			out.Detail = fmt.Sprintf("%s → %s", toolkit.Name(vm.Name), toolkit.Name(a.Name))
 			if o, err := c.Describe(ctx, vm.Ref); err == nil {
 				out.Path = o.Path
 			}
@@ -1070,7 +1075,7 @@ func vmMove() toolkit.Tool {
 				return err
 			}
 			if m.Parent != nil && *m.Parent == folder.Ref {
-				out.Action, out.Detail = "Unchanged", "it is already in "+folder.Path
+				out.Action, out.Detail = "Unchanged", "it is already in "+toolkit.Path(folder.Path)
 				return nil
 			}
 			vdc, err := params.DatacenterOf(ctx, c, vm.Ref)
@@ -1082,24 +1087,24 @@ func vmMove() toolkit.Tool {
 				return err
 			}
 			if vdc.Ref != fdc.Ref {
-				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is in datacenter %s and folder %s in %s; vm_move moves within one datacenter (a VM changes datacenter by migration or clone)", vm.Path, vdc.Name, folder.Path, fdc.Name)}
+				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is in datacenter %s and folder %s in %s; vm_move moves within one datacenter (a VM changes datacenter by migration or clone)", toolkit.Path(vm.Path), toolkit.Name(vdc.Name), toolkit.Path(folder.Path), toolkit.Name(fdc.Name))}
 			}
 			if err := params.CheckFreeName(ctx, c, folder, vm.Name); err != nil {
 				return err
 			}
 			from := describeRef(ctx, c, m.Parent)
-			if err := guard.ActOn(ctx, "Move VM into folder "+folder.Path, vm, folder); err != nil {
+			if err := guard.ActOn(ctx, "Move VM into folder "+toolkit.Path(folder.Path), vm, folder); err != nil {
 				return err
 			}
 			task, err := object.NewFolder(c.Client, folder.Ref).MoveInto(ctx, []types.ManagedObjectReference{vm.Ref})
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("move %s: %w", vm.Path, err), vm.Name, folder.Path)
+				return params.ExplainVMFault(fmt.Errorf("move %s: %w", toolkit.Path(vm.Path), err), vm.Name, folder.Path)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := guard.WaitTask(ctx, task, "move "+vm.Name, guard.NewProgress(ctx), 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, "move "+toolkit.Name(vm.Name), guard.NewProgress(ctx), 0, 100); err != nil {
 				return params.SessionSafe(params.ExplainVMFault(err, vm.Name, folder.Path), true)
 			}
-			out.Detail = fmt.Sprintf("from folder %s to %s", from, folder.Path)
+			out.Detail = fmt.Sprintf("from folder %s to %s", toolkit.Path(from), toolkit.Path(folder.Path))
 			if o, err := c.Describe(ctx, vm.Ref); err == nil {
 				out.Path = o.Path
 			}
@@ -1135,13 +1140,13 @@ func vmMarkTemplate() toolkit.Tool {
 				return nil
 			}
 			if m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
-				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is %s; only a powered-off VM can become a template: shut it down (vm_shutdown_guest) or power it off (vm_power_off), then retry", vm.Path, m.Runtime.PowerState)}
+				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is %s; only a powered-off VM can become a template: shut it down (vm_shutdown_guest) or power it off (vm_power_off), then retry", toolkit.Path(vm.Path), m.Runtime.PowerState)}
 			}
 			if err := guard.Act(ctx, "Mark VM as template", vm); err != nil {
 				return err
 			}
 			if err := object.NewVirtualMachine(c.Client, vm.Ref).MarkAsTemplate(ctx); err != nil {
-				return params.ExplainVMFault(fmt.Errorf("mark %s as template: %w", vm.Path, err), vm.Name, "")
+				return params.ExplainVMFault(fmt.Errorf("mark %s as template: %w", toolkit.Path(vm.Path), err), vm.Name, "")
 			}
 			out.Detail = "clone VMs from it with vm_clone; vm_mark_vm turns it back into a VM"
 			return nil
@@ -1200,14 +1205,14 @@ func vmMarkVM() toolkit.Tool {
 			var defaults []string
 			if pl == nil {
 				if m.Runtime.Host == nil {
-					return fmt.Errorf("template %s is registered on no host, so there is no default resource pool; pass resource_pool, cluster or host", vm.Path)
+					return fmt.Errorf("template %s is registered on no host, so there is no default resource pool; pass resource_pool, cluster or host", toolkit.Path(vm.Path))
 				}
 				if pl, err = params.ResolvePlacement(ctx, c, params.PlaceArgs{Host: m.Runtime.Host.Value}); err != nil {
 					return err
 				}
-				defaults = append(defaults, fmt.Sprintf("resource pool %s and host %s: where the template is registered", pl.Pool.Path, pl.Host.Name))
+				defaults = append(defaults, fmt.Sprintf("resource pool %s and host %s: where the template is registered", toolkit.Path(pl.Pool.Path), toolkit.Name(pl.Host.Name)))
 			} else if pl.PoolDefaulted {
-				defaults = append(defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
+				defaults = append(defaults, fmt.Sprintf("resource pool %s: the root pool of %s", toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path)))
 			}
 			touches := []vcenter.Object{pl.Pool}
 			var host *object.HostSystem
@@ -1219,14 +1224,14 @@ func vmMarkVM() toolkit.Tool {
 				return err
 			}
 			if err := object.NewVirtualMachine(c.Client, vm.Ref).MarkAsVirtualMachine(ctx, *object.NewResourcePool(c.Client, pl.Pool.Ref), host); err != nil {
-				return params.ExplainVMFault(fmt.Errorf("turn template %s into a VM: %w", vm.Path, err), vm.Name, "")
+				return params.ExplainVMFault(fmt.Errorf("turn template %s into a VM: %w", toolkit.Path(vm.Path), err), vm.Name, "")
 			}
-			detail := "resource pool " + pl.Pool.Path
+			detail := "resource pool " + toolkit.Path(pl.Pool.Path)
 			if pl.Host != nil {
-				detail += ", host " + pl.Host.Path
+				detail += ", host " + toolkit.Path(pl.Host.Path)
 			}
 			for _, d := range defaults {
-				detail += "\ndefault: " + d
+				detail += "\ndefault: " + toolkit.Line(d, 0)
 			}
 			out.Detail = detail
 			return nil
@@ -1268,7 +1273,7 @@ type VMLocation struct {
 }
 
 func (l VMLocation) String() string {
-	return fmt.Sprintf("host %s, pool %s, datastores %s", orDash(l.Host), orDash(l.ResourcePool), orDash(strings.Join(l.Datastores, ",")))
+	return fmt.Sprintf("host %s, pool %s, datastores %s", orDash(toolkit.Path(l.Host)), orDash(toolkit.Path(l.ResourcePool)), orDash(toolkit.Names(l.Datastores)))
 }
 
 // VMMigrateResult reports a migration.
@@ -1286,14 +1291,12 @@ type VMMigrateResult struct {
 // Text renders the move from and to.
 func (r VMMigrateResult) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s): %s (%s)", r.Action, r.Kind, r.Path, r.ID)
+	fmt.Fprintf(&b, "%s (%s): %s (%s)", r.Action, r.Kind, toolkit.Path(r.Path), r.ID)
 	if len(r.Tasks) > 0 {
 		fmt.Fprintf(&b, ", task %s", strings.Join(r.Tasks, ","))
 	}
 	fmt.Fprintf(&b, "\nfrom: %s\nto:   %s\n", r.From, r.To)
-	for _, d := range r.Defaults {
-		fmt.Fprintf(&b, "default: %s\n", d)
-	}
+	writeDefaults(&b, r.Defaults)
 	return b.String()
 }
 
@@ -1330,7 +1333,7 @@ func vmMigrate() toolkit.Tool {
 			out.From = vmLocation(ctx, c, m)
 			template := isTemplate(m)
 			if template && (a.ResourcePool != "" || a.Cluster != "") {
-				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is a template, which has no resource pool; pass host and/or datastore (or turn it into a VM with vm_mark_vm first)", vm.Path)}
+				return &toolkit.PlainError{Msg: fmt.Sprintf("%s is a template, which has no resource pool; pass host and/or datastore (or turn it into a VM with vm_mark_vm first)", toolkit.Path(vm.Path))}
 			}
 			pl, err := params.ResolvePlacement(ctx, c, params.PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
 			if err != nil {
@@ -1362,7 +1365,7 @@ func vmMigrate() toolkit.Tool {
 					touches = append(touches, pl.Pool)
 					poolMove = true
 					if pl.PoolDefaulted {
-						out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", pl.Pool.Path, pl.Compute.Path))
+						out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path)))
 					}
 				}
 				if !sameCompute && pl.Host == nil {
@@ -1375,7 +1378,7 @@ func vmMigrate() toolkit.Tool {
 				if dest == nil || (dest.Host == nil && dest.Compute.Ref == curCompute) {
 					// Staying on its host: the datastores that host can use.
 					if m.Runtime.Host == nil {
-						return fmt.Errorf("%s is registered on no host; pass host with datastore", vm.Path)
+						return fmt.Errorf("%s is registered on no host; pass host with datastore", toolkit.Path(vm.Path))
 					}
 					h, err := c.Describe(ctx, *m.Runtime.Host)
 					if err != nil {
@@ -1408,11 +1411,11 @@ func vmMigrate() toolkit.Tool {
 			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Relocate(ctx, spec, types.VirtualMachineMovePriorityDefaultPriority)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("migrate %s: %w", vm.Path, err), vm.Name, "")
+				return params.ExplainVMFault(fmt.Errorf("migrate %s: %w", toolkit.Path(vm.Path), err), vm.Name, "")
 			}
 			started = true
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := guard.WaitTask(ctx, task, out.Kind+" of "+vm.Name, guard.NewProgress(ctx), 0, 100); err != nil {
+			if _, err := guard.WaitTask(ctx, task, out.Kind+" of "+toolkit.Name(vm.Name), guard.NewProgress(ctx), 0, 100); err != nil {
 				return params.ExplainVMFault(err, vm.Name, "")
 			}
 			if after, err := readVMProps(ctx, c, vm, vmStateProps); err == nil {
