@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
@@ -139,10 +138,8 @@ func ValidSnapshotIdent(arg, s string, required bool) error {
 // SnapshotVM reads props of one resolved VM.
 func SnapshotVM(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props ...string) (mo.VirtualMachine, error) {
 	var vm mo.VirtualMachine
-	if err := object.NewVirtualMachine(c.Client, o.Ref).Properties(ctx, o.Ref, props, &vm); err != nil {
-		return vm, fmt.Errorf("read VM %s: %w", toolkit.Path(o.Path), err)
-	}
-	return vm, nil
+	err := c.ReadOne(ctx, o, props, &vm)
+	return vm, err
 }
 
 func FlattenOf(vm *mo.VirtualMachine) []SnapEntry {

@@ -63,8 +63,8 @@ var vmStateProps = []string{
 
 func readVMProps(ctx context.Context, c *vcenter.Conn, o vcenter.Object, props []string) (*mo.VirtualMachine, error) {
 	var mvm mo.VirtualMachine
-	if err := c.ReadRef(ctx, o.Ref, props, &mvm); err != nil {
-		return nil, fmt.Errorf("read %s: %w", toolkit.Path(o.Path), err)
+	if err := c.ReadOne(ctx, o, props, &mvm); err != nil {
+		return nil, err
 	}
 	return &mvm, nil
 }
