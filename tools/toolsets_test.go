@@ -420,3 +420,28 @@ func TestServerIdentityAndInstructions(t *testing.T) {
 		t.Errorf("instructions are %d bytes; keep them to a few lines", n)
 	}
 }
+
+// TestEmptyListUnderScopeSaysSo: a listing that comes back empty while a
+// scope restricts its kind says a scope is in effect, naming the scope, not
+// any hidden object; an unscoped role's empty listing says nothing of it.
+func TestEmptyListUnderScopeSaysSo(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"dc0-only": {Inherits: "viewer", Scope: policy.Scope{Datacenters: []string{"DC0"}}}}
+	e := newPolicyEnv(t, toolstest.Policy(t, "dc0-only", custom, nil), nil)
+	text := e.OK("vm_list", map[string]any{"name": "DC1_*"}, nil)
+	toolstest.MustContain(t, text, "0 VMs", "role dc0-only limits what this profile sees (datacenters DC0)", "not listed")
+	for _, v := range e.AllVMs("name") {
+		if strings.HasPrefix(v.Name, "DC1_") && strings.Contains(text, v.Name) {
+			t.Errorf("the note names hidden VM %s: %s", v.Name, text)
+		}
+	}
+	// A listing with results gets no note.
+	if text := e.OK("vm_list", map[string]any{"limit": 1}, nil); strings.Contains(text, "limits what this profile sees") {
+		t.Errorf("note on a non-empty listing: %s", text)
+	}
+	// Unscoped: an empty listing is just empty.
+	v := newPolicyEnv(t, toolstest.Policy(t, "viewer", nil, nil), nil)
+	if text := v.OK("vm_list", map[string]any{"name": "no-such-*"}, nil); strings.Contains(text, "scope") {
+		t.Errorf("unscoped empty listing mentions a scope: %s", text)
+	}
+}

@@ -81,6 +81,9 @@ func (s *Session) List(ctx context.Context, q Query, props []string, limit int, 
 		err := s.Do(ctx, func(c *Conn) error {
 			var err error
 			refs, err = c.Select(ctx, q)
+			if err == nil && len(refs) == 0 && c.restricts(q.Type) {
+				markScopeEmptied(ctx)
+			}
 			return err
 		})
 		if err != nil {

@@ -30,23 +30,49 @@ func workStarted(ctx context.Context) bool {
 
 type scopeKey struct{}
 
-// TrackScope returns a context in which resolution records that the scope
-// gate hid an object the caller named: the call is then a refusal by
-// policy, which the audit trail records as denied, even though the caller
-// is told only "not found".
+// scopeMarks record what the scope gate did during one call.
+type scopeMarks struct {
+	refused atomic.Bool // hid an object the caller named
+	emptied atomic.Bool // a listing of a restricted kind came back empty
+}
+
+// TrackScope returns a context in which resolution and listing record what
+// the scope gate did: that it hid an object the caller named (the call is
+// then a refusal by policy, which the audit trail records as denied, even
+// though the caller is told only "not found"), or that a listing of a kind
+// the scope restricts came back empty (the caller is then told a scope is
+// in effect, so an empty answer is not mistaken for an empty vCenter).
 func TrackScope(ctx context.Context) context.Context {
-	return context.WithValue(ctx, scopeKey{}, new(atomic.Bool))
+	return context.WithValue(ctx, scopeKey{}, new(scopeMarks))
+}
+
+func scopeMarksOf(ctx context.Context) *scopeMarks {
+	m, _ := ctx.Value(scopeKey{}).(*scopeMarks)
+	return m
 }
 
 func markScopeRefused(ctx context.Context) {
-	if b, ok := ctx.Value(scopeKey{}).(*atomic.Bool); ok {
-		b.Store(true)
+	if m := scopeMarksOf(ctx); m != nil {
+		m.refused.Store(true)
+	}
+}
+
+func markScopeEmptied(ctx context.Context) {
+	if m := scopeMarksOf(ctx); m != nil {
+		m.emptied.Store(true)
 	}
 }
 
 // ScopeRefused reports whether, in a context from TrackScope, the scope
 // gate hid an object the caller named.
 func ScopeRefused(ctx context.Context) bool {
-	b, ok := ctx.Value(scopeKey{}).(*atomic.Bool)
-	return ok && b.Load()
+	m := scopeMarksOf(ctx)
+	return m != nil && m.refused.Load()
+}
+
+// ScopeEmptied reports whether, in a context from TrackScope, a listing of
+// a kind the scope restricts came back empty.
+func ScopeEmptied(ctx context.Context) bool {
+	m := scopeMarksOf(ctx)
+	return m != nil && m.emptied.Load()
 }

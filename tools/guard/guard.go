@@ -231,8 +231,46 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		}
 		// Writes reach vCenter only once Act grants this permit.
 		ctx = vcenter.TrackScope(vcenter.TrackWork(vcenter.WithWritePermit(context.WithValue(ctx, callKey{}, c))))
-		return finish(next(ctx, req))
+		res, err := next(ctx, req)
+		if err == nil && res != nil && !res.IsError && vcenter.ScopeEmptied(ctx) {
+			g.scopeHint(res)
+		}
+		return finish(res, err)
 	}
+}
+
+// scopeHint tells the caller that an empty listing may be the scope's
+// doing, naming the scope (the role's own words, never a hidden object),
+// so an empty answer is not taken for an empty vCenter.
+func (g *Guard) scopeHint(res *mcp.CallToolResult) {
+	for i, ct := range res.Content {
+		if tc, ok := ct.(mcp.TextContent); ok {
+			tc.Text = strings.TrimRight(tc.Text, "\n") + "\n" + toolkit.Line(fmt.Sprintf(
+				"Note: role %s limits what this profile sees (%s); objects outside that scope are not listed.", g.p.Role.Name(), describeScopes(g.p.Role)), 1000) + "\n"
+			res.Content[i] = tc
+			return
+		}
+	}
+}
+
+// describeScopes renders a role's scopes as the config writes them.
+func describeScopes(r *policy.Role) string {
+	var parts []string
+	for _, sc := range r.Describe().Scopes {
+		var dims []string
+		for _, d := range []struct {
+			name string
+			vals []string
+		}{{"datacenters", sc.Datacenters}, {"clusters", sc.Clusters}, {"folders", sc.Folders}, {"VMs", sc.VMs}} {
+			if len(d.vals) > 0 {
+				dims = append(dims, d.name+" "+strings.Join(d.vals, ", "))
+			}
+		}
+		if len(dims) > 0 {
+			parts = append(parts, strings.Join(dims, "; "))
+		}
+	}
+	return strings.Join(parts, " | ")
 }
 
 // Refused audits a tools/call that mcp-go answered before any middleware
