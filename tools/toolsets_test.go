@@ -429,7 +429,9 @@ func TestEmptyListUnderScopeSaysSo(t *testing.T) {
 	custom := map[string]policy.RoleSpec{"dc0-only": {Inherits: "viewer", Scope: policy.Scope{Datacenters: []string{"DC0"}}}}
 	e := newPolicyEnv(t, toolstest.Policy(t, "dc0-only", custom, nil), nil)
 	text := e.OK("vm_list", map[string]any{"name": "DC1_*"}, nil)
-	toolstest.MustContain(t, text, "0 VMs", "role dc0-only limits what this profile sees (datacenters DC0)", "not listed")
+	toolstest.MustContain(t, text, "0 VMs", "role dc0-only limits what this profile sees (datacenters DC0)", "not shown")
+	// So does a get that finds nothing.
+	toolstest.MustContain(t, e.Fails("vm_get", map[string]any{"vm": "DC1_H0_VM0"}), "within this profile's scope", "(datacenters DC0)")
 	for _, v := range e.AllVMs("name") {
 		if strings.HasPrefix(v.Name, "DC1_") && strings.Contains(text, v.Name) {
 			t.Errorf("the note names hidden VM %s: %s", v.Name, text)

@@ -85,6 +85,7 @@ func (c *Conn) Resolve(ctx context.Context, kind, ident string) (Object, error) 
 	var nf *NotFoundError
 	if errors.As(err, &nf) && c.restricts(kind) {
 		nf.Scoped = true // the same words whether or not it exists
+		markScopeEmptied(ctx)
 	}
 	if err != nil {
 		return o, err
@@ -97,6 +98,7 @@ func (c *Conn) Resolve(ctx context.Context, kind, ident string) (Object, error) 
 		// Out of scope reads exactly like not found: the caller learns
 		// nothing about objects its role may not see.
 		markScopeRefused(ctx)
+		markScopeEmptied(ctx)
 		return Object{}, &NotFoundError{Kind: kind, Ident: ident, Scoped: true}
 	}
 	return o, nil

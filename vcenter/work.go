@@ -33,15 +33,15 @@ type scopeKey struct{}
 // scopeMarks record what the scope gate did during one call.
 type scopeMarks struct {
 	refused atomic.Bool // hid an object the caller named
-	emptied atomic.Bool // a listing of a restricted kind came back empty
+	emptied atomic.Bool // a listing or lookup of a restricted kind found nothing
 }
 
 // TrackScope returns a context in which resolution and listing record what
 // the scope gate did: that it hid an object the caller named (the call is
 // then a refusal by policy, which the audit trail records as denied, even
-// though the caller is told only "not found"), or that a listing of a kind
-// the scope restricts came back empty (the caller is then told a scope is
-// in effect, so an empty answer is not mistaken for an empty vCenter).
+// though the caller is told only "not found"), or that a listing or lookup
+// of a kind the scope restricts found nothing (the caller is then told a
+// scope is in effect, so "nothing" is not mistaken for an empty vCenter).
 func TrackScope(ctx context.Context) context.Context {
 	return context.WithValue(ctx, scopeKey{}, new(scopeMarks))
 }
@@ -70,8 +70,8 @@ func ScopeRefused(ctx context.Context) bool {
 	return m != nil && m.refused.Load()
 }
 
-// ScopeEmptied reports whether, in a context from TrackScope, a listing of
-// a kind the scope restricts came back empty.
+// ScopeEmptied reports whether, in a context from TrackScope, a listing or
+// lookup of a kind the scope restricts found nothing.
 func ScopeEmptied(ctx context.Context) bool {
 	m := scopeMarksOf(ctx)
 	return m != nil && m.emptied.Load()

@@ -232,21 +232,21 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		// Writes reach vCenter only once Act grants this permit.
 		ctx = vcenter.TrackScope(vcenter.TrackWork(vcenter.WithWritePermit(context.WithValue(ctx, callKey{}, c))))
 		res, err := next(ctx, req)
-		if err == nil && res != nil && !res.IsError && vcenter.ScopeEmptied(ctx) {
+		if err == nil && res != nil && vcenter.ScopeEmptied(ctx) {
 			g.scopeHint(res)
 		}
 		return finish(res, err)
 	}
 }
 
-// scopeHint tells the caller that an empty listing may be the scope's
-// doing, naming the scope (the role's own words, never a hidden object),
+// scopeHint tells the caller that an empty listing or an object not found
+// may be the scope's doing, naming the scope (the role's own words, never a hidden object),
 // so an empty answer is not taken for an empty vCenter.
 func (g *Guard) scopeHint(res *mcp.CallToolResult) {
 	for i, ct := range res.Content {
 		if tc, ok := ct.(mcp.TextContent); ok {
 			tc.Text = strings.TrimRight(tc.Text, "\n") + "\n" + toolkit.Line(fmt.Sprintf(
-				"Note: role %s limits what this profile sees (%s); objects outside that scope are not listed.", g.p.Role.Name(), describeScopes(g.p.Role)), 1000) + "\n"
+				"Note: role %s limits what this profile sees (%s); objects outside that scope are not shown.", g.p.Role.Name(), describeScopes(g.p.Role)), 1000) + "\n"
 			res.Content[i] = tc
 			return
 		}
