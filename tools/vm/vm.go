@@ -15,8 +15,6 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// ---- vm_list ----
-
 // VMListArgs filters and pages vm_list.
 type VMListArgs struct {
 	Name       string   `json:"name,omitempty" jsonschema:"Name glob, case-sensitive, e.g. web-*"`

@@ -30,8 +30,6 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// ---- helpers: read the simulator back through govmomi ----
-
 var lcProps = []string{"name", "parent", "config", "runtime.powerState", "runtime.host", "resourcePool", "datastore", "snapshot"}
 
 // lcVM reads a VM by inventory path through the independent client.
@@ -94,8 +92,6 @@ func newAdminEnv(t *testing.T) (*env, *guard.Policy) {
 	p := toolstest.Policy(t, "admin", nil, nil)
 	return newPolicyEnv(t, p, nil), p
 }
-
-// ---- vm_create ----
 
 func TestVMCreate(t *testing.T) {
 	t.Parallel()
@@ -205,8 +201,6 @@ func TestVMCreate(t *testing.T) {
 		t.Errorf("failed creates left %d new VMs", after-before)
 	}
 }
-
-// ---- vm_clone ----
 
 func TestVMClone(t *testing.T) {
 	t.Parallel()
@@ -511,8 +505,6 @@ func num(v any) float64 {
 	return -1
 }
 
-// ---- MCP background tasks ----
-
 // newTaskClient connects a second MCP client to a server on e's simulator,
 // speaking protocol 2025-11-25: in 2026-07-28 tasks/result is gone, and
 // mcp-go v1.2.1 offers no other way to fetch a background task's result.
@@ -657,8 +649,6 @@ func faultType(f types.BaseMethodFault) string {
 	return n[strings.LastIndex(n, ".")+1:]
 }
 
-// ---- vm_reconfigure ----
-
 func TestVMReconfigure(t *testing.T) {
 	t.Parallel()
 	e, _ := newAdminEnv(t)
@@ -721,8 +711,6 @@ func TestVMReconfigure(t *testing.T) {
 	toolstest.MustContain(t, e.Fails("vm_reconfigure", map[string]any{"vm": "DC0_H0_VM1", "cpus": 2}), "is a template")
 }
 
-// ---- vm_rename, vm_move ----
-
 func TestVMRenameAndMove(t *testing.T) {
 	t.Parallel()
 	e, _ := newAdminEnv(t)
@@ -774,8 +762,6 @@ func TestVMWritesRespectProtection(t *testing.T) {
 	}
 }
 
-// ---- vm_mark_template, vm_mark_vm ----
-
 func TestVMMarkTemplateAndBack(t *testing.T) {
 	t.Parallel()
 	e, _ := newAdminEnv(t)
@@ -807,8 +793,6 @@ func TestVMMarkTemplateAndBack(t *testing.T) {
 		t.Errorf("after vm_mark_vm with a pool: template %v pool %s host %s", m.Config.Template, e.lcName(m.ResourcePool), e.lcName(m.Runtime.Host))
 	}
 }
-
-// ---- vm_migrate ----
 
 func TestVMMigrate(t *testing.T) {
 	t.Parallel()
