@@ -2,7 +2,7 @@
 // release archives carry, from the real command tree (cmd.NewRootCmd), so
 // they can never describe flags the binary does not have.
 //
-//	go run ./internal/gendocs -out build -version 1.2.3
+//	go run ./internal/gendocs -out build -version 1.2.3 -date 1767225600
 //
 // writes build/man/vsphere-mcp*.1 (one page per command, cobra's doc
 // package) and build/completions/vsphere-mcp.{bash,zsh,fish,ps1}. The
@@ -10,8 +10,9 @@
 // time, so tool, profile and role names complete from the installed
 // binary, not from this snapshot.
 //
-// The man pages' date is SOURCE_DATE_EPOCH when set (goreleaser passes the
-// commit time), so a rebuild of the same commit writes the same files.
+// The man pages' date is -date (Unix seconds; goreleaser passes the commit
+// time), else SOURCE_DATE_EPOCH, else now: a rebuild of the same commit
+// writes the same files.
 //
 // It lives here rather than as a hidden subcommand so that neither the
 // binary nor cmd/ carries cobra's doc package and its markdown renderer.
@@ -25,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -35,8 +37,14 @@ import (
 func main() {
 	out := flag.String("out", "build", "directory to write man/ and completions/ into")
 	version := flag.String("version", "dev", "version printed in the man pages' footer")
+	date := flag.Int64("date", 0, "the man pages' date, in Unix seconds (default $SOURCE_DATE_EPOCH, else now)")
 	flag.Parse()
-	if err := generate(*out, *version); err != nil {
+	var when *time.Time
+	if *date != 0 {
+		t := time.Unix(*date, 0).UTC()
+		when = &t
+	}
+	if err := generate(*out, *version, when); err != nil {
 		fmt.Fprintf(os.Stderr, "gendocs: %v\n", err)
 		os.Exit(1)
 	}
@@ -46,7 +54,7 @@ func main() {
 // call it.
 const name = "vsphere-mcp"
 
-func generate(out, version string) error {
+func generate(out, version string, date *time.Time) error {
 	root := cmd.NewRootCmd()
 	// Execute adds the completion and help commands; generating from the
 	// tree directly must add them the same way, or the pages would lack
@@ -74,6 +82,7 @@ func generate(out, version string) error {
 		Section: "1",
 		Source:  name + " " + version,
 		Manual:  name + " manual",
+		Date:    date,
 	}
 	if err := doc.GenManTree(root, header, manDir); err != nil {
 		return fmt.Errorf("man pages: %w", err)
