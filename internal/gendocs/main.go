@@ -40,7 +40,10 @@ func main() {
 	date := flag.Int64("date", 0, "the man pages' date, in Unix seconds (default $SOURCE_DATE_EPOCH, else now)")
 	flag.Parse()
 	var when *time.Time
-	if *date != 0 {
+	// Not positive: no commit time to give (goreleaser passes Go's zero
+	// time when it could not read the git state, as in a snapshot of a
+	// clone without a remote).
+	if *date > 0 {
 		t := time.Unix(*date, 0).UTC()
 		when = &t
 	}
