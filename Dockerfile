@@ -8,7 +8,8 @@
 # The release builds the same file with BINARY_SOURCE=prebuilt (goreleaser's
 # dockers_v2, .goreleaser.yaml): the image then carries the very binary of
 # the release archives, copied from the build context, and the source stage
-# below is never run.
+# below is never run. Both need BuildKit (docker's default builder since 23),
+# which builds only the stages the image uses.
 ARG BINARY_SOURCE=source
 
 # --- from source: cross-compiled on the build machine's own platform, so an
