@@ -3,8 +3,8 @@
 // tools/call. It speaks plain newline-delimited JSON-RPC, without our MCP
 // library, so it checks the wire rather than the library's view of it.
 //
-//	go run ./internal/stdiocheck -- ./vsphere-mcp --simulator
-//	go run ./internal/stdiocheck -call vm_list -- chroot --userspec=65532:65532 ROOT /usr/local/bin/vsphere-mcp --simulator
+//	go run ./release/stdiocheck -- ./vsphere-mcp --simulator
+//	go run ./release/stdiocheck -call vm_list -- chroot --userspec=65532:65532 ROOT /usr/local/bin/vsphere-mcp --simulator
 //
 // It prints the server's name, version and protocol, the number of tools
 // and the call's text, and exits non-zero on any error, a missing answer

@@ -2,7 +2,7 @@
 // release archives carry, from the real command tree (cmd.NewRootCmd), so
 // they can never describe flags the binary does not have.
 //
-//	go run ./internal/gendocs -out build -version 1.2.3 -date 1767225600
+//	go run ./release/gendocs -out build -version 1.2.3 -date 1767225600
 //
 // writes build/man/vsphere-mcp*.1 (one page per command, cobra's doc
 // package) and build/completions/vsphere-mcp.{bash,zsh,fish,ps1}. The
