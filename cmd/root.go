@@ -46,6 +46,7 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 type globalOptions struct {
 	configPath string
 	profile    string
+	role       string
 	simulator  string
 	logLevel   string
 	logFile    string
@@ -96,6 +97,7 @@ profile, then govc's GOVC_* variables. Start with:
 	pf := root.PersistentFlags()
 	pf.StringVar(&o.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/vsphere-mcp/config.yaml) [$"+envConfig+"]")
 	pf.StringVar(&o.profile, "profile", "", "config profile to use (default: the config's default_profile) [$"+envProfile+"]")
+	pf.StringVar(&o.role, "role", "", "role to use: a built-in or custom role, capped by the system policy (default: the profile's role, else viewer) [$"+envRole+"]")
 	pf.StringVar(&o.simulator, "simulator", "", `serve an embedded vCenter simulator instead of a real vCenter ("vcenter" or "esx")`)
 	pf.Lookup("simulator").NoOptDefVal = string(vcenter.SimVCenter)
 	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (logs go to stderr, never stdout)")
@@ -246,7 +248,7 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy}); err != nil {
 		return nil, err
 	}
-	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
+	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "role_source", s.roleSource, "capped_by", strings.Join(s.role.Describe().CappedBy, ","), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
 		"read_only", s.readOnly, "tools", len(s.role.AllowedTools(toolInfos(a.tools))),
 		"confirm_fallback", s.fallback, "audit", s.auditPath, "system_policy", strings.Join(s.sys.Sources, ","),
 		"allowed_vcenters", strings.Join(s.describeVCenters(), "; "))
