@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -20,8 +22,18 @@ func TestUnknownHugeToolNameNotEchoed(t *testing.T) {
 	in := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}` + "\n" +
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n" +
 		`{"jsonrpc":"2.0","id":12345678901234567,"method":"tools/call","params":{"name":"` + name + `","arguments":{}}}` + "\n"
-	var out bytes.Buffer
-	if err := Serve(context.Background(), s, strings.NewReader(in), &out, Options{}); err != nil && err != io.EOF {
+	// Stdin stays open until the answer is out: at EOF the server stops,
+	// and a call still running then is not answered (slow under -race).
+	inR, inW := io.Pipe()
+	out := &lockedBuffer{}
+	served := make(chan error, 1)
+	go func() { served <- Serve(context.Background(), s, inR, out, Options{}) }()
+	go func() { _, _ = io.WriteString(inW, in) }()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(out.String(), "12345678901234567") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = inW.Close()
+	if err := <-served; err != nil && err != io.EOF {
 		t.Fatal(err)
 	}
 	var found bool
@@ -62,4 +74,22 @@ func TestCapErrorMessage(t *testing.T) {
 			t.Errorf("changed %.80s", keep)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer the server writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
