@@ -22,6 +22,12 @@ Roles are shown as they apply on this machine, that is capped by the system
 policy. The effective role (--role, VSPHERE_MCP_ROLE or the selected
 profile's) is marked with *.`,
 		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, noFiles
+			}
+			return completeRoles(o, toComplete), noFiles
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := o.loadSettings()
 			if err != nil {

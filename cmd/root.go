@@ -52,6 +52,9 @@ type globalOptions struct {
 	logFile    string
 	toolsets   []string
 	readOnly   bool
+	// dropLogs are log messages left out of the log (tools call: what its
+	// own error already says).
+	dropLogs []string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -108,6 +111,9 @@ profile, then govc's GOVC_* variables. Start with:
 
 	root.AddCommand(newServeCmd(o), newToolsCmd(o), newConfigCmd(o), newProfilesCmd(o), newRolesCmd(o),
 		newDoctorCmd(o), newAuditCmd(o), newLoginCmd(o), newVersionCmd(o))
+	root.Version = versionString()
+	root.SetVersionTemplate(versionLine() + "\n")
+	registerCompletions(root, o)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
@@ -143,7 +149,11 @@ func (o *globalOptions) logger() (*slog.Logger, func(), error) {
 		}
 		w, closeFn = f, func() { _ = f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	var h slog.Handler = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	if len(o.dropLogs) > 0 {
+		h = dropHandler{h, o.dropLogs}
+	}
+	return slog.New(h), closeFn, nil
 }
 
 // newApp wires the server: config and system policy → effective role →
