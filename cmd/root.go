@@ -136,24 +136,28 @@ type app struct {
 	beforeLogout []func()
 }
 
-func (o *globalOptions) logger() (*slog.Logger, func(), error) {
+// logger is the process's log: text records on stderr or --log-file at
+// --log-level, and the same records, at the level each asks for, to the
+// MCP clients that ask for them (see mcpLog).
+func (o *globalOptions) logger() (*slog.Logger, *mcpLog, func(), error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
+		return nil, nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
 	w, closeFn := o.stderr, func() {}
 	if o.logFile != "" {
 		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open log file: %w", err)
+			return nil, nil, nil, fmt.Errorf("open log file: %w", err)
 		}
 		w, closeFn = f, func() { _ = f.Close() }
 	}
-	var h slog.Handler = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	var file slog.Handler = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
 	if len(o.dropLogs) > 0 {
-		h = dropHandler{h, o.dropLogs}
+		file = dropHandler{file, o.dropLogs}
 	}
-	return slog.New(h), closeFn, nil
+	ml := newMCPLog()
+	return slog.New(teeHandler{file, &mcpLogHandler{l: ml}}), ml, closeFn, nil
 }
 
 // newApp wires the server: config and system policy → effective role →
@@ -163,7 +167,7 @@ func (o *globalOptions) logger() (*slog.Logger, func(), error) {
 // replaces the profile's while the profile's role, policy and audit still
 // apply.
 func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version string) (_ *app, err error) {
-	log, closeLog, err := o.logger()
+	log, ml, closeLog, err := o.logger()
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +259,7 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	}
 	deps := tools.Deps{Session: a.session, Log: log}
 	a.tools = tools.Served(s.toolsets, s.readOnly)
-	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy}); err != nil {
+	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy, Logging: ml}); err != nil {
 		return nil, err
 	}
 	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "role_source", s.roleSource, "capped_by", strings.Join(s.role.Describe().CappedBy, ","), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
