@@ -94,6 +94,13 @@ func TestRoleCappedBySystemPolicy(t *testing.T) {
 		s := startStdio(t, env, append([]string{"--simulator"}, args...)...)
 		names := listToolNames(t, s)
 		s.stop(t)
+		src := `role_source="flag --role"`
+		if args == nil {
+			src = `role_source="env VSPHERE_MCP_ROLE"`
+		}
+		if log := s.stderr.String(); !strings.Contains(log, "msg=policy profile=\"\" role=admin "+src+" capped_by=operator ") {
+			t.Errorf("%v: the startup log does not say the role and its cap:\n%s", args, log)
+		}
 		for _, want := range []string{"vm_list", "vm_power_off"} {
 			if !slices.Contains(names, want) {
 				t.Errorf("%v: capped admin lacks %s", args, want)

@@ -60,7 +60,12 @@ A tool the role hides, a toolset not served or a misspelt name is explained
   vsphere-mcp tools call vm_get '{"vm":"web-01"}' --json
   vsphere-mcp tools call vm_power_off @args.json --role operator
   echo '{"vm":"web-01"}' | vsphere-mcp tools call vm_get -`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.RangeArgs(1, 2)(cmd, args); err != nil {
+				return tc.fail(fmt.Errorf("%w: tools call NAME [JSON | @FILE | -]", err))
+			}
+			return nil
+		},
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return completeToolCallArgs(o, args, toComplete)
 		},

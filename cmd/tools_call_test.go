@@ -87,6 +87,7 @@ func TestToolsCallJSONErrors(t *testing.T) {
 		{"hidden by the role", []string{"vm_delete", `{"vm":"DC0_H0_VM0"}`}, "vm_delete is not available to role viewer"},
 		{"set-up error", []string{"vm_list", "--toolsets", "nope"}, `unknown toolset "nope"`},
 		{"schema error", []string{"vm_list", `{"limit":"ten"}`}, "limit"},
+		{"no tool named", nil, "accepts between 1 and 2 arg(s), received 0: tools call NAME"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
