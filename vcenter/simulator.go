@@ -61,27 +61,29 @@ func DemoModel(kind SimulatorKind) *simulator.Model {
 	return m
 }
 
-// simCreate serializes vcsim's model creation (see StartSimulator).
+// simCreate serializes vcsim's model creation and server start (see
+// StartSimulator).
 var simCreate sync.Mutex
 
 // StartSimulator creates model's inventory (when not created yet), serves
 // it over HTTPS on a loopback port, and varies the demo VMs' power states
 // so listings have something to filter.
 func StartSimulator(ctx context.Context, model *simulator.Model, vary bool) (*Simulator, error) {
+	// vcsim's model creation writes package state (its license manager's),
+	// and starting its server rewrites the option settings that models
+	// share (their URIs), so two simulators created or started at once
+	// race: tests that run in parallel each start their own.
+	simCreate.Lock()
 	if model.Service == nil {
-		// vcsim's model creation writes package state (its license
-		// manager's), so two simulators created at once race: tests that
-		// run in parallel each start their own.
-		simCreate.Lock()
-		err := model.Create()
-		simCreate.Unlock()
-		if err != nil {
+		if err := model.Create(); err != nil {
+			simCreate.Unlock()
 			return nil, fmt.Errorf("create simulator inventory: %w", err)
 		}
 	}
 	model.Service.TLS = new(tls.Config)
 	model.Service.RegisterEndpoints = true
 	srv := model.Service.NewServer()
+	simCreate.Unlock()
 	// The simulator's HTTP server logs handshake errors of clients that
 	// reject its certificate; they belong to those clients, not here.
 	srv.Server.Config.ErrorLog = log.New(io.Discard, "", 0)
