@@ -3,6 +3,7 @@ module github.com/vsphere-mcp/vsphere-mcp
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/mark3labs/mcp-go v1.2.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/spf13/cobra v1.10.2

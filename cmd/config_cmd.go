@@ -135,7 +135,7 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s; %s\n", label, p, how, state)
 			}
-			fmt.Fprintf(w, "role\t%s\t%s\n", s.role.Name(), roleLineage(s.role))
+			fmt.Fprintf(w, "role\t%s\t%s; %s\n", s.role.Name(), s.roleSource, roleLineage(s.role))
 			infos := toolInfos(tools.All())
 			allowed := s.role.AllowedTools(infos)
 			fmt.Fprintf(w, "tools\t%d of %d allowed\t(vsphere-mcp tools list --all)\n", len(allowed), len(infos))

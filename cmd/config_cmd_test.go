@@ -386,7 +386,7 @@ func TestConfigInit(t *testing.T) {
 	}
 	// The example is a working config: its default profile resolves.
 	out, stderr, err := f.run(f.with("LAB_VC_PASSWORD", "pw-123-secret"), "config", "show")
-	if err != nil || !strings.Contains(line(out, "role "), "lab-operator") || !strings.Contains(line(out, "password "), "(set)") {
+	if err != nil || !strings.Contains(line(out, "role "), " viewer ") || !strings.Contains(line(out, "password "), "(set)") {
 		t.Errorf("config show after init: %v\n%s%s", err, out, stderr)
 	}
 	assertNoSecret(t, "pw-123-secret", out, stderr)

@@ -105,7 +105,7 @@ func (d *doctor) run(cmd *cobra.Command) {
 		d.ok("profile", "none selected: connection from the environment, role %s", s.role.Name())
 	}
 	infos := toolInfos(tools.All())
-	d.ok("role", "%s (%s): %d of %d tools; confirm_fallback %s", s.role.Name(), roleLineage(s.role), len(s.role.AllowedTools(infos)), len(infos), s.fallback)
+	d.ok("role", "%s (%s), from %s: %d of %d tools; confirm_fallback %s", s.role.Name(), roleLineage(s.role), s.roleSource, len(s.role.AllowedTools(infos)), len(infos), s.fallback)
 	served := allowedTools(s, tools.Served(s.toolsets, s.readOnly))
 	d.ok("toolsets", "%s (%s): %d tools served, %d bytes of tools/list; read-only %v (%s)", strings.Join(tools.IDs(s.toolsets), ", "), s.toolsetsSource,
 		len(served), tools.CatalogBytes(served), s.readOnly, s.readOnlySource)

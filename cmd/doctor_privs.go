@@ -9,9 +9,10 @@ import (
 )
 
 // privilegeCheck ties a vCenter privilege to what it lets someone do and
-// to the tool that would do it. The tool's toolset and risk are what a
-// role decides by, so the comparison works for tools that do not exist
-// yet; when a tool of that name exists, its real definition is used.
+// to the tool that would do it. Only checks whose tool exists (in
+// tools.All()) are made: doctor says nothing about tools this build does
+// not have. The toolset and risk written here are a reminder; the real
+// definition is what is compared.
 type privilegeCheck struct {
 	priv string
 	what string
@@ -48,7 +49,17 @@ func privilegeChecks() []privilegeCheck {
 // checkPrivileges reads the session user's privileges on the root folder
 // and compares them with what the role allows.
 func (d *doctor) checkPrivileges(ctx context.Context, c *vcenter.Conn, role *policy.Role, infos []policy.ToolInfo) {
-	checks := privilegeChecks()
+	existing := map[string]policy.ToolInfo{}
+	for _, t := range infos {
+		existing[t.Name] = t
+	}
+	var checks []privilegeCheck
+	for _, pc := range privilegeChecks() {
+		if t, ok := existing[pc.tool.Name]; ok {
+			pc.tool = t
+			checks = append(checks, pc)
+		}
+	}
 	ids := []string{"System.Read"}
 	for _, pc := range checks {
 		ids = append(ids, pc.priv)
@@ -62,22 +73,15 @@ func (d *doctor) checkPrivileges(ctx context.Context, c *vcenter.Conn, role *pol
 	if !granted["System.Read"] {
 		d.warn("privileges", "the account lacks System.Read %s: lists show only what it has been granted lower down", where)
 	}
-	existing := map[string]policy.ToolInfo{}
-	for _, t := range infos {
-		existing[t.Name] = t
-	}
 	var more []string
 	for _, pc := range checks {
-		tool, exists := existing[pc.tool.Name]
-		if !exists {
-			tool = pc.tool
-		}
+		tool := pc.tool
 		allowed := role.Allows(tool)
 		switch {
 		case granted[pc.priv] && !allowed:
 			more = append(more, pc.priv)
 			d.warn("privileges", "account can %s but role %s cannot %s (%s)", pc.priv, role.Name(), pc.what, tool.Name)
-		case !granted[pc.priv] && allowed && exists:
+		case !granted[pc.priv] && allowed:
 			d.warn("privileges", "role %s allows %s but the account lacks %s %s: those calls will fail with NoPermission", role.Name(), tool.Name, pc.priv, where)
 		}
 	}

@@ -2,12 +2,15 @@ package cmd
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/zalando/go-keyring"
 
 	"github.com/vsphere-mcp/vsphere-mcp/cmd/config"
+	"github.com/vsphere-mcp/vsphere-mcp/tools"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 )
 
 // TestDoctorPasswordSources logs in to a simulator that accepts only one
@@ -77,6 +80,14 @@ profiles:
 				}
 			}
 			assertNoSecret(t, secret, out, stderr)
+			// Privileges are compared for tools that exist only.
+			for _, l := range strings.Split(out, "\n") {
+				if i := strings.LastIndex(l, " ("); strings.Contains(l, "privileges") && i > 0 && strings.HasSuffix(l, ")") {
+					if name := l[i+2 : len(l)-1]; !slices.ContainsFunc(tools.All(), func(t toolkit.Tool) bool { return t.Def.Name == name }) {
+						t.Errorf("doctor names a tool that does not exist: %s", l)
+					}
+				}
+			}
 		})
 	}
 }
@@ -219,5 +230,76 @@ func TestLogin(t *testing.T) {
 	}
 	if _, err := keyring.Get(config.KeyringService, "lab"); err == nil {
 		t.Error("the password is still in the keyring")
+	}
+}
+
+// TestDoctorTLSVerdicts: one verdict per TLS set-up, said after the
+// handshake from what it did (never "ok" and then "FAIL"), and one message
+// per failure.
+func TestDoctorTLSVerdicts(t *testing.T) {
+	t.Parallel()
+	const user, secret = "svc-tls", "Tls-Secret-Pw-4242"
+	sim := startSecretSim(t, user, secret)
+	caFile, err := sim.Server.CertificateFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := sim.Server.URL.Host
+	tests := []struct {
+		name string
+		env  []string
+		// lines are the tls, connection and login lines, in order.
+		lines []string
+		exit  int
+	}{
+		{"thumbprint", []string{"VSPHERE_THUMBPRINT", sim.Config.Thumbprint},
+			[]string{"ok    tls           certificate matches the pinned SHA-256 thumbprint", "ok    login         " + hostPort}, 0},
+		{"CA file", []string{"VSPHERE_CA_FILE", caFile},
+			[]string{"ok    tls           certificate verified against the CA file " + caFile, "ok    login         " + hostPort}, 0},
+		{"insecure", []string{"VSPHERE_INSECURE", "true"},
+			[]string{"WARN  tls           verification is off", "ok    login         " + hostPort}, 0},
+		{"insecure and a pin", []string{"VSPHERE_INSECURE", "true", "VSPHERE_THUMBPRINT", sim.Config.Thumbprint},
+			[]string{"WARN  tls           insecure is ignored", "ok    tls           certificate matches the pinned SHA-256 thumbprint", "ok    login         " + hostPort}, 0},
+		{"untrusted", nil,
+			[]string{"FAIL  tls           the TLS certificate of " + hostPort + " is not trusted"}, 1},
+		{"http", []string{"VSPHERE_URL", "http://" + hostPort + "/sdk"},
+			[]string{"FAIL  connection    vCenter configuration: the vCenter URL uses http://"}, 1},
+		{"unreachable", []string{"VSPHERE_URL", "https://127.0.0.1:1/sdk"},
+			[]string{"FAIL  login         cannot reach vCenter at 127.0.0.1:1"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			env := f.with(append([]string{"VSPHERE_URL", sim.Config.URL, "VSPHERE_USERNAME", user, "VSPHERE_PASSWORD", secret}, tc.env...)...)
+			out, stderr, err := f.run(env, "doctor", "--timeout", "5s")
+			if exitCode(err) != tc.exit {
+				t.Errorf("exit %d, want %d", exitCode(err), tc.exit)
+			}
+			var got []string
+			for _, l := range strings.Split(out, "\n") {
+				for _, k := range []string{"tls ", "connection ", "login "} {
+					if strings.HasPrefix(strings.TrimSpace(l[min(len(l), 6):]), k) {
+						got = append(got, l)
+					}
+				}
+			}
+			ok := len(got) == len(tc.lines)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.HasPrefix(got[i], tc.lines[i])
+			}
+			if !ok {
+				t.Errorf("tls/connection/login lines:\n%s\nwant prefixes:\n%s\nfull output:\n%s", strings.Join(got, "\n"), strings.Join(tc.lines, "\n"), out)
+			}
+			assertNoSecret(t, secret, out, stderr)
+			// Privileges are compared for tools that exist only.
+			for _, l := range strings.Split(out, "\n") {
+				if i := strings.LastIndex(l, " ("); strings.Contains(l, "privileges") && i > 0 && strings.HasSuffix(l, ")") {
+					if name := l[i+2 : len(l)-1]; !slices.ContainsFunc(tools.All(), func(t toolkit.Tool) bool { return t.Def.Name == name }) {
+						t.Errorf("doctor names a tool that does not exist: %s", l)
+					}
+				}
+			}
+		})
 	}
 }

@@ -19,8 +19,15 @@ func newRolesCmd(o *globalOptions) *cobra.Command {
 		Long: `Show each built-in and custom role (or only NAME): what it inherits, its
 allow/deny/confirm/protect rules, scope and rate limits, and the tools it allows.
 Roles are shown as they apply on this machine, that is capped by the system
-policy. The role of the selected profile is marked with *.`,
+policy. The effective role (--role, VSPHERE_MCP_ROLE or the selected
+profile's) is marked with *.`,
 		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, noFiles
+			}
+			return completeRoles(o, toComplete), noFiles
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := o.loadSettings()
 			if err != nil {
@@ -56,12 +63,7 @@ policy. The role of the selected profile is marked with *.`,
 				}
 				mark := ""
 				if name == s.role.Name() {
-					mark = "  * role of "
-					if s.profileName != "" {
-						mark += "profile " + s.profileName
-					} else {
-						mark += "this setup (no profile)"
-					}
+					mark = "  * " + roleMark(s)
 				}
 				fmt.Fprintf(o.stdout, "%s (%s)%s\n", name, roleLineage(r), mark)
 				writeRole(o.stdout, r, infos)
@@ -69,6 +71,17 @@ policy. The role of the selected profile is marked with *.`,
 			return nil
 		},
 	}
+}
+
+// roleMark says whose role the effective role is.
+func roleMark(s *settings) string {
+	switch {
+	case strings.HasPrefix(s.roleSource, "flag") || strings.HasPrefix(s.roleSource, "env"):
+		return "role chosen by " + s.roleSource
+	case s.profileName != "":
+		return "role of profile " + s.profileName
+	}
+	return "role of this setup (no profile)"
 }
 
 // writeRole prints a role's rules and the tools it allows.

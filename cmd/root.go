@@ -46,11 +46,15 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 type globalOptions struct {
 	configPath string
 	profile    string
+	role       string
 	simulator  string
 	logLevel   string
 	logFile    string
 	toolsets   []string
 	readOnly   bool
+	// dropLogs are log messages left out of the log (tools call: what its
+	// own error already says).
+	dropLogs []string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -96,6 +100,7 @@ profile, then govc's GOVC_* variables. Start with:
 	pf := root.PersistentFlags()
 	pf.StringVar(&o.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/vsphere-mcp/config.yaml) [$"+envConfig+"]")
 	pf.StringVar(&o.profile, "profile", "", "config profile to use (default: the config's default_profile) [$"+envProfile+"]")
+	pf.StringVar(&o.role, "role", "", "role to use: a built-in or custom role, capped by the system policy (default: the profile's role, else viewer) [$"+envRole+"]")
 	pf.StringVar(&o.simulator, "simulator", "", `serve an embedded vCenter simulator instead of a real vCenter ("vcenter" or "esx")`)
 	pf.Lookup("simulator").NoOptDefVal = string(vcenter.SimVCenter)
 	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error (logs go to stderr, never stdout)")
@@ -106,6 +111,9 @@ profile, then govc's GOVC_* variables. Start with:
 
 	root.AddCommand(newServeCmd(o), newToolsCmd(o), newConfigCmd(o), newProfilesCmd(o), newRolesCmd(o),
 		newDoctorCmd(o), newAuditCmd(o), newLoginCmd(o), newVersionCmd(o))
+	root.Version = versionString()
+	root.SetVersionTemplate(versionLine() + "\n")
+	registerCompletions(root, o)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
 	})
@@ -128,20 +136,28 @@ type app struct {
 	beforeLogout []func()
 }
 
-func (o *globalOptions) logger() (*slog.Logger, func(), error) {
+// logger is the process's log: text records on stderr or --log-file at
+// --log-level, and the same records, at the level each asks for, to the
+// MCP clients that ask for them (see mcpLog).
+func (o *globalOptions) logger() (*slog.Logger, *mcpLog, func(), error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
+		return nil, nil, nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
 	w, closeFn := o.stderr, func() {}
 	if o.logFile != "" {
 		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open log file: %w", err)
+			return nil, nil, nil, fmt.Errorf("open log file: %w", err)
 		}
 		w, closeFn = f, func() { _ = f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	var file slog.Handler = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	if len(o.dropLogs) > 0 {
+		file = dropHandler{file, o.dropLogs}
+	}
+	ml := newMCPLog()
+	return slog.New(teeHandler{file, &mcpLogHandler{l: ml}}), ml, closeFn, nil
 }
 
 // newApp wires the server: config and system policy → effective role →
@@ -151,7 +167,7 @@ func (o *globalOptions) logger() (*slog.Logger, func(), error) {
 // replaces the profile's while the profile's role, policy and audit still
 // apply.
 func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version string) (_ *app, err error) {
-	log, closeLog, err := o.logger()
+	log, ml, closeLog, err := o.logger()
 	if err != nil {
 		return nil, err
 	}
@@ -243,10 +259,10 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	}
 	deps := tools.Deps{Session: a.session, Log: log}
 	a.tools = tools.Served(s.toolsets, s.readOnly)
-	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy}); err != nil {
+	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy, Logging: ml}); err != nil {
 		return nil, err
 	}
-	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
+	log.Info("policy", "profile", s.profileName, "role", s.role.Name(), "role_source", s.roleSource, "capped_by", strings.Join(s.role.Describe().CappedBy, ","), "toolsets", strings.Join(tools.IDs(s.toolsets), ","),
 		"read_only", s.readOnly, "tools", len(s.role.AllowedTools(toolInfos(a.tools))),
 		"confirm_fallback", s.fallback, "audit", s.auditPath, "system_policy", strings.Join(s.sys.Sources, ","),
 		"allowed_vcenters", strings.Join(s.describeVCenters(), "; "))

@@ -23,6 +23,7 @@ const (
 	envSystemPolicy = "VSPHERE_MCP_SYSTEM_POLICY"
 	envToolsets     = "VSPHERE_MCP_TOOLSETS"
 	envReadOnly     = "VSPHERE_MCP_READ_ONLY"
+	envRole         = "VSPHERE_MCP_ROLE"
 )
 
 // settings is what the config file, the environment and the system policy
@@ -38,7 +39,10 @@ type settings struct {
 	sys      policy.SystemPolicy
 	sysPaths []string // every file looked at, fixed path first
 
+	// role is the effective role: --role, VSPHERE_MCP_ROLE or the
+	// profile's, capped by the system policy; roleSource says which.
 	role           *policy.Role
+	roleSource     string
 	fallback       policy.Fallback
 	fallbackSource string
 
@@ -113,16 +117,9 @@ func (o *globalOptions) loadSettings() (*settings, error) {
 	}
 	s.sys = sys
 
-	role, err := policy.Resolve(s.file.Roles, s.profile.Role)
-	if err != nil {
-		return nil, s.inProfile(err)
-	}
-	// Cap with the built-in resolver only: a user must not be able to
-	// define what the administrator's max_role means.
-	if role, err = role.Cap(sys, nil); err != nil {
+	if err := s.selectRole(o); err != nil {
 		return nil, err
 	}
-	s.role = role
 
 	if s.fallback, err = sys.EffectiveFallback(s.profile.ConfirmFallback); err != nil {
 		return nil, s.inProfile(err)
@@ -154,6 +151,36 @@ func (o *globalOptions) loadSettings() (*settings, error) {
 		s.auditSource = "default"
 	}
 	return s, nil
+}
+
+// selectRole works out the effective role: --role over VSPHERE_MCP_ROLE
+// over the profile's role, a built-in role or one of the config's custom
+// roles, then capped by the system policy exactly as a profile's role is:
+// a flag or variable only chooses within what the administrator allows.
+func (s *settings) selectRole(o *globalOptions) error {
+	name, src := s.profile.Role, s.profileLabel()
+	switch {
+	case strings.TrimSpace(o.role) != "":
+		name, src = o.role, "flag --role"
+	case strings.TrimSpace(o.getenv(envRole)) != "":
+		name, src = o.getenv(envRole), "env "+envRole
+	case name == "":
+		src = "default"
+	}
+	role, err := policy.Resolve(s.file.Roles, name)
+	if err != nil {
+		if strings.HasPrefix(src, "profile") {
+			return s.inProfile(err)
+		}
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	// Cap with the built-in resolver only: a user must not be able to
+	// define what the administrator's max_role means.
+	if role, err = role.Cap(s.sys, nil); err != nil {
+		return err
+	}
+	s.role, s.roleSource = role, src
+	return nil
 }
 
 // selectToolsets works out which toolsets to serve and whether read-only:

@@ -1,15 +1,10 @@
 package cmd
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
@@ -102,89 +97,6 @@ func firstSentence(s string) string {
 		return s[:i+1]
 	}
 	return s
-}
-
-func newToolsCallCmd(o *globalOptions) *cobra.Command {
-	var asJSON bool
-	var timeout time.Duration
-	c := &cobra.Command{
-		Use:   "call NAME ['{\"json\":\"args\"}']",
-		Short: "Call one tool and print its result; exit status 1 on a tool error",
-		Example: `  vsphere-mcp tools call vm_list --simulator
-  vsphere-mcp tools call vm_list '{"power_state":"poweredOff","limit":10}'
-  vsphere-mcp tools call vm_get '{"vm":"web-01"}' --json`,
-		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var toolArgs map[string]any
-			if len(args) == 2 && strings.TrimSpace(args[1]) != "" {
-				if err := json.Unmarshal([]byte(args[1]), &toolArgs); err != nil {
-					return fmt.Errorf(`tool arguments must be a JSON object, e.g. '{"vm":"web-01"}': %v`, err)
-				}
-			}
-			ctx, cancel := contextWithOptionalTimeout(cmd, timeout)
-			defer cancel()
-			a, err := o.newApp(ctx, cmd, versionString())
-			if err != nil {
-				return err
-			}
-			defer a.close()
-
-			// The call goes through the real MCP server, middleware and all,
-			// via an in-process client.
-			cl, err := client.NewInProcessClient(a.server)
-			if err != nil {
-				return fmt.Errorf("start in-process MCP client: %w", err)
-			}
-			defer cl.Close()
-			if err := cl.Start(ctx); err != nil {
-				return fmt.Errorf("start in-process MCP client: %w", err)
-			}
-			init := mcp.InitializeRequest{}
-			init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-			init.Params.ClientInfo = mcp.Implementation{Name: "vsphere-mcp-cli", Version: versionString()}
-			if _, err := cl.Initialize(ctx, init); err != nil {
-				return fmt.Errorf("initialize: %w", err)
-			}
-			req := mcp.CallToolRequest{}
-			req.Params.Name = args[0]
-			req.Params.Arguments = toolArgs
-			res, err := cl.CallTool(ctx, req)
-			if err != nil {
-				return fmt.Errorf("call %s: %w", args[0], err)
-			}
-			if asJSON && !res.IsError {
-				enc := json.NewEncoder(o.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res.StructuredContent); err != nil {
-					return err
-				}
-			} else {
-				out := o.stdout
-				if res.IsError {
-					out = o.stderr
-				}
-				for _, c := range res.Content {
-					if tc, ok := c.(mcp.TextContent); ok {
-						fmt.Fprint(out, strings.TrimRight(tc.Text, "\n")+"\n")
-					}
-				}
-			}
-			if res.IsError {
-				return &exitError{code: 1}
-			}
-			return nil
-		},
-	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the structured result as JSON instead of the text the model reads")
-	c.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long (0 = no limit)")
-	return c
-}
-
-func contextWithOptionalTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(cmd.Context())
-	}
-	return context.WithTimeout(cmd.Context(), d)
 }
 
 // allowedTools are those of ts the settings' role allows (read tools only

@@ -33,12 +33,17 @@ func newVersionCmd(o *globalOptions) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(o.stdout, "vsphere-mcp %s", versionString())
-			if commit != "" {
-				fmt.Fprintf(o.stdout, " (commit %s, built %s)", commit, date)
-			}
-			fmt.Fprintln(o.stdout)
+			fmt.Fprintln(o.stdout, versionLine())
 			return nil
 		},
 	}
+}
+
+// versionLine is what `version` and `--version` print.
+func versionLine() string {
+	s := "vsphere-mcp " + versionString()
+	if commit != "" {
+		s += fmt.Sprintf(" (commit %s, built %s)", commit, date)
+	}
+	return s
 }

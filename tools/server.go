@@ -36,6 +36,9 @@ type Options struct {
 	// Policy decides and audits every call; nil means the viewer role with
 	// no audit trail.
 	Policy *Policy
+	// Logging, when set, declares MCP logging and delivers log records to
+	// the clients that ask (see guard.Logging).
+	Logging guard.Logging
 }
 
 const websiteURL = "https://github.com/vsphere-mcp/vsphere-mcp"
@@ -59,6 +62,7 @@ func NewServer(d Deps, o Options) (*server.MCPServer, error) {
 		Icons:        []mcp.Icon{{Src: iconDataURI, MIMEType: "image/svg+xml"}},
 		Instructions: Instructions(sel, o.ReadOnly, role),
 		Policy:       o.Policy,
+		Logging:      o.Logging,
 	}), nil
 }
 

@@ -44,11 +44,33 @@ func TestExampleLoads(t *testing.T) {
 	if f.DefaultProfile != "lab" || len(f.Profiles) != 2 || len(f.Roles) != 1 {
 		t.Errorf("example: default %q, %d profiles, %d roles", f.DefaultProfile, len(f.Profiles), len(f.Roles))
 	}
+	// The default profile is unscoped: a first "vm_list" shows every VM.
 	lab := f.Profiles["lab"]
-	if lab.PasswordEnv != "LAB_VC_PASSWORD" || lab.Role != "lab-operator" || lab.Insecure == nil || *lab.Insecure {
+	if lab.PasswordEnv != "LAB_VC_PASSWORD" || lab.Role != "viewer" || lab.Insecure == nil || *lab.Insecure {
 		t.Errorf("lab profile: %+v", lab)
 	}
 	r, err := policy.Resolve(f.Roles, lab.Role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.Describe(); len(d.Scopes) != 0 {
+		t.Errorf("the default profile's role is scoped: %+v", d.Scopes)
+	}
+
+	// The scoped example sits commented next to it and works once swapped in.
+	const on, off = "    role: viewer ", "    # role: lab-operator "
+	if strings.Count(Example, on) != 1 || strings.Count(Example, off) != 1 {
+		t.Fatalf("the example lacks exactly one %q and one %q line", on, off)
+	}
+	swapped := strings.Replace(strings.Replace(Example, on, "    # role: viewer ", 1), off, "    role: lab-operator ", 1)
+	f, err = Load(writeFile(t, dir, "swapped.yaml", swapped, 0o600), true, env(map[string]string{"HOME": dir}))
+	if err != nil {
+		t.Fatalf("the example with the scoped role does not load: %v", err)
+	}
+	if got := f.Profiles["lab"].Role; got != "lab-operator" {
+		t.Fatalf("swapped role %q", got)
+	}
+	r, err = policy.Resolve(f.Roles, "lab-operator")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ const Example = `# vsphere-mcp configuration.
 
 # The profile used when neither --profile nor VSPHERE_MCP_PROFILE names one.
 # Without any profile, vsphere-mcp uses the environment and the viewer role.
+# --role NAME or VSPHERE_MCP_ROLE choose another role for one run, within
+# what the system policy allows.
 default_profile: lab
 
 audit:
@@ -33,7 +35,7 @@ audit:
 
 profiles:
   lab:
-    description: Lab vCenter, operator rights in the lab folder
+    description: Lab vCenter, read-only, everything visible
     url: https://vc.lab.example/sdk
     username: svc-ai@vsphere.local
     # The password comes from exactly one of:
@@ -47,7 +49,9 @@ profiles:
     # thumbprint: "AB:CD:…"               # or pin vCenter's certificate
     # datacenter: DC1                    # for relative inventory paths
     # call_timeout: 2m                   # give up on one vCenter request after this long (tasks still wait)
-    role: lab-operator                   # viewer (the default), operator, vm-admin, admin, or a role below
+    role: viewer                         # viewer (the default), operator, vm-admin, admin, or a role below
+    # role: lab-operator                 # the scoped role below: power and snapshots, but only in DC1's lab
+    #                                    # folder; lists then show only what its scope lets through
     # confirm_fallback: deny             # when the MCP client cannot ask you to confirm: deny, or preview
 
   prod:

@@ -17,6 +17,20 @@ type ServerOptions struct {
 	// Policy decides and audits every call; nil means the viewer role with
 	// no audit trail.
 	Policy *Policy
+	// Logging, when set, declares the MCP logging capability and delivers
+	// log records to the clients that ask for them.
+	Logging Logging
+}
+
+// Logging is what delivers log records to MCP clients (cmd/ builds it
+// from the same slog records that go to the log file). It is given the
+// server's hooks (logging/setLevel, sessions ending), wraps every tool
+// call (a request that carries a log level gets the records made while it
+// runs) and gets the server once built.
+type Logging interface {
+	Hooks(*server.Hooks)
+	ToolMiddleware(server.ToolHandlerFunc) server.ToolHandlerFunc
+	Attach(*server.MCPServer)
 }
 
 // NewServer builds the MCP server serving tools behind the policy: the
@@ -38,9 +52,13 @@ func NewServer(d toolkit.Deps, tools []toolkit.Tool, o ServerOptions) *server.MC
 		server.WithTaskHooks(g.bg.hooks()),
 		server.WithRecovery(),
 		server.WithToolFilter(g.Visible),
-		server.WithToolHandlerMiddleware(g.Middleware),
-		server.WithHooks(hooks),
 	}
+	if o.Logging != nil {
+		// Outermost, so what the guard logs about a call reaches it too.
+		o.Logging.Hooks(hooks)
+		opts = append(opts, server.WithLogging(), server.WithToolHandlerMiddleware(o.Logging.ToolMiddleware))
+	}
+	opts = append(opts, server.WithToolHandlerMiddleware(g.Middleware), server.WithHooks(hooks))
 	if o.Instructions != "" {
 		opts = append(opts, server.WithInstructions(o.Instructions))
 	}
@@ -56,6 +74,9 @@ func NewServer(d toolkit.Deps, tools []toolkit.Tool, o ServerOptions) *server.MC
 	s := server.NewMCPServer("vsphere-mcp", o.Version, opts...)
 	for _, t := range tools {
 		s.AddTool(t.Def, t.Handler(d))
+	}
+	if o.Logging != nil {
+		o.Logging.Attach(s)
 	}
 	return s
 }
