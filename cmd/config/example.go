@@ -53,6 +53,8 @@ profiles:
     # role: lab-operator                 # the scoped role below: power and snapshots, but only in DC1's lab
     #                                    # folder; lists then show only what its scope lets through
     # confirm_fallback: deny             # when the MCP client cannot ask you to confirm: deny, or preview
+    # toolsets: [default, host]          # toolsets to serve: names, all or default (vsphere-mcp tools list shows them)
+    # read_only: true                    # serve and allow only read tools, whatever the role
 
   prod:
     description: Production, read-only
@@ -60,6 +62,7 @@ profiles:
     username: svc-ai-readonly@vsphere.local
     keyring: true
     role: viewer
+    read_only: true                      # whatever role this profile is given later
 
 # Custom roles. Tool selectors are names or globs ("snapshot_*"),
 # "toolset:<glob>" or "risk:<read|write|destructive|irreversible>".
