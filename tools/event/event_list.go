@@ -88,7 +88,7 @@ var typePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]{0,199}$`)
 type EventList struct {
 	Items      []EventItem `json:"items"`
 	Total      int         `json:"total" jsonschema:"Events matched (within the newest events vCenter returned)"`
-	Capped     bool        `json:"capped,omitempty" jsonschema:"True when vCenter returned a full window: older matching events exist but are not covered; narrow since/until or the object"`
+	Capped     bool        `json:"capped,omitempty" jsonschema:"On the first page: vCenter returned a full window, so older matching events exist that the listing does not cover; narrow since/until or the object"`
 	NextCursor string      `json:"next_cursor"`
 }
 
