@@ -8,6 +8,7 @@ package tools
 import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
@@ -29,6 +30,7 @@ func Toolsets() []toolkit.Toolset {
 		cluster.Toolset(),
 		datastore.Toolset(),
 		network.Toolset(),
+		event.Toolset(),
 	}
 }
 
