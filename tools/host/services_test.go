@@ -311,3 +311,45 @@ func TestHostServicesPolicy(t *testing.T) {
 		t.Error("vm-admin cannot list host services")
 	}
 }
+
+// TestHostServicesScope: a role scoped to DC0 neither sees nor changes
+// DC1's hosts, whether named or selected by a filter.
+func TestHostServicesScope(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"dc0-admin": {Inherits: "admin", Scope: policy.Scope{Datacenters: []string{"DC0"}}}}
+	e := adminEnv(t, custom, "dc0-admin")
+	var res params.BulkResult
+	e.OK("host_service_start", map[string]any{"filter": map[string]any{"name": "*_H0"}, "service": "TSM-SSH"}, &res)
+	var acted []string
+	for _, r := range res.Results {
+		acted = append(acted, r.Host)
+	}
+	if want := []string{"DC0_C0_H0", "DC0_C1_H0", "DC0_H0"}; !slices.Equal(toolstest.Sorted(acted), want) || res.Succeeded != 3 {
+		t.Errorf("filter acted on %v (%+v), want %v", acted, res, want)
+	}
+	var inDC0 []string
+	for _, name := range []string{"DC0_C0_H0", "DC0_C1_H0", "DC0_H0"} {
+		inDC0 = append(inDC0, e.hostObj(name).Reference().Value)
+	}
+	if got := e.runningOn("TSM-SSH"); !slices.Equal(got, toolstest.Sorted(inDC0)) {
+		t.Errorf("SSH runs on %v, want only %v", got, inDC0)
+	}
+	toolstest.MustContain(t, e.Fails("host_service_start", map[string]any{"host": "DC1_H0", "service": "TSM-SSH"}), `no host matches "DC1_H0"`)
+	toolstest.MustContain(t, e.Fails("host_service_list", map[string]any{"host": "DC1_H0"}), `no host matches "DC1_H0"`)
+	if e.service("DC1_H0", "TSM-SSH").Running {
+		t.Error("an out-of-scope host's SSH was started")
+	}
+	// Out of scope, DC1's running SSH is not listed either.
+	ss, err := e.hostObj("DC1_C0_H0").ConfigManager().ServiceSystem(e.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Start(e.Ctx, "TSM-SSH"); err != nil {
+		t.Fatal(err)
+	}
+	var got HostList
+	e.OK("host_list", map[string]any{"service_running": "TSM-SSH"}, &got)
+	if ids := hostIDs(got.Items); !slices.Equal(ids, toolstest.Sorted(inDC0)) {
+		t.Errorf("host_list service_running in scope: %v, want %v", ids, inDC0)
+	}
+}
