@@ -256,11 +256,12 @@ func TestHugeArgumentsBounded(t *testing.T) {
 }
 
 // TestEveryWriteToolRefusesProtectedTarget: with everything under /DC0/vm
-// protected, each write tool of the catalog is refused before it changes
-// anything — the VMs of DC0 read back through govmomi are as they were.
+// and the cluster DC0_C1 protected, each write tool of the catalog is
+// refused before it changes anything — the VMs of DC0 and the services of
+// DC0_C1's hosts read back through govmomi are as they were.
 func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	t.Parallel()
-	custom := map[string]policy.RoleSpec{"guarded": {Inherits: "admin", Protect: []string{"/DC0/vm"}}}
+	custom := map[string]policy.RoleSpec{"guarded": {Inherits: "admin", Protect: []string{"/DC0/vm", "/DC0/host/DC0_C1"}}}
 	p := toolstest.Policy(t, "guarded", custom, nil)
 	e := newPolicyEnv(t, p, nil)
 	const vm = "/DC0/vm/DC0_H0_VM0"
@@ -329,30 +330,41 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 			}
 			fmt.Fprintf(&b, "%s %v %s %v %d %d %v\n", v.Name, v.Parent, v.Runtime.PowerState, v.Config != nil && v.Config.Template, v.Config.Hardware.NumCPU, n, v.ResourcePool)
 		}
+		for _, h := range toolstest.RetrieveAll[mo.HostSystem](e.Env, "HostSystem", "name", "config.service") {
+			if strings.HasPrefix(h.Name, "DC0_C1_") {
+				for _, s := range h.Config.Service.Service {
+					fmt.Fprintf(&b, "%s %s %v %s\n", h.Name, s.Key, s.Running, s.Policy)
+				}
+			}
+		}
 		return b.String()
 	}
 	before := state()
 
 	args := map[string]map[string]any{
-		"vm_power_on":         {"vm": vm},
-		"vm_power_off":        {"vm": vm},
-		"vm_reset":            {"vm": vm},
-		"vm_suspend":          {"vm": vm},
-		"vm_shutdown_guest":   {"vm": vm},
-		"vm_reboot_guest":     {"vm": vm},
-		"vm_delete":           {"vm": vm, "force": true},
-		"vm_create":           {"name": "new-vm", "folder": "/DC0/vm", "host": "DC0_H0"},
-		"vm_clone":            {"vm": vm, "name": "copy"},
-		"vm_reconfigure":      {"vm": vm, "annotation": "changed"},
-		"vm_rename":           {"vm": vm, "name": "renamed"},
-		"vm_migrate":          {"vm": vm, "cluster": "DC0_C0"},
-		"vm_move":             {"vm": vm, "folder": "/DC0/vm/elsewhere"},
-		"vm_mark_template":    {"vm": off},
-		"vm_mark_vm":          {"vm": template},
-		"snapshot_create":     {"vm": vm, "name": "s"},
-		"snapshot_revert":     {"vm": vm, "snapshot": "base"},
-		"snapshot_delete":     {"vm": vm, "snapshot": "base"},
-		"snapshot_delete_all": {"vm": vm},
+		"vm_power_on":             {"vm": vm},
+		"vm_power_off":            {"vm": vm},
+		"vm_reset":                {"vm": vm},
+		"vm_suspend":              {"vm": vm},
+		"vm_shutdown_guest":       {"vm": vm},
+		"vm_reboot_guest":         {"vm": vm},
+		"vm_delete":               {"vm": vm, "force": true},
+		"vm_create":               {"name": "new-vm", "folder": "/DC0/vm", "host": "DC0_H0"},
+		"vm_clone":                {"vm": vm, "name": "copy"},
+		"vm_reconfigure":          {"vm": vm, "annotation": "changed"},
+		"vm_rename":               {"vm": vm, "name": "renamed"},
+		"vm_migrate":              {"vm": vm, "cluster": "DC0_C0"},
+		"vm_move":                 {"vm": vm, "folder": "/DC0/vm/elsewhere"},
+		"vm_mark_template":        {"vm": off},
+		"vm_mark_vm":              {"vm": template},
+		"snapshot_create":         {"vm": vm, "name": "s"},
+		"snapshot_revert":         {"vm": vm, "snapshot": "base"},
+		"snapshot_delete":         {"vm": vm, "snapshot": "base"},
+		"snapshot_delete_all":     {"vm": vm},
+		"host_service_start":      {"host": "DC0_C1_H0", "service": "TSM-SSH"},
+		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
+		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
+		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).

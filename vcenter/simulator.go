@@ -65,7 +65,8 @@ func DemoModel(kind SimulatorKind) *simulator.Model {
 var simCreate sync.Mutex
 
 // StartSimulator creates model's inventory (when not created yet), serves
-// it over HTTPS on a loopback port, and varies the demo VMs' power states
+// it over HTTPS on a loopback port with what vcsim lacks added (a
+// HostServiceSystem per host), and varies the demo VMs' power states
 // so listings have something to filter.
 func StartSimulator(ctx context.Context, model *simulator.Model, vary bool) (*Simulator, error) {
 	// vcsim's model creation and server start write package state (its
@@ -79,6 +80,7 @@ func StartSimulator(ctx context.Context, model *simulator.Model, vary bool) (*Si
 			return nil, fmt.Errorf("create simulator inventory: %w", err)
 		}
 	}
+	installHostServiceSystems(model)
 	model.Service.TLS = new(tls.Config)
 	model.Service.RegisterEndpoints = true
 	srv := model.Service.NewServer()

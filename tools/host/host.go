@@ -22,10 +22,17 @@ type HostListArgs struct {
 	params.NameFilter
 	Datacenter string `json:"datacenter,omitempty" jsonschema:"Only hosts in this datacenter (name, path or ID)"`
 	Cluster    string `json:"cluster,omitempty" jsonschema:"Only hosts in this cluster"`
+	// ServiceRunning makes "which hosts run SSH" one call.
+	ServiceRunning string `json:"service_running,omitempty" jsonschema:"Only hosts where this service runs (a service key, e.g. TSM-SSH)"`
 	toolkit.Paging
 }
 
-func (a *HostListArgs) Validate() error { return params.CheckList(a.Paging, a.Name) }
+func (a *HostListArgs) Validate() error {
+	if err := params.CheckList(a.Paging, a.Name); err != nil {
+		return err
+	}
+	return params.CheckServiceKey("service_running", a.ServiceRunning)
+}
 
 // HostItem is one row of host_list.
 type HostItem struct {
@@ -72,13 +79,15 @@ func hostList() toolkit.Tool {
 		Name:  "host_list",
 		Title: "List ESXi hosts",
 		Description: "List ESXi hosts with cluster, connection, power and maintenance state, CPU and memory used vs capacity, VM count and ESXi version, " +
-			"filtered by name glob, datacenter or cluster.",
+			"filtered by name glob, datacenter, cluster or a running service (service_running: TSM-SSH).",
 		Risk: policy.RiskRead,
 	}, func(ctx context.Context, d toolkit.Deps, a HostListArgs) (HostList, error) {
-		q := vcenter.Query{Type: "HostSystem", Key: toolkit.QueryKey("host_list", a.Name, a.Datacenter, a.Cluster)}
-		if err := params.Scope(ctx, d.Session, &q, a.Cursor, a.Name,
-			params.Container{Kind: "ClusterComputeResource", Ident: a.Cluster}, params.Container{Kind: "Datacenter", Ident: a.Datacenter}); err != nil {
+		q := vcenter.Query{Type: "HostSystem", Key: toolkit.QueryKey("host_list", a.Name, a.Datacenter, a.Cluster, a.ServiceRunning)}
+		if err := params.Scope(ctx, d.Session, &q, a.Cursor, a.Name, params.HostContainers(a.Cluster, a.Datacenter)...); err != nil {
 			return HostList{}, err
+		}
+		if a.Cursor == "" {
+			params.SetHostMatch(&q, a.Name, a.ServiceRunning)
 		}
 		hosts, page, err := params.ListPage[mo.HostSystem](ctx, d.Session, q, hostListProps, a.Paging)
 		if err != nil {

@@ -16,8 +16,11 @@ var schemas embed.FS
 
 // Toolset returns the host toolset with its tools.
 func Toolset() toolkit.Toolset {
-	return toolkit.NewToolset(ID, "ESXi hosts: list and inspect", false, schemas,
-		hostList(),
-		hostGet(),
+	return toolkit.NewToolset(ID, "ESXi hosts: list and inspect them, and manage their services", false, schemas,
+		append([]toolkit.Tool{
+			hostList(),
+			hostGet(),
+			hostServiceList(),
+		}, serviceTools()...)...,
 	)
 }

@@ -12,16 +12,20 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// TargetResult is the outcome of a bulk action on one VM. Each action
-// fills the fields that concern it.
+// TargetResult is the outcome of a bulk action on one VM or host. Each
+// action fills the fields that concern it.
 type TargetResult struct {
-	VM         string `json:"vm"`
+	VM         string `json:"vm,omitempty"`
+	Host       string `json:"host,omitempty"`
 	ID         string `json:"id"`
 	Outcome    string `json:"outcome" jsonschema:"done, unchanged or failed"`
 	PowerState string `json:"power_state,omitempty"`
 	Snapshot   string `json:"snapshot,omitempty" jsonschema:"The snapshot created: its path in the VM's tree"`
 	SnapshotID string `json:"snapshot_id,omitempty"`
 	Removed    int    `json:"removed,omitempty" jsonschema:"How many snapshots were removed"`
+	Service    string `json:"service,omitempty" jsonschema:"The host service acted on, e.g. TSM-SSH"`
+	Running    *bool  `json:"running,omitempty" jsonschema:"Whether the service runs afterwards"`
+	Policy     string `json:"policy,omitempty" jsonschema:"The service's startup policy afterwards: on, off or automatic"`
 	Task       string `json:"task,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
@@ -53,6 +57,14 @@ var bulkColumns = []bulkColumn{
 		}
 		return toolkit.Itoa(r.Removed)
 	}},
+	{"service", func(r TargetResult) string { return r.Service }},
+	{"running", func(r TargetResult) string {
+		if r.Running == nil {
+			return ""
+		}
+		return toolkit.YesNo(*r.Running)
+	}},
+	{"policy", func(r TargetResult) string { return r.Policy }},
 }
 
 // Text renders the outcome line and a row per target, with the columns
@@ -61,7 +73,11 @@ var bulkColumns = []bulkColumn{
 func (r BulkResult) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d done, %d unchanged, %d failed\n", toolkit.Line(r.Action, toolkit.TextMax), r.Succeeded, r.Unchanged, r.Failed)
-	cols := []string{"vm", "id", "outcome"}
+	noun := "vm"
+	if len(r.Results) > 0 && r.Results[0].Host != "" {
+		noun = "host"
+	}
+	cols := []string{noun, "id", "outcome"}
 	var extra []bulkColumn
 	for _, c := range bulkColumns {
 		for _, x := range r.Results {
@@ -74,7 +90,7 @@ func (r BulkResult) Text() string {
 	}
 	t := toolkit.NewTable(append(cols, "task", "error")...)
 	for _, x := range r.Results {
-		cells := []string{x.VM, x.ID, x.Outcome}
+		cells := []string{x.VM + x.Host, x.ID, x.Outcome}
 		for _, c := range extra {
 			cells = append(cells, c.cell(x))
 		}
@@ -113,9 +129,15 @@ func (b *bulkFailed) Error() string { return b.res.Text() }
 // anyway; don't flood it), reporting progress per finished target; with
 // one target, that target's task reports the progress itself.
 func RunBulk(ctx context.Context, action string, targets []vcenter.Object, one func(t vcenter.Object, p *guard.Progress) TargetResult) BulkResult {
+	return RunBulkOf(ctx, action, "VMs", targets, one)
+}
+
+// RunBulkOf is RunBulk for targets other than VMs, named by noun (plural)
+// in the progress messages.
+func RunBulkOf(ctx context.Context, action, noun string, targets []vcenter.Object, one func(t vcenter.Object, p *guard.Progress) TargetResult) BulkResult {
 	res := BulkResult{Action: action, Results: make([]TargetResult, len(targets))}
 	p := guard.NewProgress(ctx)
-	p.Report(0, fmt.Sprintf("%s: %d VMs", action, len(targets))) // Report escapes
+	p.Report(0, fmt.Sprintf("%s: %d %s", action, len(targets), noun)) // Report escapes
 	var taskP *guard.Progress
 	if len(targets) == 1 {
 		taskP = p
@@ -131,7 +153,7 @@ func RunBulk(ctx context.Context, action string, targets []vcenter.Object, one f
 			defer func() { <-sem }()
 			res.Results[i] = one(t, taskP)
 			n := finished.Add(1)
-			p.Report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d VMs", action, n, len(targets)))
+			p.Report(100*float64(n)/float64(len(targets)), fmt.Sprintf("%s: %d of %d %s", action, n, len(targets), noun))
 		}()
 	}
 	wg.Wait()
