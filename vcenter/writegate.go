@@ -100,9 +100,11 @@ func IsReadMethod(method string) bool {
 
 // readPrefixes are method families that only read: Query*, Retrieve*,
 // Find*, Fetch*, Get*, List*, Read* (collector pages), Validate*/Check*
-// (dry runs).
+// (dry runs), Acquire* (session tickets for a console, a file transfer or
+// guest credentials: they open access, they change nothing; what is done
+// with them is judged where it is done).
 var readPrefixes = []string{"Retrieve", "ContinueRetrieve", "CancelRetrieve", "Query", "Find", "Fetch", "Get", "List",
-	"ReadNext", "ReadPrevious", "Validate", "Check"}
+	"ReadNext", "ReadPrevious", "Validate", "Check", "Acquire"}
 
 var readMethods = map[string]bool{
 	// Session.
@@ -120,4 +122,7 @@ var readMethods = map[string]bool{
 	// Reads that are not named like one.
 	"SearchDatastore_Task": true, "SearchDatastoreSubFolders_Task": true, "RecommendHostsForVm": true,
 	"PlaceVm": true, "EstimateStorageForConsolidateSnapshots_Task": true, "DoesCustomizationSpecExist": true,
+	// Guest reads: downloading a file from the guest and reading its
+	// environment change nothing in vCenter or the guest.
+	"InitiateFileTransferFromGuest": true, "ReadEnvironmentVariableInGuest": true,
 }
