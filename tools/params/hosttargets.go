@@ -28,24 +28,8 @@ type HostTargets struct {
 }
 
 func (a *HostTargets) Validate() error {
-	n := 0
-	if a.Host != "" {
-		n++
-	}
-	if len(a.Hosts) > 0 {
-		n++
-	}
-	if a.Filter != nil {
-		n++
-	}
-	if n != 1 {
-		return errors.New("name the hosts with exactly one of host, hosts or filter")
-	}
-	if a.MaxTargets < 0 || a.MaxTargets > hardMaxTargets {
-		return fmt.Errorf("max_targets must be between 1 and %d", hardMaxTargets)
-	}
-	if len(a.Hosts) > a.TargetLimit() {
-		return fmt.Errorf("%d hosts given; at most %d at once (raise max_targets up to %d)", len(a.Hosts), a.TargetLimit(), hardMaxTargets)
+	if err := checkTargets("hosts", "host, hosts", a.Host != "", len(a.Hosts), a.Filter != nil, a.MaxTargets); err != nil {
+		return err
 	}
 	if f := a.Filter; f != nil {
 		if *f == (HostFilter{}) {
@@ -61,12 +45,7 @@ func (a *HostTargets) Validate() error {
 	return nil
 }
 
-func (a *HostTargets) TargetLimit() int {
-	if a.MaxTargets == 0 {
-		return defaultMaxTargets
-	}
-	return a.MaxTargets
-}
+func (a *HostTargets) TargetLimit() int { return targetLimit(a.MaxTargets) }
 
 // CheckServiceKey accepts an ESXi service key (TSM-SSH, ntpd,
 // sfcbd-watchdog, vmware-fdm): letters, digits, '.', '_' and '-'; empty
@@ -93,49 +72,17 @@ func ResolveHosts(ctx context.Context, s *vcenter.Session, a HostTargets) ([]vce
 	if a.Host != "" {
 		idents = []string{a.Host}
 	}
-	var out []vcenter.Object
-	err := s.Do(ctx, func(c *vcenter.Conn) error {
-		out = out[:0]
-		if f := a.Filter; f != nil {
+	var filter func(*vcenter.Conn) (vcenter.Query, error)
+	if f := a.Filter; f != nil {
+		filter = func(c *vcenter.Conn) (vcenter.Query, error) {
 			q := vcenter.Query{Type: "HostSystem"}
 			var err error
-			if q.Roots, q.Within, err = ContainerFilters(ctx, c, HostContainers(f.Cluster, f.Datacenter)); err != nil {
-				return err
-			}
+			q.Roots, q.Within, err = ContainerFilters(ctx, c, HostContainers(f.Cluster, f.Datacenter))
 			SetHostMatch(&q, f.Name, f.ServiceRunning)
-			refs, err := c.Select(ctx, q)
-			if err != nil {
-				return err
-			}
-			if len(refs) == 0 {
-				return errors.New("the filter selects no hosts; check it with host_list")
-			}
-			if len(refs) > a.TargetLimit() {
-				return fmt.Errorf("the filter selects %d hosts, more than max_targets=%d; narrow the filter, or raise max_targets (at most %d) if you mean all of them", len(refs), a.TargetLimit(), hardMaxTargets)
-			}
-			for _, r := range refs {
-				o, err := c.Describe(ctx, r)
-				if err != nil {
-					return err
-				}
-				out = append(out, o)
-			}
-			return nil
+			return q, err
 		}
-		seen := map[types.ManagedObjectReference]bool{}
-		for _, id := range idents {
-			o, err := c.Resolve(ctx, "HostSystem", id)
-			if err != nil {
-				return err
-			}
-			if !seen[o.Ref] {
-				seen[o.Ref] = true
-				out = append(out, o)
-			}
-		}
-		return nil
-	})
-	return out, err
+	}
+	return resolveTargets(ctx, s, "HostSystem", "hosts", "host_list", idents, a.TargetLimit(), filter)
 }
 
 // HostContainers are host_list's container filters, most specific first.

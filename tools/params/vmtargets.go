@@ -34,24 +34,8 @@ type VMTargets struct {
 }
 
 func (a *VMTargets) Validate() error {
-	n := 0
-	if a.VM != "" {
-		n++
-	}
-	if len(a.VMs) > 0 {
-		n++
-	}
-	if a.Filter != nil {
-		n++
-	}
-	if n != 1 {
-		return errors.New("name the VMs with exactly one of vm, vms or filter")
-	}
-	if a.MaxTargets < 0 || a.MaxTargets > hardMaxTargets {
-		return fmt.Errorf("max_targets must be between 1 and %d", hardMaxTargets)
-	}
-	if len(a.VMs) > a.TargetLimit() {
-		return fmt.Errorf("%d VMs given; at most %d at once (raise max_targets up to %d)", len(a.VMs), a.TargetLimit(), hardMaxTargets)
+	if err := checkTargets("VMs", "vm, vms", a.VM != "", len(a.VMs), a.Filter != nil, a.MaxTargets); err != nil {
+		return err
 	}
 	if f := a.Filter; f != nil {
 		if *f == (VMFilter{}) {
@@ -70,11 +54,36 @@ func (a *VMTargets) Validate() error {
 	return nil
 }
 
-func (a *VMTargets) TargetLimit() int {
-	if a.MaxTargets == 0 {
+func (a *VMTargets) TargetLimit() int { return targetLimit(a.MaxTargets) }
+
+// checkTargets is what every bulk target shape checks: exactly one of the
+// single, list and filter forms (args names the first two), and the list
+// and max_targets within bounds.
+func checkTargets(noun, args string, one bool, many int, filter bool, maxTargets int) error {
+	n := 0
+	for _, given := range []bool{one, many > 0, filter} {
+		if given {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("name the %s with exactly one of %s or filter", noun, args)
+	}
+	if maxTargets < 0 || maxTargets > hardMaxTargets {
+		return fmt.Errorf("max_targets must be between 1 and %d", hardMaxTargets)
+	}
+	if limit := targetLimit(maxTargets); many > limit {
+		return fmt.Errorf("%d %s given; at most %d at once (raise max_targets up to %d)", many, noun, limit, hardMaxTargets)
+	}
+	return nil
+}
+
+// targetLimit is max_targets, or its default when unset.
+func targetLimit(maxTargets int) int {
+	if maxTargets == 0 {
 		return defaultMaxTargets
 	}
-	return a.MaxTargets
+	return maxTargets
 }
 
 // ResolveVMs turns VMTargets into resolved VMs (scope applies in vcenter).
@@ -83,15 +92,55 @@ func ResolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 	if a.VM != "" {
 		idents = []string{a.VM}
 	}
+	var filter func(*vcenter.Conn) (vcenter.Query, error)
+	if f := a.Filter; f != nil {
+		filter = func(c *vcenter.Conn) (vcenter.Query, error) {
+			q := vcenter.Query{Type: "VirtualMachine"}
+			var err error
+			q.Roots, q.Within, err = ContainerFilters(ctx, c, VMContainers(f.Host, f.Cluster, f.Folder, f.Datacenter))
+			notTemplate := false
+			SetVMMatch(&q, f.Name, f.PowerState, f.GuestOS, &notTemplate)
+			return q, err
+		}
+	}
+	return resolveTargets(ctx, s, "VirtualMachine", "VMs", "vm_list", idents, a.TargetLimit(), filter)
+}
+
+// resolveTargets resolves a bulk target shape: the objects the filter's
+// query selects (at least one, at most limit), or else each identifier,
+// once. noun and listTool word the errors ("VMs", "vm_list").
+func resolveTargets(ctx context.Context, s *vcenter.Session, kind, noun, listTool string, idents []string, limit int,
+	filter func(*vcenter.Conn) (vcenter.Query, error)) ([]vcenter.Object, error) {
 	var out []vcenter.Object
 	err := s.Do(ctx, func(c *vcenter.Conn) error {
 		out = out[:0]
-		if a.Filter != nil {
-			return resolveFilter(ctx, c, *a.Filter, a.TargetLimit(), &out)
+		if filter != nil {
+			q, err := filter(c)
+			if err != nil {
+				return err
+			}
+			refs, err := c.Select(ctx, q)
+			if err != nil {
+				return err
+			}
+			if len(refs) == 0 {
+				return fmt.Errorf("the filter selects no %s; check it with %s", noun, listTool)
+			}
+			if len(refs) > limit {
+				return fmt.Errorf("the filter selects %d %s, more than max_targets=%d; narrow the filter, or raise max_targets (at most %d) if you mean all of them", len(refs), noun, limit, hardMaxTargets)
+			}
+			for _, r := range refs {
+				o, err := c.Describe(ctx, r)
+				if err != nil {
+					return err
+				}
+				out = append(out, o)
+			}
+			return nil
 		}
 		seen := map[types.ManagedObjectReference]bool{}
 		for _, id := range idents {
-			o, err := c.Resolve(ctx, "VirtualMachine", id)
+			o, err := c.Resolve(ctx, kind, id)
 			if err != nil {
 				return err
 			}
@@ -103,34 +152,6 @@ func ResolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 		return nil
 	})
 	return out, err
-}
-
-func resolveFilter(ctx context.Context, c *vcenter.Conn, f VMFilter, max int, out *[]vcenter.Object) error {
-	q := vcenter.Query{Type: "VirtualMachine"}
-	var err error
-	if q.Roots, q.Within, err = ContainerFilters(ctx, c, VMContainers(f.Host, f.Cluster, f.Folder, f.Datacenter)); err != nil {
-		return err
-	}
-	notTemplate := false
-	SetVMMatch(&q, f.Name, f.PowerState, f.GuestOS, &notTemplate)
-	refs, err := c.Select(ctx, q)
-	if err != nil {
-		return err
-	}
-	if len(refs) == 0 {
-		return errors.New("the filter selects no VMs; check it with vm_list")
-	}
-	if len(refs) > max {
-		return fmt.Errorf("the filter selects %d VMs, more than max_targets=%d; narrow the filter, or raise max_targets (at most %d) if you mean all of them", len(refs), max, hardMaxTargets)
-	}
-	for _, r := range refs {
-		o, err := c.Describe(ctx, r)
-		if err != nil {
-			return err
-		}
-		*out = append(*out, o)
-	}
-	return nil
 }
 
 const (
