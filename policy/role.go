@@ -60,11 +60,15 @@ func builtinSpec(name string) (RoleSpec, bool) {
 		return RoleSpec{Inherits: RoleViewer, Allow: []string{
 			"vm_power_*", "vm_reset", "vm_suspend", "vm_shutdown_guest", "vm_reboot_guest",
 			"snapshot_create", "snapshot_revert", "task_cancel",
+			"guest_process_list", "guest_file_read", "guest_dir_list", "vm_question_answer",
+			"alarm_acknowledge", "alarm_reset",
 		}}, true
 	case RoleVMAdmin:
 		return RoleSpec{Inherits: RoleOperator, Allow: []string{
 			"toolset:vm", "toolset:snapshot", "toolset:device", "toolset:guest",
-			"toolset:tag", "toolset:ovf", "toolset:console", "toolset:task",
+			"toolset:tag", "toolset:ovf", "toolset:library", "toolset:console", "toolset:task",
+			"toolset:folder", "toolset:pool",
+			"datastore_mkdir", "datastore_file_*", "datastore_upload", "datastore_download",
 		}}, true
 	case RoleAdmin:
 		return RoleSpec{Allow: []string{"*"}}, true

@@ -120,3 +120,17 @@ func (c Config) credentials(u *url.URL) (string, string) {
 	}
 	return user, pass
 }
+
+// Defaults are placement defaults: where new VMs, disks and NICs go when
+// a tool's argument is absent. Each is an identifier of any kind (name,
+// inventory path or managed object ID); empty means no default, and the
+// tool then takes the inventory's only candidate or asks for one.
+type Defaults struct {
+	Datacenter   string `json:"datacenter,omitempty"`
+	Cluster      string `json:"cluster,omitempty"`
+	Host         string `json:"host,omitempty"`
+	ResourcePool string `json:"resource_pool,omitempty"`
+	Folder       string `json:"folder,omitempty"`
+	Datastore    string `json:"datastore,omitempty"`
+	Network      string `json:"network,omitempty"`
+}

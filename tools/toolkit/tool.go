@@ -57,6 +57,10 @@ func (t Tool) Info() policy.ToolInfo {
 type Deps struct {
 	Session *vcenter.Session
 	Log     *slog.Logger
+	// Defaults are the profile's placement defaults (defaults: in the
+	// profile, VSPHERE_* and GOVC_* variables): what a tool uses when an
+	// argument such as datastore or network is absent.
+	Defaults vcenter.Defaults
 }
 
 // Result is a tool's structured output; Text is the compact rendering the
