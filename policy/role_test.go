@@ -158,7 +158,7 @@ func TestRoleToolTable(t *testing.T) {
 		{"ovf_deploy", []string{"vm-admin", "admin", "no-host-admin"}, nil},
 		{"console_ticket", []string{"vm-admin", "admin", "no-host-admin"}, nil},
 		{"host_maintenance_enter", []string{"admin"}, roles},
-		{"datastore_file_delete", []string{"admin"}, roles},
+		{"datastore_file_delete", []string{"vm-admin", "admin"}, roles},
 		{"cluster_drs_set", []string{"admin", "no-host-admin"}, nil},
 		// A future tool falls into roles by its risk and toolset alone.
 		{"vm_future_read", roles, nil},
