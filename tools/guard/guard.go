@@ -155,6 +155,9 @@ type call struct {
 	refs     []vcenter.Object
 	decision audit.Decision
 	taskIDs  []string
+	// confirm: the handler said this call needs a person's confirmation
+	// whatever the role says (see Confirm).
+	confirm bool
 }
 
 type callKey struct{}
@@ -411,6 +414,17 @@ func ActOn(ctx context.Context, what string, target vcenter.Object, touches ...v
 	return c.authorize(ctx, what, []vcenter.Object{target}, touches)
 }
 
+// Confirm makes the next Act of this call ask a person, whatever the role
+// says: for a call whose arguments make it irreversible (vm_disk_remove
+// with delete_file, a recursive folder_delete) or a destructive tool that
+// always asks (host_maintenance_enter). Call it before Act; it never
+// removes a confirmation the role asks for.
+func Confirm(ctx context.Context) {
+	if c := callFrom(ctx); c != nil {
+		c.confirm = true
+	}
+}
+
 func (c *call) authorize(ctx context.Context, what string, targets, touches []vcenter.Object) error {
 	if err := c.protectAndConfirm(ctx, what, targets, touches); err != nil {
 		return err
@@ -446,7 +460,7 @@ func (c *call) protectAndConfirm(ctx context.Context, what string, targets, touc
 			return fmt.Errorf("%s is protected by policy: no tool may change it (protect patterns come from your config or the system policy)", toolkit.Path(t.Path))
 		}
 	}
-	if !c.g.p.Role.NeedsConfirm(c.info) {
+	if !c.confirm && !c.g.p.Role.NeedsConfirm(c.info) {
 		return nil
 	}
 	if c.req.Params.Task != nil {
