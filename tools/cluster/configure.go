@@ -203,12 +203,18 @@ func clusterConfigure() toolkit.Tool {
 					asked = append(asked, s.name+" "+s.get(out.Before)+" → "+v)
 				}
 			}
+			what := fmt.Sprintf("Reconfigure cluster %s: %s", toolkit.Name(o.Name), strings.Join(asked, ", "))
+			if len(asked) == 0 {
+				what = fmt.Sprintf("Reconfigure cluster %s (already as asked)", toolkit.Name(o.Name))
+			}
+			// Authorized first: a protected cluster is refused whatever
+			// the call would do.
+			if err := guard.Act(ctx, what, o); err != nil {
+				return err
+			}
 			if len(asked) == 0 {
 				out.Outcome, out.After = "unchanged", out.Before
 				return nil
-			}
-			if err := guard.Act(ctx, fmt.Sprintf("Reconfigure cluster %s: %s", toolkit.Name(o.Name), strings.Join(asked, ", ")), o); err != nil {
-				return err
 			}
 			task, err := object.NewClusterComputeResource(c.Client, o.Ref).Reconfigure(ctx, a.spec(), true)
 			if err != nil {

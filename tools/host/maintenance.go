@@ -358,12 +358,14 @@ func hostMaintenanceExit() toolkit.Tool {
 				return err
 			}
 			out = HostMaintenanceResult{Host: o.Name, ID: o.ID(), Moved: []VMMove{}, Stayed: []string{}}
+			// Authorized first, as the service tools are: a protected host
+			// is refused whatever the call would do.
+			if err := guard.Act(ctx, "Take host "+toolkit.Name(o.Name)+" out of maintenance mode", o); err != nil {
+				return err
+			}
 			if !h.Runtime.InMaintenanceMode {
 				out.Outcome = "unchanged"
 				return nil
-			}
-			if err := guard.Act(ctx, "Take host "+toolkit.Name(o.Name)+" out of maintenance mode", o); err != nil {
-				return err
 			}
 			task, err := object.NewHostSystem(c.Client, o.Ref).ExitMaintenanceMode(ctx, 0)
 			if err != nil {

@@ -212,16 +212,18 @@ func runConn(ctx context.Context, d toolkit.Deps, op connOp, a HostArgs) (HostSt
 			return err
 		}
 		out = HostStateResult{Host: o.Name, ID: o.ID(), Action: op.verb, RunningVMs: st.poweredOn}
-		if st.host.Runtime.ConnectionState == op.want {
-			out.Outcome = "unchanged"
-			return readState(ctx, c, o, &out)
-		}
 		what := fmt.Sprintf("%s host %s", op.verb, toolkit.Name(o.Name))
 		if op.want == types.HostSystemConnectionStateDisconnected {
 			what += fmt.Sprintf(" from vCenter (its %d running VMs keep running, unmanaged)", st.poweredOn)
 		}
+		// Authorized first: a protected host is refused whatever the
+		// call would do.
 		if err := guard.Act(ctx, what, o); err != nil {
 			return err
+		}
+		if st.host.Runtime.ConnectionState == op.want {
+			out.Outcome = "unchanged"
+			return readState(ctx, c, o, &out)
 		}
 		task, err := op.call(ctx, object.NewHostSystem(c.Client, o.Ref))
 		if err != nil {
