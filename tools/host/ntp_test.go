@@ -223,4 +223,33 @@ func TestHostNetworking(t *testing.T) {
 	toolstest.MustContain(t, text, "Host DC0_C0_H0 (host-", "standard vSwitches\nvswitch\tmtu\tports\tuplinks\tport_group\tvlan\n", "vSwitch0\t",
 		"VMkernel adapters\ndevice\tport_group\tip\tnetmask\tmtu\tservices\n", "vmk0\t", "management", "physical NICs\ndevice\tlink\tmac\tdriver\n", "vmnic0\t",
 		"distributed switches\ndvswitch\tmtu\tuplinks\n")
+
+	// The viewer reads the host's clock too: QueryDateTime passes the
+	// write gate as a read.
+	var d HostDetail
+	e.OK("host_get", map[string]any{"host": h}, &d)
+	if d.HostTime == "" || d.DriftSeconds == nil || d.NtpdRunning == nil {
+		t.Errorf("viewer's host_get: %+v", d.TimeKeeping)
+	}
+}
+
+// FuzzCheckNTPServer: whatever a caller passes, an accepted server is one
+// token a host's ntp.conf can hold: no space, control character or quote.
+func FuzzCheckNTPServer(f *testing.F) {
+	for _, s := range []string{"ntp1.example.com", "10.0.0.1", "::1", "fe80::1%eth0", "a..b", "-x", "x y", "\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if checkNTPServer(s) != nil {
+			return
+		}
+		if s == "" || len(s) > 253 || strings.ContainsAny(s, " \t\r\n\"'`;#") {
+			t.Errorf("accepted %q", s)
+		}
+		for _, r := range s {
+			if r < 0x21 || r > 0x7e {
+				t.Errorf("accepted %q", s)
+			}
+		}
+	})
 }
