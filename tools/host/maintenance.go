@@ -230,10 +230,14 @@ func hostMaintenanceEnter() toolkit.Tool {
 			names, hidden := st.poweredOnNames()
 			blocked := !st.drsAuto && st.poweredOn > 0
 			if blocked && !a.WaitForManualMoves {
+				drs := ""
+				if st.cluster != "" {
+					drs = ", set the cluster's DRS to fullyAutomated (cluster_configure)"
+				}
 				return fmt.Errorf("host %s would not enter maintenance mode by itself: %s, and its %d powered-on VMs would have to be moved or powered off by hand first: %s. "+
-					"Move them (vm_migrate) or power them off, set the cluster's DRS to fullyAutomated (cluster_configure), or call again with wait_for_manual_moves=true (and timeout_s) "+
+					"Move them (vm_migrate) or power them off%s, or call again with wait_for_manual_moves=true (and timeout_s) "+
 					"to start entering and wait while they are moved. Nothing was changed.",
-					toolkit.Name(o.Name), st.drsText, st.poweredOn, namesAndHidden(names, hidden))
+					toolkit.Name(o.Name), st.drsText, st.poweredOn, namesAndHidden(names, hidden), drs)
 			}
 			what := fmt.Sprintf("Put host %s into maintenance mode", toolkit.Name(o.Name))
 			switch {
