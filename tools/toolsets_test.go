@@ -365,10 +365,20 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"host_ntp_configure":      {"filter": map[string]any{"cluster": "DC0_C1"}, "servers": []string{"10.0.0.1"}, "start": true},
+		"host_maintenance_enter":  {"host": "DC0_C1_H0"},
+		"host_maintenance_exit":   {"host": "DC0_C1_H0"},
+		"host_reboot":             {"host": "DC0_C1_H0", "force": true},
+		"host_shutdown":           {"host": "DC0_C1_H1", "force": true},
+		"host_disconnect":         {"host": "DC0_C1_H0"},
+		"host_reconnect":          {"host": "DC0_C1_H1"},
+		"cluster_configure":       {"cluster": "DC0_C1", "ha_enabled": true},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
-	exempt := map[string]bool{"task_cancel": true}
+	// cluster_drs_apply needs DRS recommendations, which vcsim has none of
+	// (tools/cluster tests add some; its protect check is the same Act).
+	exempt := map[string]bool{"task_cancel": true, "cluster_drs_apply": true}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {
