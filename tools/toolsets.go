@@ -7,6 +7,7 @@ package tools
 
 import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/console"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
@@ -31,6 +32,7 @@ func Toolsets() []toolkit.Toolset {
 		datastore.Toolset(),
 		network.Toolset(),
 		event.Toolset(),
+		console.Toolset(),
 	}
 }
 

@@ -365,10 +365,15 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"vm_send_keys":            {"vm": vm, "keys": []string{"enter"}},
+		"vm_console_url":          {"vm": vm},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
-	exempt := map[string]bool{"task_cancel": true}
+	// vm_question_answer answers a pending question; vcsim's VMs ask none,
+	// so it stops at "no pending question" before its Act (tools/console
+	// tests the protect check on a VM with a question).
+	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {
