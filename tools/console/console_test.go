@@ -11,6 +11,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -349,4 +350,33 @@ func TestProtectedVM(t *testing.T) {
 		t.Error("a refused call reached the VM")
 	}
 	e.OK("vm_screenshot", map[string]any{"vm": "DC0_H0_VM0"}, nil)
+}
+
+// TestScreenshotCleanupFails: when vCenter refuses to delete the capture,
+// the screenshot still comes back, with a warning naming the file left.
+func TestScreenshotCleanupFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	e.model.Service.AddFaultRule(&simulator.FaultInjectionRule{
+		MethodName: "DeleteDatastoreFile_Task", ObjectType: "*", ObjectName: "*",
+		Probability: 1, Fault: &types.FileLocked{}, Enabled: true, MaxCount: 1,
+	})
+	res := e.Call("vm_screenshot", map[string]any{"vm": "DC0_H0_VM0"})
+	text := toolstest.ResultText(res)
+	if res.IsError {
+		t.Fatalf("vm_screenshot failed: %s", text)
+	}
+	if _, data := imageOf(t, res); len(data) == 0 {
+		t.Error("no image")
+	}
+	toolstest.MustContain(t, text, "Warning: the screenshot file", "could not be deleted", "datastore_file_delete")
+	e.con.mu.Lock()
+	shots := append([]string(nil), e.con.shots...)
+	e.con.mu.Unlock()
+	if len(shots) != 1 {
+		t.Fatalf("%d shots", len(shots))
+	}
+	if _, err := os.Stat(shots[0]); err != nil {
+		t.Errorf("the file vCenter refused to delete is gone: %v", err)
+	}
 }
