@@ -7,6 +7,7 @@ package tools
 
 import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/console"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/device"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
@@ -33,6 +34,7 @@ func Toolsets() []toolkit.Toolset {
 		network.Toolset(),
 		event.Toolset(),
 		device.Toolset(),
+		console.Toolset(),
 	}
 }
 

@@ -373,12 +373,17 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_disconnect":         {"host": "DC0_C1_H0"},
 		"host_reconnect":          {"host": "DC0_C1_H1"},
 		"cluster_configure":       {"cluster": "DC0_C1", "ha_enabled": true},
+		"vm_send_keys":            {"vm": vm, "keys": []string{"enter"}},
+		"vm_console_url":          {"vm": vm},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
+	// vm_question_answer answers a pending question; vcsim's VMs ask none,
+	// so it stops at "no pending question" before its Act (tools/console
+	// tests the protect check on a VM with a question).
 	// cluster_drs_apply needs DRS recommendations, which vcsim has none of
 	// (tools/cluster tests add some; its protect check is the same Act).
-	exempt := map[string]bool{"task_cancel": true, "cluster_drs_apply": true}
+	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {

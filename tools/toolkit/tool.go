@@ -8,6 +8,7 @@ package toolkit
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +68,15 @@ type Deps struct {
 // model reads (tables, not JSON dumps).
 type Result interface {
 	Text() string
+}
+
+// ImageResult is a Result that also carries an image, sent after the text
+// as an MCP image content block (base64, with its MIME type) that the
+// client shows. The image bytes stay out of structuredContent: tag them
+// json:"-" and put what the model needs (size, dimensions) in fields.
+type ImageResult interface {
+	Result
+	Image() (mimeType string, data []byte)
 }
 
 // ResultError ends a call with a prepared result rather than an error: a
@@ -146,14 +156,17 @@ func Define[A any, R Result](s Spec, run func(ctx context.Context, d Deps, args 
 			if err != nil {
 				return ErrorResult(err), nil
 			}
-			return &mcp.CallToolResult{
-				// Layout is the backstop: every vCenter string in the text
-				// was escaped where it was written (it changes nothing
-				// then), but a forgotten one still cannot hide, reorder or
-				// pass for markup.
-				Content:           []mcp.Content{mcp.NewTextContent(textsafe.Layout(res.Text()))},
-				StructuredContent: res,
-			}, nil
+			// Layout is the backstop: every vCenter string in the text
+			// was escaped where it was written (it changes nothing then),
+			// but a forgotten one still cannot hide, reorder or pass for
+			// markup.
+			content := []mcp.Content{mcp.NewTextContent(textsafe.Layout(res.Text()))}
+			if ir, ok := any(res).(ImageResult); ok {
+				if mime, data := ir.Image(); len(data) > 0 {
+					content = append(content, mcp.NewImageContent(base64.StdEncoding.EncodeToString(data), mime))
+				}
+			}
+			return &mcp.CallToolResult{Content: content, StructuredContent: res}, nil
 		}
 	}
 	return Tool{Def: mcp.Tool{Name: s.Name}, Risk: s.Risk, spec: s, bind: bind, reflected: reflected}

@@ -63,6 +63,8 @@ type VMItem struct {
 	StorageGB     float64 `json:"storage_gb,omitempty"`
 	CPUUsageMHz   int32   `json:"cpu_usage_mhz,omitempty"`
 	MemoryUsageMB int32   `json:"memory_usage_mb,omitempty"`
+	// Question is set, whatever the fields, when the VM is blocked on one.
+	Question *VMQuestion `json:"question,omitempty"`
 }
 
 // VMList is vm_list's result.
@@ -200,6 +202,9 @@ func (l VMList) Text() string {
 		if it.Template {
 			name += " [template]"
 		}
+		if it.Question != nil {
+			name += " [question]"
+		}
 		cells := []string{name, it.ID}
 		for _, c := range l.columns {
 			cells = append(cells, c.text(it))
@@ -207,6 +212,11 @@ func (l VMList) Text() string {
 		t.Row(cells...)
 	}
 	b.WriteString(t.String())
+	for i := range l.Items {
+		if q := l.Items[i].Question; q != nil {
+			q.render(&b, "question of "+toolkit.Name(l.Items[i].Name)+" ("+l.Items[i].ID+")")
+		}
+	}
 	return b.String()
 }
 
@@ -237,7 +247,7 @@ func vmList() toolkit.Tool {
 			}
 			params.SetVMMatch(&q, a.Name, a.PowerState, a.GuestOS, nil)
 		}
-		props := []string{"name", "summary.config.template"}
+		props := []string{"name", "summary.config.template", "runtime.question"}
 		for _, c := range cols {
 			props = append(props, c.prop)
 		}
@@ -256,7 +266,7 @@ func vmList() toolkit.Tool {
 		out := VMList{Items: make([]VMItem, 0, len(vms)), Total: page.Total, NextCursor: page.NextCursor, columns: cols}
 		for i := range vms {
 			vm := &vms[i]
-			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template}
+			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template, Question: vmQuestion(vm.Runtime.Question)}
 			for _, c := range cols {
 				c.set(&it, &vm.Summary, hosts)
 			}

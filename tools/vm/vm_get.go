@@ -68,6 +68,9 @@ type VMDetail struct {
 	InstanceUUID    string   `json:"instance_uuid,omitempty"`
 	BIOSUUID        string   `json:"bios_uuid,omitempty"`
 	Annotation      string   `json:"annotation,omitempty"`
+	// Question is what the VM is blocked on, if anything: answer it with
+	// vm_question_answer (console toolset).
+	Question *VMQuestion `json:"question,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -143,6 +146,7 @@ func (v VMDetail) Text() string {
 	if v.Annotation != "" {
 		b.WriteString(toolkit.FreeText("annotation", v.Annotation) + "\n")
 	}
+	v.Question.render(&b, "question")
 	return b.String()
 }
 
@@ -156,7 +160,7 @@ func parenthesize(s string) string {
 var vmGetProps = []string{
 	"name", "config", "runtime.powerState", "runtime.host", "runtime.bootTime", "overallStatus",
 	"guest.toolsRunningStatus", "guest.toolsVersionStatus2", "guest.hostName", "guest.ipAddress", "guest.net",
-	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage",
+	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage", "runtime.question",
 }
 
 func vmGet() toolkit.Tool {
@@ -205,6 +209,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		Disks:         []VMDisk{},
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
+		Question:      vmQuestion(vm.Runtime.Question),
 	}
 	if vm.Summary.Storage != nil {
 		v.StorageCommitGB = toolkit.GiBf(vm.Summary.Storage.Committed)
