@@ -11,6 +11,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/task"
@@ -31,6 +32,7 @@ func Toolsets() []toolkit.Toolset {
 		datastore.Toolset(),
 		network.Toolset(),
 		event.Toolset(),
+		metrics.Toolset(),
 	}
 }
 

@@ -3,6 +3,7 @@ package metrics
 import (
 	"testing"
 
+	"github.com/vmware/govmomi/performance"
 	"github.com/vmware/govmomi/simulator"
 
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
@@ -16,6 +17,8 @@ import (
 type env struct {
 	*toolstest.Env
 	perf *perfCalls
+	// pm reads the simulator's statistics directly (its counters cached).
+	pm *performance.Manager
 }
 
 // served is this toolset.
@@ -39,15 +42,17 @@ func perfModel(t testing.TB, m *simulator.Model) (*simulator.Model, *perfCalls) 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	m, calls := perfModel(t, nil)
-	return &env{toolstest.New(t, served(), m), calls}
+	te := toolstest.New(t, served(), m)
+	return &env{te, calls, performance.NewManager(te.Vim)}
 }
 
 // newPolicyEnv is newEnv with the server under p.
 func newPolicyEnv(t *testing.T, p *guard.Policy) *env {
 	t.Helper()
 	m, calls := perfModel(t, nil)
-	return &env{toolstest.NewOn(t, served(), toolstest.Options{Policy: p}, m), calls}
+	te := toolstest.NewOn(t, served(), toolstest.Options{Policy: p}, m)
+	return &env{te, calls, performance.NewManager(te.Vim)}
 }
 
 // at returns e reporting to t, for use in subtests.
-func (e *env) at(t *testing.T) *env { return &env{e.At(t), e.perf} }
+func (e *env) at(t *testing.T) *env { return &env{e.At(t), e.perf, e.pm} }

@@ -21,7 +21,7 @@ const vmPath = "/DC0/vm/DC0_H0_VM0"
 // times scale.
 func (e *env) direct(entity types.ManagedObjectReference, counter, instance string, period int32, w Window, scale float64) []Sample {
 	e.T.Helper()
-	pm := performance.NewManager(e.Vim)
+	pm := e.pm
 	byName, err := pm.CounterInfoByName(e.Ctx)
 	if err != nil {
 		e.T.Fatal(err)
