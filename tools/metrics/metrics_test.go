@@ -222,6 +222,19 @@ func TestMetricsGet(t *testing.T) {
 		}
 	})
 
+	t.Run("resource pool", func(t *testing.T) {
+		e := e.at(t)
+		var r MetricsResult
+		e.OK("metrics_get", map[string]any{"object": "/DC0/host/DC0_C0/Resources", "start": w.Start.Format(time.RFC3339), "end": w.End.Format(time.RFC3339)}, &r)
+		if r.ObjectType != "ResourcePool" || len(r.Metrics) != 2 || r.Metrics[0].Counter != "cpu.usagemhz.average" || r.Metrics[0].Unit != "MHz" {
+			t.Fatalf("%+v", r)
+		}
+		pool := types.ManagedObjectReference{Type: "ResourcePool", Value: r.ObjectID}
+		if d := Summarize(e.direct(pool, "cpu.usagemhz.average", "", 20, w, 1)); r.Metrics[0].Stats != d {
+			t.Errorf("pool cpu %+v, direct %+v", r.Metrics[0].Stats, d)
+		}
+	})
+
 	t.Run("powered off", func(t *testing.T) {
 		e := e.at(t)
 		off := "/DC0/vm/DC0_H0_VM1"
