@@ -61,7 +61,12 @@ func readIntervals(ctx context.Context, pm *performance.Manager) ([]Interval, er
 	if err != nil {
 		return nil, fmt.Errorf("read vCenter's statistics intervals: %w", err)
 	}
-	sorted := slices.Clone([]types.PerfInterval(hist))
+	return intervalsFrom(hist), nil
+}
+
+// intervalsFrom names vCenter's historical intervals by sampling period.
+func intervalsFrom(hist []types.PerfInterval) []Interval {
+	sorted := slices.Clone(hist)
 	slices.SortFunc(sorted, func(a, b types.PerfInterval) int { return int(a.SamplingPeriod - b.SamplingPeriod) })
 	out := []Interval{{Name: "realtime", Period: realtimePeriod, Length: 3600, Enabled: true}}
 	for i, h := range sorted {
@@ -70,7 +75,7 @@ func readIntervals(ctx context.Context, pm *performance.Manager) ([]Interval, er
 		}
 		out = append(out, Interval{Name: IntervalNames[i+1], Period: h.SamplingPeriod, Length: h.Length, Level: h.Level, Enabled: h.Enabled})
 	}
-	return out, nil
+	return out
 }
 
 // pickInterval finds the named interval (empty: realtime).
@@ -81,7 +86,7 @@ func pickInterval(all []Interval, name string) (Interval, error) {
 	for _, iv := range all {
 		if iv.Name == name {
 			if !iv.Enabled {
-				return iv, fmt.Errorf("vCenter does not collect the %s statistics interval (disabled under Configure > Settings > General > Statistics); use another interval", name)
+				return iv, fmt.Errorf("vCenter does not collect the %s statistics interval (disabled in the vSphere Client: the vCenter, Configure, Settings, General, Statistics); use another interval", name)
 			}
 			return iv, nil
 		}
@@ -97,7 +102,7 @@ func levelReason(c *types.PerfCounterInfo, iv Interval) string {
 	if iv.Name == "realtime" || iv.Level <= 0 || c.Level <= iv.Level {
 		return ""
 	}
-	return fmt.Sprintf("statistics level too low: vCenter collects %s at level %d, and the %s interval keeps level %d; raise the interval's level (Configure > Settings > General > Statistics) or use interval realtime",
+	return fmt.Sprintf("statistics level too low: vCenter collects %s at level %d, and the %s interval keeps level %d; raise the interval's level (vSphere Client: the vCenter, Configure, Settings, General, Statistics) or use interval realtime",
 		c.Name(), c.Level, iv.Name, iv.Level)
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
 func counter(group, name, unit string, rollup types.PerfSummaryType) *types.PerfCounterInfo {
@@ -220,4 +222,87 @@ func FuzzParseWhen(f *testing.F) {
 			t.Errorf("%q: %v is not within ten years before now", s, got)
 		}
 	})
+}
+
+// TestIntervals: historical intervals are named by sampling period, not
+// by key (vcsim repeats keys) nor by the order vCenter lists them; a
+// disabled or absent interval is an error saying so; a counter above an
+// interval's level is not collected there, realtime has every level.
+func TestIntervals(t *testing.T) {
+	t.Parallel()
+	hist := []types.PerfInterval{
+		{Key: 1, SamplingPeriod: 7200, Length: 2592000, Level: 1, Enabled: true, Name: "Past Month"},
+		{Key: 1, SamplingPeriod: 300, Length: 86400, Level: 2, Enabled: true, Name: "Past Day"},
+		{Key: 1, SamplingPeriod: 86400, Length: 31536000, Level: 1, Enabled: false, Name: "Past Year"},
+		{Key: 2, SamplingPeriod: 1800, Length: 604800, Level: 1, Enabled: true, Name: "Past Week"},
+	}
+	ivs := intervalsFrom(hist)
+	want := []Interval{
+		{Name: "realtime", Period: 20, Length: 3600, Enabled: true},
+		{Name: "day", Period: 300, Length: 86400, Level: 2, Enabled: true},
+		{Name: "week", Period: 1800, Length: 604800, Level: 1, Enabled: true},
+		{Name: "month", Period: 7200, Length: 2592000, Level: 1, Enabled: true},
+		{Name: "year", Period: 86400, Length: 31536000, Level: 1, Enabled: false},
+	}
+	if !slices.Equal(ivs, want) {
+		t.Fatalf("got  %+v\nwant %+v", ivs, want)
+	}
+	for _, c := range []struct {
+		name, wantErr string
+		period        int32
+	}{
+		{"", "", 20}, {"day", "", 300}, {"month", "", 7200},
+		{"year", "does not collect the year statistics interval", 0},
+	} {
+		iv, err := pickInterval(ivs, c.name)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		if err != nil || iv.Period != c.period {
+			t.Errorf("%s: %+v %v", c.name, iv, err)
+		}
+	}
+	if _, err := pickInterval(intervalsFrom(nil), "day"); err == nil || !strings.Contains(err.Error(), "has no day statistics interval") {
+		t.Errorf("no historical intervals: %v", err)
+	}
+	lvl3 := &types.PerfCounterInfo{Level: 3, NameInfo: &types.ElementDescription{Key: "x"}, GroupInfo: &types.ElementDescription{Key: "g"}, RollupType: "average"}
+	for _, c := range []struct {
+		iv   Interval
+		want bool
+	}{{ivs[0], true}, {ivs[1], false}, {Interval{Name: "day", Level: 3}, true}, {Interval{Name: "week", Level: 4}, true}} {
+		if got := levelReason(lvl3, c.iv) == ""; got != c.want {
+			t.Errorf("level 3 counter at %+v: collected %v", c.iv, got)
+		}
+	}
+}
+
+// TestInstancesFor: which instances a query asks for, or why none.
+func TestInstancesFor(t *testing.T) {
+	t.Parallel()
+	c := &types.PerfCounterInfo{NameInfo: &types.ElementDescription{Key: "received"}, GroupInfo: &types.ElementDescription{Key: "net"}, RollupType: "average"}
+	o := vcenter.Object{Ref: types.ManagedObjectReference{Type: "VirtualMachine", Value: "vm-1"}}
+	iv := Interval{Name: "realtime"}
+	for _, tc := range []struct {
+		have     []string
+		instance string
+		want     []string
+		why      string
+	}{
+		{[]string{"", "vmnic0", "vmnic1"}, "", []string{""}, ""},
+		{[]string{"", "vmnic0", "vmnic1"}, "*", []string{"vmnic0", "vmnic1"}, ""},
+		{[]string{""}, "*", []string{""}, ""},
+		{[]string{"", "vmnic0"}, "vmnic0", []string{"vmnic0"}, ""},
+		{[]string{"vmnic0"}, "", nil, "collected only per instance (vmnic0): pass instance * or one of them"},
+		{[]string{"", "vmnic0"}, "eth9", nil, `no instance "eth9"; it has vmnic0`},
+		{[]string{""}, "eth9", nil, "collected only as the aggregate"},
+		{nil, "", nil, "not available for this VM at interval realtime"},
+	} {
+		got, why := instancesFor(c, tc.have, tc.instance, o, iv)
+		if !slices.Equal(got, tc.want) || !strings.Contains(why, tc.why) || (tc.why == "") != (why == "") {
+			t.Errorf("%v %q: %v %q, want %v %q", tc.have, tc.instance, got, why, tc.want, tc.why)
+		}
+	}
 }
