@@ -233,7 +233,7 @@ func TestMetricsTopInScope(t *testing.T) {
 // 500 VMs) through the tool's code on a session, without MCP.
 func BenchmarkMetricsTop(b *testing.B) {
 	m := simulator.VPX()
-	m.Datacenter, m.Cluster, m.ClusterHost, m.Host, m.Machine = 1, 2, 4, 0, 40 // 320 VMs
+	m.Datacenter, m.Cluster, m.ClusterHost, m.Host, m.Machine = 1, 4, 2, 4, 40 // 40 VMs per cluster and standalone host: 320
 	m, calls := perfModel(b, m)
 	ctx := context.Background()
 	sim, err := vcenter.StartSimulator(ctx, m, false)
