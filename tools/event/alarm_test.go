@@ -386,3 +386,17 @@ func TestAlarmsProtected(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// TestAlarmResetUnsupported: a vCenter without SetAlarmStatus (the stock
+// simulator) answers MethodNotFound; the error says what to do instead,
+// and the alarm is as it was.
+func TestAlarmResetUnsupported(t *testing.T) {
+	t.Parallel()
+	e := newPolicyEnv(t, toolstest.Policy(t, "operator", nil, nil), nil)
+	tr := e.trigger()
+	text := e.Fails("alarm_reset", map[string]any{"object": vmPath, "alarm": vcsimVMAlarm})
+	toolstest.MustContain(t, text, "does not implement: SetAlarmStatus", "use Reset To Green in the vSphere Client")
+	if s := e.states(tr.vm0); len(s) != 1 || s[0].OverallStatus != types.ManagedEntityStatusRed {
+		t.Errorf("the alarm after a refused reset: %+v", s)
+	}
+}
