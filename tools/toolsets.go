@@ -13,6 +13,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/task"
@@ -35,6 +36,7 @@ func Toolsets() []toolkit.Toolset {
 		event.Toolset(),
 		device.Toolset(),
 		console.Toolset(),
+		metrics.Toolset(),
 	}
 }
 
