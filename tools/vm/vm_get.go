@@ -68,6 +68,7 @@ type VMDetail struct {
 	InstanceUUID    string   `json:"instance_uuid,omitempty"`
 	BIOSUUID        string   `json:"bios_uuid,omitempty"`
 	Annotation      string   `json:"annotation,omitempty"`
+	Boot            *VMBoot  `json:"boot,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -105,6 +106,9 @@ func (v VMDetail) Text() string {
 	line("hot-add", strings.Join(hot, ","))
 	line("guest", strings.TrimSpace(toolkit.Name(v.GuestOS)+" "+parenthesize(toolkit.Name(v.GuestID))))
 	line("hardware", toolkit.Name(v.HardwareVersion))
+	if v.Boot != nil {
+		line("boot", v.Boot.text())
+	}
 	line("tools", strings.TrimSpace(toolkit.Name(v.ToolsStatus)+" "+parenthesize(toolkit.Name(v.ToolsVersion))))
 	line("hostname", toolkit.Name(v.Hostname))
 	line("ip", toolkit.Names(v.IPAddresses))
@@ -205,6 +209,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		Disks:         []VMDisk{},
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
+		Boot:          bootOf(vm.Config),
 	}
 	if vm.Summary.Storage != nil {
 		v.StorageCommitGB = toolkit.GiBf(vm.Summary.Storage.Committed)
