@@ -8,6 +8,7 @@ package tools
 import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/device"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
@@ -31,6 +32,7 @@ func Toolsets() []toolkit.Toolset {
 		datastore.Toolset(),
 		network.Toolset(),
 		event.Toolset(),
+		device.Toolset(),
 	}
 }
 
