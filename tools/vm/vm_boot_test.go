@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/vmware/govmomi/object"
@@ -103,5 +104,26 @@ func TestVMReconfigureBoot(t *testing.T) {
 	}
 	if _, o, _ = e.bootState(vm); len(o.BootOrder) != 1 {
 		t.Errorf("refused calls changed the boot order: %d entries", len(o.BootOrder))
+	}
+}
+
+// TestVMReconfigureSnapshotFirst: snapshot_first takes the restore point
+// before the change and the result names it.
+func TestVMReconfigureSnapshotFirst(t *testing.T) {
+	t.Parallel()
+	e, _ := newAdminEnv(t)
+	const vm = "/DC0/vm/DC0_C0_RP1_VM2"
+	var res VMReconfigureResult
+	text := e.OK("vm_reconfigure", map[string]any{"vm": vm, "cpus": 2, "boot_delay_ms": 3000, "snapshot_first": true}, &res)
+	if res.Snapshot == nil || !strings.HasPrefix(res.Snapshot.Name, "before vm_reconfigure ") || res.Snapshot.ID == "" {
+		t.Fatalf("result snapshot %+v\n%s", res.Snapshot, text)
+	}
+	toolstest.MustContain(t, text, "snapshot_first: \"before vm_reconfigure ", "snapshot_revert returns to it", "cpus: 1 → 2")
+	m := e.lcVM(vm)
+	if m.Snapshot == nil || len(m.Snapshot.RootSnapshotList) != 1 || m.Snapshot.RootSnapshotList[0].Name != res.Snapshot.Name || m.Snapshot.RootSnapshotList[0].Snapshot.Value != res.Snapshot.ID {
+		t.Errorf("snapshots %+v, want one named %q", m.Snapshot, res.Snapshot.Name)
+	}
+	if m.Config.Hardware.NumCPU != 2 || m.Config.BootOptions.BootDelay != 3000 {
+		t.Errorf("cpus %d delay %d after the change", m.Config.Hardware.NumCPU, m.Config.BootOptions.BootDelay)
 	}
 }

@@ -3,6 +3,7 @@ package vm
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -82,7 +83,7 @@ func parseISO(s string) (object.DatastorePath, error) {
 	if !p.FromString(strings.TrimSpace(s)) || p.Datastore == "" || p.Path == "" {
 		return p, fmt.Errorf("iso %s: write it as [datastore] path/file.iso, e.g. [LocalDS_0] iso/ubuntu-24.04.iso", toolkit.Quote(s, 120))
 	}
-	if !strings.EqualFold(strings.TrimPrefix(p.Path[strings.LastIndex(p.Path, "."):], "."), "iso") || !strings.Contains(p.Path, ".") {
+	if !strings.EqualFold(path.Ext(p.Path), ".iso") {
 		return p, fmt.Errorf("iso %s does not name an .iso file", toolkit.Quote(s, 120))
 	}
 	return p, nil

@@ -26,11 +26,12 @@ type VMReconfigureArgs struct {
 	Annotation     *string  `json:"annotation,omitempty" jsonschema:"Notes shown in vCenter; an empty string clears them"`
 	CPUHotAdd      *bool    `json:"cpu_hot_add,omitempty" jsonschema:"Allow adding CPUs while the VM runs (changing it needs the VM powered off)"`
 	MemoryHotAdd   *bool    `json:"memory_hot_add,omitempty" jsonschema:"Allow adding memory while the VM runs (changing it needs the VM powered off)"`
-	BootOrder      []string `json:"boot_order,omitempty" jsonschema:"Boot devices, first first: disk, cdrom, network, floppy"`
+	BootOrder      []string `json:"boot_order,omitempty" jsonschema:"disk, cdrom, network, floppy, in order"`
 	BootDelayMS    *int64   `json:"boot_delay_ms,omitempty" jsonschema:"Pause at power-on, ms"`
-	EnterSetup     *bool    `json:"enter_setup,omitempty" jsonschema:"Enter BIOS/EFI setup at next boot"`
-	Firmware       string   `json:"firmware,omitempty" jsonschema_description:"VM powered off" jsonschema:"enum=bios,enum=efi"`
-	SecureBoot     *bool    `json:"secure_boot,omitempty" jsonschema:"EFI secure boot; VM powered off"`
+	EnterSetup     *bool    `json:"enter_setup,omitempty" jsonschema:"BIOS/EFI setup at next boot"`
+	Firmware       string   `json:"firmware,omitempty" jsonschema_description:"VM off" jsonschema:"enum=bios,enum=efi"`
+	SecureBoot     *bool    `json:"secure_boot,omitempty" jsonschema:"EFI only; VM off"`
+	params.SnapshotFirst
 }
 
 func (a *VMReconfigureArgs) Validate() error {
@@ -73,13 +74,14 @@ type VMChange struct {
 
 // VMReconfigureResult reports the settings changed.
 type VMReconfigureResult struct {
-	Action     string     `json:"action" jsonschema:"Reconfigured, or Unchanged when the VM already had every value"`
-	ID         string     `json:"id"`
-	Path       string     `json:"path"`
-	PowerState string     `json:"power_state"`
-	Changes    []VMChange `json:"changes"`
-	Boot       *VMBoot    `json:"boot,omitempty"`
-	Tasks      []string   `json:"tasks"`
+	Action     string                 `json:"action" jsonschema:"Reconfigured, or Unchanged when the VM already had every value"`
+	ID         string                 `json:"id"`
+	Path       string                 `json:"path"`
+	PowerState string                 `json:"power_state"`
+	Changes    []VMChange             `json:"changes"`
+	Boot       *VMBoot                `json:"boot,omitempty"`
+	Snapshot   *params.SafetySnapshot `json:"snapshot,omitempty"`
+	Tasks      []string               `json:"tasks"`
 }
 
 // Text renders one line per change.
@@ -99,6 +101,9 @@ func (r VMReconfigureResult) Text() string {
 	if r.Boot != nil {
 		fmt.Fprintf(&b, "boot now: %s\n", r.Boot.text())
 	}
+	if r.Snapshot != nil {
+		fmt.Fprintf(&b, "snapshot_first: %s (%s); snapshot_revert returns to it\n", toolkit.Quote(r.Snapshot.Name, 0), r.Snapshot.ID)
+	}
 	return b.String()
 }
 
@@ -115,8 +120,8 @@ func vmReconfigure() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
 		Name:  "vm_reconfigure",
 		Title: "Change a VM's CPU, memory, notes or boot options",
-		Description: "Change a VM's CPUs, cores per socket, memory, annotation, CPU/memory hot-add or boot options (order, delay, setup, firmware, secure boot). Reads the VM first: a change that needs it " +
-			"powered off (lowering CPU or memory, raising without hot-add, toggling hot-add, cores per socket, firmware, secure boot) is refused with that reason, " +
+		Description: "Change a VM's CPUs, cores per socket, memory, annotation, CPU/memory hot-add or boot options. Reads the VM first: a change that needs it " +
+			"powered off (lowering CPU or memory, raising without hot-add, toggling hot-add, cores per socket, firmware, secure boot) is refused with the reason " +
 			"before vCenter is asked. Reports each setting before and after.",
 		Risk:       policy.RiskWrite,
 		Idempotent: true,
@@ -160,13 +165,20 @@ func vmReconfigure() toolkit.Tool {
 			if err := guard.Act(ctx, "Reconfigure VM ("+strings.Join(names, ", ")+")", vm); err != nil {
 				return err
 			}
+			progress, from := guard.NewProgress(ctx), 0.0
+			if a.SnapshotFirst.SnapshotFirst {
+				if out.Snapshot, err = params.TakeSafetySnapshot(ctx, c, vm, "vm_reconfigure", progress); err != nil {
+					return err
+				}
+				from = 20
+			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Reconfigure(ctx, *cs)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("reconfigure %s: %w", toolkit.Path(vm.Path), err), vm.Name, "")
+				return params.WrapAfterSnapshot(params.ExplainVMFault(fmt.Errorf("reconfigure %s: %w", toolkit.Path(vm.Path), err), vm.Name, ""), vm.Name, out.Snapshot)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := guard.WaitTask(ctx, task, "reconfigure "+toolkit.Name(vm.Name), guard.NewProgress(ctx), 0, 100); err != nil {
-				return params.SessionSafe(params.ExplainVMFault(err, vm.Name, ""), true)
+			if _, err := guard.WaitTask(ctx, task, "reconfigure "+toolkit.Name(vm.Name), progress, from, 100); err != nil {
+				return params.WrapAfterSnapshot(params.SessionSafe(params.ExplainVMFault(err, vm.Name, ""), true), vm.Name, out.Snapshot)
 			}
 			if a.bootGiven() {
 				// Say what vCenter has now, not what was asked.
