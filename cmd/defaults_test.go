@@ -188,4 +188,30 @@ func TestServedToolsUseDefaults(t *testing.T) {
 	if err := vm.Properties(ctx, *m.ResourcePool, []string{"owner"}, &pool); err != nil || pool.Owner.Type != "ClusterComputeResource" {
 		t.Errorf("pool owner %v (%v), want the cluster", pool.Owner, err)
 	}
+
+	// The same from a profile's defaults:.
+	g := newFixture(t)
+	g.writeConfig(`
+default_profile: lab
+profiles:
+  lab:
+    url: ` + sim.Config.URL + `
+    username: ` + user + `
+    thumbprint: ` + sim.Config.Thumbprint + `
+    password_env: SIM_PW
+    role: vm-admin
+    defaults: {cluster: DC0_C0, datastore: LocalDS_0, network: DC0_DVPG0, folder: /DC0/vm}
+`)
+	out, stderr, err = g.run(g.with("SIM_PW", secret), "tools", "call", "vm_create", `{"name":"from-profile"}`, "--log-level", "warn")
+	if err != nil {
+		t.Fatalf("vm_create with profile defaults: %v\n%s%s", err, out, stderr)
+	}
+	for _, w := range []string{`placement cluster "DC0_C0": the placement defaults`, `network "DC0_DVPG0": the placement default`, `folder "/DC0/vm": the placement default`} {
+		if !strings.Contains(out, w) {
+			t.Errorf("vm_create output lacks %q:\n%s", w, out)
+		}
+	}
+	if _, err := find.NewFinder(c).VirtualMachine(ctx, "/DC0/vm/from-profile"); err != nil {
+		t.Errorf("from-profile: %v", err)
+	}
 }
