@@ -99,6 +99,32 @@ type Profile struct {
 	ReadOnly *bool `mapstructure:"read_only"`
 	// Description is shown by `vsphere-mcp profiles`.
 	Description string `mapstructure:"description"`
+	// Defaults are where new VMs, disks and NICs go when a tool's argument
+	// is absent.
+	Defaults Defaults `mapstructure:"defaults"`
+}
+
+// Defaults are a profile's placement defaults: identifiers of any kind
+// (name, inventory path or managed object ID), each optional.
+// Datacenter is the profile's datacenter setting under another name:
+// write either (the same value in both is accepted).
+type Defaults struct {
+	Datacenter   string `mapstructure:"datacenter"`
+	Cluster      string `mapstructure:"cluster"`
+	Host         string `mapstructure:"host"`
+	ResourcePool string `mapstructure:"resource_pool"`
+	Folder       string `mapstructure:"folder"`
+	Datastore    string `mapstructure:"datastore"`
+	Network      string `mapstructure:"network"`
+}
+
+// DatacenterSetting is the profile's datacenter: datacenter, or
+// defaults.datacenter when only that is written.
+func (p Profile) DatacenterSetting() string {
+	if p.Datacenter != "" {
+		return p.Datacenter
+	}
+	return p.Defaults.Datacenter
 }
 
 // Load reads the configuration file at path. A missing file is an empty
@@ -289,6 +315,9 @@ func (p Profile) validate() error {
 	}
 	if _, err := policy.ParseFallback(p.ConfirmFallback); err != nil {
 		return err
+	}
+	if dc, ddc := strings.TrimSpace(p.Datacenter), strings.TrimSpace(p.Defaults.Datacenter); dc != "" && ddc != "" && dc != ddc {
+		return fmt.Errorf("datacenter %q and defaults.datacenter %q differ; they are one setting (relative paths and where new VMs go): keep one", dc, ddc)
 	}
 	if p.CallTimeout != "" {
 		if _, err := ParseCallTimeout(p.CallTimeout); err != nil {

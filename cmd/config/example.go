@@ -49,6 +49,10 @@ profiles:
     # thumbprint: "AB:CD:…"               # or pin vCenter's certificate
     # datacenter: DC1                    # for relative inventory paths
     # call_timeout: 2m                   # give up on one vCenter request after this long (tasks still wait)
+    # defaults:                          # where new VMs, disks and NICs go when a tool is not told
+    #   cluster: Lab                     # (or host, resource_pool); also folder, datastore, network
+    #   datastore: vsanDatastore         # doctor checks that each resolves
+    #   network: VLAN120
     role: viewer                         # viewer (the default), operator, vm-admin, admin, or a role below
     # role: lab-operator                 # the scoped role below: power and snapshots, but only in DC1's lab
     #                                    # folder; lists then show only what its scope lets through

@@ -71,6 +71,7 @@ type VMDetail struct {
 	// Question is what the VM is blocked on, if anything: answer it with
 	// vm_question_answer (console toolset).
 	Question *VMQuestion `json:"question,omitempty"`
+	Boot     *VMBoot     `json:"boot,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -108,6 +109,9 @@ func (v VMDetail) Text() string {
 	line("hot-add", strings.Join(hot, ","))
 	line("guest", strings.TrimSpace(toolkit.Name(v.GuestOS)+" "+parenthesize(toolkit.Name(v.GuestID))))
 	line("hardware", toolkit.Name(v.HardwareVersion))
+	if v.Boot != nil {
+		line("boot", v.Boot.text())
+	}
 	line("tools", strings.TrimSpace(toolkit.Name(v.ToolsStatus)+" "+parenthesize(toolkit.Name(v.ToolsVersion))))
 	line("hostname", toolkit.Name(v.Hostname))
 	line("ip", toolkit.Names(v.IPAddresses))
@@ -210,6 +214,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
 		Question:      vmQuestion(vm.Runtime.Question),
+		Boot:          bootOf(vm.Config),
 	}
 	if vm.Summary.Storage != nil {
 		v.StorageCommitGB = toolkit.GiBf(vm.Summary.Storage.Committed)
