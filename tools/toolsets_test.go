@@ -365,6 +365,10 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"vm_disk_add":             {"vm": vm, "size_gb": 1},
+		"vm_disk_resize":          {"vm": off, "disk": "Hard disk 1", "size_gb": 100},
+		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
+		"vm_hardware_upgrade":     {"vm": off},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
