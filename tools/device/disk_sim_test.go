@@ -28,7 +28,9 @@ import (
 //   - a reconfigure of a chosen VM fails as vCenter's does when a disk
 //     file is locked, to test failures after snapshot_first.
 // Both are wrappers embedding vcsim's own types, chosen by the registry's
-// Handler hook, so the real request path runs.
+// Handler hook and put into the caller's session registry (which the
+// dispatcher prefers over the handler's choice), so the real request
+// path runs.
 
 // simExtras holds what the tests switch at run time.
 type simExtras struct {
@@ -65,16 +67,24 @@ func extendedModel(t *testing.T) (*simulator.Model, *simExtras) {
 				x.mu.Lock()
 				x.reverted++
 				x.mu.Unlock()
-				return &revertingSnapshot{s}, nil
+				return inSession(ctx, &revertingSnapshot{s}), nil
 			}
 		case "ReconfigVM_Task":
 			if vm, ok := ctx.Map.Get(meth.This).(*simulator.VirtualMachine); ok && x.failing(meth.This.Value) {
-				return &lockedVM{vm}, nil
+				return inSession(ctx, &lockedVM{vm, x}), nil
 			}
 		}
 		return nil, nil
 	}
 	return m, x
+}
+
+// inSession puts w into the caller's session registry.
+func inSession(ctx *simulator.Context, w mo.Reference) mo.Reference {
+	if ctx.Session != nil {
+		ctx.Session.Put(w)
+	}
+	return w
 }
 
 // revertingSnapshot reverts as vCenter does: the VM gets the snapshot's
@@ -99,12 +109,17 @@ func (s *revertingSnapshot) RevertToSnapshotTask(ctx *simulator.Context, req *ty
 	return &methods.RevertToSnapshot_TaskBody{Res: &types.RevertToSnapshot_TaskResponse{Returnval: task.Run(ctx)}}
 }
 
-// lockedVM fails every reconfigure with FileLocked, changing nothing.
+// lockedVM fails reconfigures with FileLocked, changing nothing, while
+// the test wants them to fail.
 type lockedVM struct {
 	*simulator.VirtualMachine
+	x *simExtras
 }
 
 func (vm *lockedVM) ReconfigVMTask(ctx *simulator.Context, req *types.ReconfigVM_Task) soap.HasFault {
+	if !vm.x.failing(vm.Self.Value) {
+		return vm.VirtualMachine.ReconfigVMTask(ctx, req)
+	}
 	task := simulator.CreateTask(vm, "reconfigVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
 		return nil, &types.FileLocked{FileFault: types.FileFault{File: vm.Config.Files.VmPathName}}
 	})
