@@ -236,7 +236,7 @@ func diskAdd(ctx context.Context, c *vcenter.Conn, a DiskAddArgs, out *DiskChang
 		return params.WrapAfterSnapshot(&toolkit.PlainError{Msg: fmt.Sprintf("vCenter finished the task but %s shows no new disk; check it with vm_disk_list", toolkit.Name(v.obj.Name))}, v.obj.Name, out.Snapshot)
 	}
 	if v.running() {
-		notes = append(notes, "The guest sees the new disk after a rescan of its storage (Linux: echo - - - > /sys/class/scsi_host/host*/scan; Windows: Disk Management > Rescan Disks); partition and format it there.")
+		notes = append(notes, "The guest sees the new disk after a rescan of its storage (Linux: rescan-scsi-bus.sh, or a write of - - - to /sys/class/scsi_host/host0/scan; Windows: Rescan Disks in Disk Management); partition and format it there.")
 	}
 	out.Notes = append(notes, out.Notes...)
 	return nil

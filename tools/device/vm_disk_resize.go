@@ -133,9 +133,9 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 	}
 	guest := "The guest's partition and file system keep their old size: extend them in the guest"
 	if v.running() {
-		guest += " now (Linux: rescan the disk, then growpart and resize2fs or xfs_growfs; Windows: Disk Management > Rescan Disks, then Extend Volume)."
+		guest += " now (Linux: rescan the disk, then growpart and resize2fs or xfs_growfs; Windows: Rescan Disks, then Extend Volume in Disk Management)."
 	} else {
-		guest += " after it boots (Linux: growpart and resize2fs or xfs_growfs; Windows: Disk Management > Extend Volume)."
+		guest += " after it boots (Linux: growpart and resize2fs or xfs_growfs; Windows: Extend Volume in Disk Management)."
 	}
 	out.Notes = append(notes, guest)
 	return nil
