@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"strings"
 
@@ -183,6 +184,24 @@ func readDiskVM(ctx context.Context, c *vcenter.Conn, ident string) (*diskVM, er
 	return v, nil
 }
 
+// changeable refuses a suspended VM, whose devices vCenter does not
+// change (InvalidPowerState).
+func (v *diskVM) changeable() error {
+	if v.mo.Runtime.PowerState == types.VirtualMachinePowerStateSuspended {
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s is suspended, and vCenter changes no device of a suspended VM; resume it (vm_power_on) or power it off first. Nothing was changed", toolkit.Name(v.obj.Name))}
+	}
+	return nil
+}
+
+// onIDE refuses a change to an IDE disk while the VM is not off: IDE
+// devices cannot be hot-plugged or extended.
+func (v *diskVM) onIDE(d *types.VirtualDisk, label, change string) error {
+	if _, ok := v.devices.List.FindByKey(d.ControllerKey).(*types.VirtualIDEController); ok && v.mo.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s of %s is on an IDE controller, which cannot %s while the VM is %s; power it off first (vm_shutdown_guest). Nothing was changed", toolkit.Name(label), toolkit.Name(v.obj.Name), change, v.powerState())}
+	}
+	return nil
+}
+
 func (v *diskVM) template() bool { return v.mo.Config != nil && v.mo.Config.Template }
 
 func (v *diskVM) running() bool {
@@ -290,6 +309,9 @@ func (v *diskVM) pickDatastore(ctx context.Context, c *vcenter.Conn, arg, ident 
 		}
 	}
 	want = strings.TrimSuffix(strings.TrimPrefix(want, "["), "]")
+	if strings.HasPrefix(want, "/") {
+		want = path.Base(want) // an inventory path: /DC0/datastore/ds1
+	}
 	var hit *dsInfo
 	for i, d := range all {
 		if d.obj.Name == want || d.obj.Ref.Value == want {

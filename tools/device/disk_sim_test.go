@@ -25,8 +25,9 @@ import (
 //   - RevertToSnapshot_Task restores the snapshot's hardware (vcsim only
 //     moves the current-snapshot pointer; vCenter brings back the devices
 //     and hardware version the VM had when the snapshot was taken);
-//   - a reconfigure of a chosen VM fails as vCenter's does when a disk
-//     file is locked, to test failures after snapshot_first.
+//   - a reconfigure of a chosen VM fails with a chosen fault (a locked
+//     disk file, a full datastore), as vCenter's task does, changing
+//     nothing: to test failures after snapshot_first and their explanations.
 // Both are wrappers embedding vcsim's own types, chosen by the registry's
 // Handler hook and put into the caller's session registry (which the
 // dispatcher prefers over the handler's choice), so the real request
@@ -36,19 +37,25 @@ import (
 type simExtras struct {
 	mu       sync.Mutex
 	failVM   string // VM moref whose reconfigure fails
+	fault    types.BaseMethodFault
 	reverted int
 }
 
-func (x *simExtras) failReconfigure(vm string) {
+// failReconfigure makes the VM's reconfigures fail with f ("": none).
+func (x *simExtras) failReconfigure(vm string, f types.BaseMethodFault) {
 	x.mu.Lock()
-	x.failVM = vm
+	x.failVM, x.fault = vm, f
 	x.mu.Unlock()
 }
 
-func (x *simExtras) failing(vm string) bool {
+// failing is the fault the VM's reconfigure fails with, or nil.
+func (x *simExtras) failing(vm string) types.BaseMethodFault {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.failVM != "" && x.failVM == vm
+	if x.failVM != "" && x.failVM == vm {
+		return x.fault
+	}
+	return nil
 }
 
 // extendedModel is the demo model, created, with the extensions
@@ -70,7 +77,7 @@ func extendedModel(t *testing.T) (*simulator.Model, *simExtras) {
 				return inSession(ctx, &revertingSnapshot{s}), nil
 			}
 		case "ReconfigVM_Task":
-			if vm, ok := ctx.Map.Get(meth.This).(*simulator.VirtualMachine); ok && x.failing(meth.This.Value) {
+			if vm, ok := ctx.Map.Get(meth.This).(*simulator.VirtualMachine); ok && x.failing(meth.This.Value) != nil {
 				return inSession(ctx, &lockedVM{vm, x}), nil
 			}
 		}
@@ -109,19 +116,20 @@ func (s *revertingSnapshot) RevertToSnapshotTask(ctx *simulator.Context, req *ty
 	return &methods.RevertToSnapshot_TaskBody{Res: &types.RevertToSnapshot_TaskResponse{Returnval: task.Run(ctx)}}
 }
 
-// lockedVM fails reconfigures with FileLocked, changing nothing, while
-// the test wants them to fail.
+// lockedVM fails reconfigures with the test's fault, changing nothing,
+// while the test wants them to fail.
 type lockedVM struct {
 	*simulator.VirtualMachine
 	x *simExtras
 }
 
 func (vm *lockedVM) ReconfigVMTask(ctx *simulator.Context, req *types.ReconfigVM_Task) soap.HasFault {
-	if !vm.x.failing(vm.Self.Value) {
+	f := vm.x.failing(vm.Self.Value)
+	if f == nil {
 		return vm.VirtualMachine.ReconfigVMTask(ctx, req)
 	}
 	task := simulator.CreateTask(vm, "reconfigVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
-		return nil, &types.FileLocked{FileFault: types.FileFault{File: vm.Config.Files.VmPathName}}
+		return nil, f
 	})
 	return &methods.ReconfigVM_TaskBody{Res: &types.ReconfigVM_TaskResponse{Returnval: task.Run(ctx)}}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -85,8 +86,8 @@ func TestSnapshotFirst(t *testing.T) {
 		e := e.at(t)
 		const vm = "/DC0/vm/DC0_H0_VM2"
 		before := e.digest(vm)
-		x.failReconfigure(e.VMRef(vm).Value)
-		defer x.failReconfigure("")
+		x.failReconfigure(e.VMRef(vm).Value, &types.FileLocked{FileFault: types.FileFault{File: "[LocalDS_0] DC0_H0_VM2/disk1.vmdk"}})
+		defer x.failReconfigure("", nil)
 		msg := e.Fails("vm_disk_remove", map[string]any{"vm": vm, "disk": "Hard disk 1", "snapshot_first": true})
 		toolstest.MustContain(t, msg, "FileLocked", "in use", "snapshot_first snapshot", "is there", "snapshot_revert")
 		if after := e.digest(vm); after != before {
@@ -94,6 +95,44 @@ func TestSnapshotFirst(t *testing.T) {
 		}
 		if n := len(snapshots(e, vm)); n != 1 {
 			t.Errorf("%d snapshots, want the one snapshot_first took", n)
+		}
+	})
+
+	t.Run("a full datastore is explained with its free space", func(t *testing.T) {
+		e := e.at(t)
+		const vm = "/DC0/vm/DC0_C0_RP1_VM0"
+		before := e.digest(vm)
+		x.failReconfigure(e.VMRef(vm).Value, &types.NoDiskSpace{FileFault: types.FileFault{File: "[LocalDS_0] DC0_C0_RP1_VM0"}, Datastore: "LocalDS_0"})
+		defer x.failReconfigure("", nil)
+		toolstest.MustContain(t, e.Fails("vm_disk_add", map[string]any{"vm": vm, "size_gb": 1}), "NoDiskSpace", "datastore is full", "LocalDS_0", "GB free of", "datastore_list")
+		if after := e.digest(vm); after != before {
+			t.Errorf("devices changed:\n%s\n%s", before, after)
+		}
+	})
+
+	t.Run("a suspended VM is refused", func(t *testing.T) {
+		e := e.at(t)
+		const vm = "/DC0/vm/DC0_C0_RP1_VM1"
+		task, err := object.NewVirtualMachine(e.Vim, e.VMRef(vm)).Suspend(e.Ctx)
+		if err == nil {
+			err = task.Wait(e.Ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := e.digest(vm)
+		for _, tc := range []struct {
+			tool string
+			args map[string]any
+		}{
+			{"vm_disk_add", map[string]any{"vm": vm, "size_gb": 1}},
+			{"vm_disk_resize", map[string]any{"vm": vm, "disk": "Hard disk 1", "size_gb": 100}},
+			{"vm_disk_remove", map[string]any{"vm": vm, "disk": "Hard disk 1"}},
+		} {
+			toolstest.MustContain(t, e.Fails(tc.tool, tc.args), "suspended", "Nothing was changed")
+		}
+		if after := e.digest(vm); after != before {
+			t.Errorf("devices changed:\n%s\n%s", before, after)
 		}
 	})
 

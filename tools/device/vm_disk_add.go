@@ -113,6 +113,9 @@ func diskAdd(ctx context.Context, c *vcenter.Conn, a DiskAddArgs, out *DiskChang
 		return err
 	}
 	*out = DiskChange{Action: "Added", VM: v.obj.Name, ID: v.obj.ID()}
+	if err := v.changeable(); err != nil {
+		return err
+	}
 	var notes []string
 
 	// Where the disk lives.

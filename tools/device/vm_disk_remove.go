@@ -58,6 +58,12 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 		return err
 	}
 	*out = DiskChange{Action: "Detached", VM: v.obj.Name, ID: v.obj.ID(), Disk: info}
+	if err := v.changeable(); err != nil {
+		return err
+	}
+	if err := v.onIDE(disk, info.Label, "be removed"); err != nil {
+		return err
+	}
 	var ds *dsInfo
 	if info.Datastore != "" {
 		if d, err := v.pickDatastore(ctx, c, "disk", info.Datastore); err == nil {

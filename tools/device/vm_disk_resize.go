@@ -73,6 +73,9 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 		return err
 	}
 	*out = DiskChange{Action: "Grew", VM: v.obj.Name, ID: v.obj.ID(), Disk: info, FromGB: info.CapacityGB}
+	if err := v.changeable(); err != nil {
+		return err
+	}
 	cur := info.bytes
 	want := int64(math.Ceil(a.SizeGB*1024)) << 20
 	switch {
@@ -83,7 +86,15 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 		out.Action = "Unchanged"
 		return nil
 	}
-	if snaps := v.snapshots(); (len(snaps) > 0 && !info.independent()) || info.Delta {
+	if err := v.onIDE(disk, info.Label, "be extended"); err != nil {
+		return err
+	}
+	snaps := v.snapshots()
+	if info.Delta && len(snaps) == 0 {
+		return &toolkit.PlainError{Msg: fmt.Sprintf("%s of %s is a delta disk on top of a parent disk (a linked clone, or a snapshot chain vCenter no longer lists): vCenter cannot extend it. Consolidate the VM's disks, or make a full clone (vm_clone) and grow its disk. Nothing was changed",
+			toolkit.Name(info.Label), toolkit.Name(v.obj.Name))}
+	}
+	if len(snaps) > 0 && (!info.independent() || info.Delta) {
 		n := len(snaps)
 		return &toolkit.PlainError{Msg: fmt.Sprintf("%s of %s has %d snapshot(s) (%s): vCenter cannot extend a disk with snapshots. Delete them first — snapshot_delete_all on the VM removes them and consolidates the disks into one (the VM keeps its present state) — then retry. Nothing was changed",
 			toolkit.Name(info.Label), toolkit.Name(v.obj.Name), n, toolkit.Names(snaps))}
