@@ -1,6 +1,7 @@
 package device
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -82,6 +83,35 @@ func TestHardwareUpgrade(t *testing.T) {
 		e.OK("vm_hardware_upgrade", map[string]any{"vm": a}, &got)
 		if got.Unchanged != 1 || len(h.Asked()) != 0 {
 			t.Errorf("result %+v, asked %v", got, h.Asked())
+		}
+	})
+
+	t.Run("a filter, bounded by max_targets", func(t *testing.T) {
+		e := e.at(t)
+		h.Forget()
+		filter := map[string]any{"name": "DC1_H0_VM*", "power_state": "poweredOff"}
+		var off []string
+		for _, v := range e.AllVMs("name", "runtime.powerState", "config.template") {
+			if strings.HasPrefix(v.Name, "DC1_H0_VM") && v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOff && !v.Config.Template {
+				off = append(off, v.Name)
+			}
+		}
+		if len(off) == 0 {
+			t.Skip("no powered-off DC1_H0 VM in this inventory")
+		}
+		if len(off) > 1 {
+			toolstest.MustContain(t, e.Fails("vm_hardware_upgrade", map[string]any{"filter": filter, "max_targets": len(off) - 1}), "max_targets")
+		}
+		var got HardwareUpgradeResult
+		e.OK("vm_hardware_upgrade", map[string]any{"filter": filter}, &got)
+		if got.Succeeded != len(off) || len(h.Asked()) != 1 {
+			t.Fatalf("result %+v, asked %v", got, h.Asked())
+		}
+		toolstest.MustContain(t, h.Asked()[0], fmt.Sprintf("%d VM(s)", len(off)))
+		for _, name := range off {
+			if v := e.hwVersion("/DC1/vm/" + name); v != "vmx-21" {
+				t.Errorf("%s is %s", name, v)
+			}
 		}
 	})
 
