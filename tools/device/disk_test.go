@@ -296,10 +296,14 @@ func TestDiskRemove(t *testing.T) {
 		defer func() { h.Action, h.Confirm = mcp.ElicitationResponseActionAccept, true }()
 		before := e.diskKeys(vm)
 		e.Fails("vm_disk_remove", map[string]any{"vm": vm, "disk": "Hard disk 1", "delete_file": true})
-		if len(h.Asked()) != 1 {
+		toolstest.MustContain(t, e.Fails("vm_disk_remove", map[string]any{"vm": vm, "disk": "Hard disk 1"}), "did not confirm")
+		if len(h.Asked()) != 2 {
 			t.Fatalf("asked %v", h.Asked())
 		}
-		toolstest.MustContain(t, h.Asked()[0], "Hard disk 1 is the boot disk of DC0_H0_VM0, which is running")
+		for _, q := range h.Asked() {
+			toolstest.MustContain(t, q, "Hard disk 1 is the boot disk of DC0_H0_VM0, which is running")
+		}
+		toolstest.MustContain(t, h.Asked()[1], "Detach Hard disk 1")
 		if after := e.diskKeys(vm); !slices.Equal(before, after) {
 			t.Errorf("disks changed: %v -> %v", before, after)
 		}

@@ -35,7 +35,7 @@ func vmDiskRemove() toolkit.Tool {
 		Title: "Remove a disk from a VM",
 		Description: "Remove a virtual disk from a VM. By default it is only detached: the .vmdk stays on the datastore and vm_disk_add " +
 			"file=... attaches it again. delete_file=true also deletes the file, destroying the data: a person confirms first, told " +
-			"the file and its size. Removing the boot disk of a running VM is named as such before it happens.",
+			"the file and its size. Removing the boot disk of a running VM also asks a person first, saying it is the boot disk.",
 		Risk: policy.RiskDestructive,
 	}, func(ctx context.Context, d toolkit.Deps, a DiskRemoveArgs) (DiskChange, error) {
 		var out DiskChange
@@ -74,6 +74,9 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 	if v.running() && disk.Key == v.bootDisk() {
 		warn = fmt.Sprintf("%s is the boot disk of %s, which is running: the guest loses its system disk and will likely crash. ", toolkit.Name(info.Label), toolkit.Name(v.obj.Name))
 		out.Notes = append(out.Notes, "It was the boot disk of the running VM: the guest has lost its system disk.")
+		// Said first, to a person: the model's call alone does not pull
+		// the system disk from under a running guest.
+		guard.Confirm(ctx)
 	}
 	what := fmt.Sprintf("%sDetach %s from VM (its file stays on the datastore)", warn, info.line())
 	spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationRemove, Device: disk}
