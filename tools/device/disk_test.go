@@ -152,6 +152,23 @@ func TestDiskAdd(t *testing.T) {
 		}
 	})
 
+	t.Run("datastore by inventory path; a template is refused", func(t *testing.T) {
+		e := e.at(t)
+		const vm = "/DC0/vm/DC0_C1_RP1_VM1"
+		var got DiskChange
+		e.OK("vm_disk_add", map[string]any{"vm": vm, "size_gb": 1, "datastore": "/DC0/datastore/LocalDS_1"}, &got)
+		if d := e.disk(vm, got.Disk.Key); d == nil || !strings.HasPrefix(d.Backing.(*types.VirtualDiskFlatVer2BackingInfo).FileName, "[LocalDS_1] ") {
+			t.Errorf("disk %+v not on LocalDS_1", got.Disk)
+		}
+		for _, v := range e.AllVMs("name", "config.template") {
+			if v.Config != nil && v.Config.Template && strings.HasPrefix(v.Name, "DC0_") {
+				toolstest.MustContain(t, e.Fails("vm_disk_add", map[string]any{"vm": "/DC0/vm/" + v.Name, "size_gb": 1}), "is a template", "vm_mark_vm")
+				return
+			}
+		}
+		t.Error("no DC0 template in the demo inventory")
+	})
+
 	t.Run("refusals leave the VM as it was", func(t *testing.T) {
 		const vm = "/DC0/vm/DC0_C0_RP1_VM3"
 		for _, tc := range []struct {
