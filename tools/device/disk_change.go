@@ -45,9 +45,9 @@ func (r DiskChange) Text() string {
 	case "Added", "Attached":
 		fmt.Fprintf(&b, "%s %s to %s", r.Action, r.Disk.line(), vm)
 	case "Grew":
-		fmt.Fprintf(&b, "Grew %s of %s from %s to %s GB", toolkit.Name(r.Disk.Label), vm, trimFloat(r.FromGB), trimFloat(r.Disk.CapacityGB))
+		fmt.Fprintf(&b, "Grew %s of %s from %s to %s GB", toolkit.Name(r.Disk.Label), vm, numText(r.FromGB), numText(r.Disk.CapacityGB))
 	case "Unchanged":
-		fmt.Fprintf(&b, "Unchanged: %s of %s is already %s GB", toolkit.Name(r.Disk.Label), vm, trimFloat(r.Disk.CapacityGB))
+		fmt.Fprintf(&b, "Unchanged: %s of %s is already %s GB", toolkit.Name(r.Disk.Label), vm, numText(r.Disk.CapacityGB))
 	case "Detached":
 		fmt.Fprintf(&b, "Detached %s from %s; its file stays on the datastore", r.Disk.line(), vm)
 	case "Deleted":
@@ -71,12 +71,12 @@ func (r DiskChange) Text() string {
 	return b.String()
 }
 
-// reconfigure sends spec to the VM and waits for the task, after the
+// reconfigureDisk sends spec to the VM and waits for the task, after the
 // snapshot_first snapshot when asked. started reports whether vCenter
 // began the work (Session.Do must then not run it again). Errors are
 // explained, and name the snapshot when one was taken.
-func reconfigure(ctx context.Context, c *vcenter.Conn, v *diskVM, tool, label string, spec types.VirtualMachineConfigSpec,
-	snapFirst bool, ds *dsInfo, out *DiskChange, started *bool) error {
+func reconfigureDisk(ctx context.Context, c *vcenter.Conn, v *diskVM, tool, label string, spec types.VirtualMachineConfigSpec,
+	snapFirst bool, ds *diskDatastore, out *DiskChange, started *bool) error {
 	p := guard.NewProgress(ctx)
 	if snapFirst {
 		*started = true
@@ -111,7 +111,7 @@ type vmdkFile struct {
 
 // statVMDK looks for file ([datastore] dir/name.vmdk) with the
 // datastore's browser, listing the folder's disks.
-func statVMDK(ctx context.Context, c *vcenter.Conn, ds dsInfo, p object.DatastorePath) (vmdkFile, error) {
+func statVMDK(ctx context.Context, c *vcenter.Conn, ds diskDatastore, p object.DatastorePath) (vmdkFile, error) {
 	var m mo.Datastore
 	if err := c.ReadRef(ctx, ds.obj.Ref, []string{"browser"}, &m); err != nil {
 		return vmdkFile{}, fmt.Errorf("read the browser of datastore %s: %w", toolkit.Name(ds.obj.Name), err)

@@ -54,13 +54,13 @@ func diskBytes(d *types.VirtualDisk) int64 {
 	return d.CapacityInKB * 1024
 }
 
-// gb renders bytes as GB (vCenter's GB are GiB) with up to two decimals.
-func gb(bytes int64) float64 { return math.Round(float64(bytes)/(1<<30)*100) / 100 }
+// diskGB renders bytes as GB (vCenter's GB are GiB) with up to two decimals.
+func diskGB(bytes int64) float64 { return math.Round(float64(bytes)/(1<<30)*100) / 100 }
 
-// gbText renders a size in GB for text: "100 GB", "0.5 GB".
-func gbText(bytes int64) string { return fmt.Sprintf("%s GB", trimFloat(gb(bytes))) }
+// sizeText renders a size in GB for text: "100 GB", "0.5 GB".
+func sizeText(bytes int64) string { return fmt.Sprintf("%s GB", numText(diskGB(bytes))) }
 
-func trimFloat(f float64) string {
+func numText(f float64) string {
 	s := fmt.Sprintf("%.2f", f)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s
@@ -70,7 +70,7 @@ func trimFloat(f float64) string {
 func describeDisk(ds params.Devices, d *types.VirtualDisk) DiskInfo {
 	info, _ := ds.Info(d.Key)
 	out := DiskInfo{Label: info.Label, Key: d.Key, Bus: info.Bus, bytes: diskBytes(d)}
-	out.CapacityGB = gb(out.bytes)
+	out.CapacityGB = diskGB(out.bytes)
 	if ctl := ds.List.FindByKey(d.ControllerKey); ctl != nil {
 		if ci, ok := ds.Info(ctl.GetVirtualDevice().Key); ok {
 			out.Controller = ci.Label
@@ -136,13 +136,13 @@ func disksOf(ds params.Devices) []DiskInfo {
 	return out
 }
 
-// diskLine is one disk in a sentence: "Hard disk 2 (key 2001, scsi0:1, 100 GB thin, [ds] vm/vm_1.vmdk)".
+// line is one disk in a sentence: "Hard disk 2 (key 2001, scsi0:1, 100 GB thin, [ds] vm/vm_1.vmdk)".
 func (d DiskInfo) line() string {
 	parts := []string{fmt.Sprintf("key %d", d.Key)}
 	if d.Bus != "" {
 		parts = append(parts, d.Bus)
 	}
-	size := gbText(d.bytes)
+	size := sizeText(d.bytes)
 	if d.Provisioning != "" {
 		size += " " + d.Provisioning
 	}
@@ -250,21 +250,21 @@ func (v *diskVM) bootDisk() int32 {
 
 // ---- datastores ----
 
-// dsInfo is a datastore the VM's host sees.
-type dsInfo struct {
+// diskDatastore is a datastore the VM's host sees.
+type diskDatastore struct {
 	obj        vcenter.Object
 	free, size int64
 	accessible bool
 }
 
-func (d dsInfo) freeText() string {
-	return fmt.Sprintf("%s free of %s", gbText(d.free), gbText(d.size))
+func (d diskDatastore) freeText() string {
+	return fmt.Sprintf("%s free of %s", sizeText(d.free), sizeText(d.size))
 }
 
 // hostDatastores reads the datastores the VM's host mounts: a disk can
 // only go on one of them (and vCenter names a datastore in a device spec
 // by its name in the VM's datacenter, which they are).
-func (v *diskVM) hostDatastores(ctx context.Context, c *vcenter.Conn) ([]dsInfo, string, error) {
+func (v *diskVM) hostDatastores(ctx context.Context, c *vcenter.Conn) ([]diskDatastore, string, error) {
 	if v.mo.Runtime.Host == nil {
 		return nil, "", &toolkit.PlainError{Msg: fmt.Sprintf("%s has no host (it is not registered on one), so no datastore can be chosen for its disks", toolkit.Name(v.obj.Name))}
 	}
@@ -279,9 +279,9 @@ func (v *diskVM) hostDatastores(ctx context.Context, c *vcenter.Conn) ([]dsInfo,
 	if err != nil {
 		return nil, h.Name, fmt.Errorf("read the datastores of host %s: %w", toolkit.Name(h.Name), err)
 	}
-	out := make([]dsInfo, 0, len(objs))
+	out := make([]diskDatastore, 0, len(objs))
 	for _, oc := range objs {
-		d := dsInfo{obj: vcenter.Object{Ref: oc.Obj}, accessible: true}
+		d := diskDatastore{obj: vcenter.Object{Ref: oc.Obj}, accessible: true}
 		d.obj.Name, _ = vcenter.PropVal(oc, "name").(string)
 		d.obj.Path = d.obj.Name
 		d.free, _ = vcenter.PropVal(oc, "summary.freeSpace").(int64)
@@ -296,10 +296,10 @@ func (v *diskVM) hostDatastores(ctx context.Context, c *vcenter.Conn) ([]dsInfo,
 
 // pickDatastore chooses the datastore named ident (name or ID) among the
 // host's, or the VM's own (where its configuration file is) for "".
-func (v *diskVM) pickDatastore(ctx context.Context, c *vcenter.Conn, arg, ident string) (dsInfo, error) {
+func (v *diskVM) pickDatastore(ctx context.Context, c *vcenter.Conn, arg, ident string) (diskDatastore, error) {
 	all, host, err := v.hostDatastores(ctx, c)
 	if err != nil {
-		return dsInfo{}, err
+		return diskDatastore{}, err
 	}
 	want := strings.TrimSpace(ident)
 	if want == "" {
@@ -312,7 +312,7 @@ func (v *diskVM) pickDatastore(ctx context.Context, c *vcenter.Conn, arg, ident 
 	if strings.HasPrefix(want, "/") {
 		want = path.Base(want) // an inventory path: /DC0/datastore/ds1
 	}
-	var hit *dsInfo
+	var hit *diskDatastore
 	for i, d := range all {
 		if d.obj.Name == want || d.obj.Ref.Value == want {
 			hit = &all[i]
@@ -328,16 +328,16 @@ func (v *diskVM) pickDatastore(ctx context.Context, c *vcenter.Conn, arg, ident 
 		}
 	}
 	if hit == nil {
-		return dsInfo{}, &toolkit.ArgError{Msg: fmt.Sprintf("%s %s: host %s, where %s runs, has no such datastore; it sees %s",
-			arg, toolkit.Quote(want, 80), toolkit.Name(host), toolkit.Name(v.obj.Name), datastoreListing(all))}
+		return diskDatastore{}, &toolkit.ArgError{Msg: fmt.Sprintf("%s %s: host %s, where %s runs, has no such datastore; it sees %s",
+			arg, toolkit.Quote(want, 80), toolkit.Name(host), toolkit.Name(v.obj.Name), diskDatastoreListing(all))}
 	}
 	if !hit.accessible {
-		return dsInfo{}, &toolkit.PlainError{Msg: fmt.Sprintf("datastore %s is not accessible from host %s right now; choose another: %s", toolkit.Name(hit.obj.Name), toolkit.Name(host), datastoreListing(all))}
+		return diskDatastore{}, &toolkit.PlainError{Msg: fmt.Sprintf("datastore %s is not accessible from host %s right now; choose another: %s", toolkit.Name(hit.obj.Name), toolkit.Name(host), diskDatastoreListing(all))}
 	}
 	return *hit, nil
 }
 
-func datastoreListing(all []dsInfo) string {
+func diskDatastoreListing(all []diskDatastore) string {
 	if len(all) == 0 {
 		return "no datastores"
 	}
@@ -350,9 +350,9 @@ func datastoreListing(all []dsInfo) string {
 
 // ---- controllers ----
 
-// unitLimit is how many units a controller of this kind has, and the one
+// diskUnitLimit is how many units a controller of this kind has, and the one
 // it reserves for itself (SCSI: 7), or -1.
-func unitLimit(ctl types.BaseVirtualDevice) (n int32, reserved int32) {
+func diskUnitLimit(ctl types.BaseVirtualDevice) (n int32, reserved int32) {
 	switch ctl.(type) {
 	case types.BaseVirtualSCSIController:
 		return 16, 7
@@ -366,9 +366,9 @@ func unitLimit(ctl types.BaseVirtualDevice) (n int32, reserved int32) {
 	return 0, -1
 }
 
-// freeUnit is the lowest unit of ctl no device occupies.
-func freeUnit(list object.VirtualDeviceList, ctl types.BaseVirtualDevice) (int32, bool) {
-	n, reserved := unitLimit(ctl)
+// diskFreeUnit is the lowest unit of ctl no device occupies.
+func diskFreeUnit(list object.VirtualDeviceList, ctl types.BaseVirtualDevice) (int32, bool) {
+	n, reserved := diskUnitLimit(ctl)
 	key := ctl.GetVirtualDevice().Key
 	used := map[int32]bool{reserved: true}
 	for _, d := range list {
@@ -426,7 +426,7 @@ var diskFaults = []struct {
 
 // explainDisk names the fault of a failed disk change and says what to
 // do. A datastore that ran out of space is reported with its free space.
-func explainDisk(ctx context.Context, c *vcenter.Conn, err error, ds *dsInfo) error {
+func explainDisk(ctx context.Context, c *vcenter.Conn, err error, ds *diskDatastore) error {
 	if err == nil {
 		return nil
 	}

@@ -33,8 +33,8 @@ import (
 // dispatcher prefers over the handler's choice), so the real request
 // path runs.
 
-// simExtras holds what the tests switch at run time.
-type simExtras struct {
+// diskSimExtras holds what the tests switch at run time.
+type diskSimExtras struct {
 	mu       sync.Mutex
 	failVM   string // VM moref whose reconfigure fails
 	fault    types.BaseMethodFault
@@ -42,14 +42,14 @@ type simExtras struct {
 }
 
 // failReconfigure makes the VM's reconfigures fail with f ("": none).
-func (x *simExtras) failReconfigure(vm string, f types.BaseMethodFault) {
+func (x *diskSimExtras) failReconfigure(vm string, f types.BaseMethodFault) {
 	x.mu.Lock()
 	x.failVM, x.fault = vm, f
 	x.mu.Unlock()
 }
 
 // failing is the fault the VM's reconfigure fails with, or nil.
-func (x *simExtras) failing(vm string) types.BaseMethodFault {
+func (x *diskSimExtras) failing(vm string) types.BaseMethodFault {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.failVM != "" && x.failVM == vm {
@@ -58,15 +58,15 @@ func (x *simExtras) failing(vm string) types.BaseMethodFault {
 	return nil
 }
 
-// extendedModel is the demo model, created, with the extensions
+// diskSimModel is the demo model, created, with the extensions
 // installed before its server starts.
-func extendedModel(t *testing.T) (*simulator.Model, *simExtras) {
+func diskSimModel(t *testing.T) (*simulator.Model, *diskSimExtras) {
 	t.Helper()
 	m := vcenter.DemoModel(vcenter.SimVCenter)
 	if err := vcenter.CreateModel(m); err != nil {
 		t.Fatal(err)
 	}
-	x := &simExtras{}
+	x := &diskSimExtras{}
 	m.Map().Handler = func(ctx *simulator.Context, meth *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 		switch meth.Name {
 		case "RevertToSnapshot_Task":
@@ -74,11 +74,11 @@ func extendedModel(t *testing.T) (*simulator.Model, *simExtras) {
 				x.mu.Lock()
 				x.reverted++
 				x.mu.Unlock()
-				return inSession(ctx, &revertingSnapshot{s}), nil
+				return inSimSession(ctx, &hwRevertingSnapshot{s}), nil
 			}
 		case "ReconfigVM_Task":
 			if vm, ok := ctx.Map.Get(meth.This).(*simulator.VirtualMachine); ok && x.failing(meth.This.Value) != nil {
-				return inSession(ctx, &lockedVM{vm, x}), nil
+				return inSimSession(ctx, &failingReconfigVM{vm, x}), nil
 			}
 		}
 		return nil, nil
@@ -86,21 +86,21 @@ func extendedModel(t *testing.T) (*simulator.Model, *simExtras) {
 	return m, x
 }
 
-// inSession puts w into the caller's session registry.
-func inSession(ctx *simulator.Context, w mo.Reference) mo.Reference {
+// inSimSession puts w into the caller's session registry.
+func inSimSession(ctx *simulator.Context, w mo.Reference) mo.Reference {
 	if ctx.Session != nil {
 		ctx.Session.Put(w)
 	}
 	return w
 }
 
-// revertingSnapshot reverts as vCenter does: the VM gets the snapshot's
+// hwRevertingSnapshot reverts as vCenter does: the VM gets the snapshot's
 // devices and hardware version back.
-type revertingSnapshot struct {
+type hwRevertingSnapshot struct {
 	*simulator.VirtualMachineSnapshot
 }
 
-func (s *revertingSnapshot) RevertToSnapshotTask(ctx *simulator.Context, req *types.RevertToSnapshot_Task) soap.HasFault {
+func (s *hwRevertingSnapshot) RevertToSnapshotTask(ctx *simulator.Context, req *types.RevertToSnapshot_Task) soap.HasFault {
 	task := simulator.CreateTask(s.Vm, "revertToSnapshot", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
 		vm := ctx.Map.Get(s.Vm).(*simulator.VirtualMachine)
 		cfg := types.MustDeepCopy(s.Config)
@@ -116,14 +116,14 @@ func (s *revertingSnapshot) RevertToSnapshotTask(ctx *simulator.Context, req *ty
 	return &methods.RevertToSnapshot_TaskBody{Res: &types.RevertToSnapshot_TaskResponse{Returnval: task.Run(ctx)}}
 }
 
-// lockedVM fails reconfigures with the test's fault, changing nothing,
+// failingReconfigVM fails reconfigures with the test's fault, changing nothing,
 // while the test wants them to fail.
-type lockedVM struct {
+type failingReconfigVM struct {
 	*simulator.VirtualMachine
-	x *simExtras
+	x *diskSimExtras
 }
 
-func (vm *lockedVM) ReconfigVMTask(ctx *simulator.Context, req *types.ReconfigVM_Task) soap.HasFault {
+func (vm *failingReconfigVM) ReconfigVMTask(ctx *simulator.Context, req *types.ReconfigVM_Task) soap.HasFault {
 	f := vm.x.failing(vm.Self.Value)
 	if f == nil {
 		return vm.VirtualMachine.ReconfigVMTask(ctx, req)
@@ -153,9 +153,9 @@ func (e *env) diskKeys(vm string) []int32 {
 	return out
 }
 
-// fileExists asks the datastore's browser whether file ([ds] path) is
+// dsFileExists asks the datastore's browser whether file ([ds] path) is
 // on the datastore dsPath (an inventory path such as /DC0/datastore/LocalDS_0).
-func (e *env) fileExists(dsPath, file string) bool {
+func (e *env) dsFileExists(dsPath, file string) bool {
 	e.T.Helper()
 	ds, err := find.NewFinder(e.Vim).Datastore(e.Ctx, dsPath)
 	if err != nil {
@@ -177,8 +177,8 @@ func (e *env) fileExists(dsPath, file string) bool {
 	return false
 }
 
-// setPower puts the VM into state through govmomi.
-func (e *env) setPower(vm string, state types.VirtualMachinePowerState) {
+// setPowerSim puts the VM into state through govmomi.
+func (e *env) setPowerSim(vm string, state types.VirtualMachinePowerState) {
 	e.T.Helper()
 	if e.PowerState(vm) == state {
 		return
@@ -199,8 +199,8 @@ func (e *env) setPower(vm string, state types.VirtualMachinePowerState) {
 	}
 }
 
-// snapshot takes a snapshot of the VM behind the server's back.
-func (e *env) snapshot(vm, name string) {
+// snapshotSim takes a snapshot of the VM behind the server's back.
+func (e *env) snapshotSim(vm, name string) {
 	e.T.Helper()
 	task, err := object.NewVirtualMachine(e.Vim, e.VMRef(vm)).CreateSnapshot(e.Ctx, name, "", false, false)
 	if err == nil {
@@ -211,8 +211,8 @@ func (e *env) snapshot(vm, name string) {
 	}
 }
 
-// vmProps reads props of the VM from the simulator.
-func (e *env) vmProps(vm string, props ...string) mo.VirtualMachine {
+// vmPropsSim reads props of the VM from the simulator.
+func (e *env) vmPropsSim(vm string, props ...string) mo.VirtualMachine {
 	e.T.Helper()
 	var m mo.VirtualMachine
 	if err := property.DefaultCollector(e.Vim).RetrieveOne(e.Ctx, e.VMRef(vm), props, &m); err != nil {
@@ -224,7 +224,7 @@ func (e *env) vmProps(vm string, props ...string) mo.VirtualMachine {
 // hwVersion reads the VM's hardware version from the simulator.
 func (e *env) hwVersion(vm string) string {
 	e.T.Helper()
-	return e.vmProps(vm, "config.version").Config.Version
+	return e.vmPropsSim(vm, "config.version").Config.Version
 }
 
 // reconfigureSim changes the VM behind the server's back.
@@ -239,9 +239,9 @@ func (e *env) reconfigureSim(vm string, spec types.VirtualMachineConfigSpec) {
 	}
 }
 
-// digest is the VM's devices as one comparable string: kind, label, key,
+// hwDigest is the VM's devices as one comparable string: kind, label, key,
 // bus, backing and, for disks, capacity.
-func (e *env) digest(vm string) string {
+func (e *env) hwDigest(vm string) string {
 	e.T.Helper()
 	ds := e.devices(vm)
 	var b strings.Builder

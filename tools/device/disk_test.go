@@ -29,7 +29,7 @@ func TestDiskList(t *testing.T) {
 		d.Mode != b.DiskMode || d.ControllerType != "pvscsi" || d.Controller != "SCSI controller 0" || d.Sharing != "none" {
 		t.Errorf("disk = %+v; simulator backing %+v", d, b)
 	}
-	if wantGB := gb(diskBytes(sim)); d.CapacityGB != wantGB {
+	if wantGB := diskGB(diskBytes(sim)); d.CapacityGB != wantGB {
 		t.Errorf("capacity %v GB, simulator says %v", d.CapacityGB, wantGB)
 	}
 	toolstest.MustContain(t, text, "Hard disk 1", "scsi0:0", "[LocalDS_0] DC0_H0_VM0/disk1.vmdk", "pvscsi")
@@ -59,7 +59,7 @@ func TestDiskAdd(t *testing.T) {
 		if _, ok := ctl.(*types.ParaVirtualSCSIController); !ok || *d.UnitNumber != 1 {
 			t.Errorf("disk on controller %T unit %d, want the pvscsi controller's unit 1", ctl, *d.UnitNumber)
 		}
-		if !strings.HasPrefix(b.FileName, "[LocalDS_0] ") || !e.fileExists("/DC0/datastore/LocalDS_0", b.FileName) {
+		if !strings.HasPrefix(b.FileName, "[LocalDS_0] ") || !e.dsFileExists("/DC0/datastore/LocalDS_0", b.FileName) {
 			t.Errorf("backing file %s is not on LocalDS_0", b.FileName)
 		}
 		if got.Action != "Added" || got.Disk.Bus != "scsi0:1" || got.Disk.Provisioning != "thin" || got.Disk.CapacityGB != 2 || got.Disk.Label != "Hard disk 2" {
@@ -81,7 +81,7 @@ func TestDiskAdd(t *testing.T) {
 		if d.CapacityInKB != 1536<<10 || *b.ThinProvisioned || !*b.EagerlyScrub || b.DiskMode != "independent_persistent" || !strings.HasPrefix(b.FileName, "[LocalDS_1] ") {
 			t.Errorf("disk %+v backing %+v", d, b)
 		}
-		if !e.fileExists("/DC0/datastore/LocalDS_1", b.FileName) {
+		if !e.dsFileExists("/DC0/datastore/LocalDS_1", b.FileName) {
 			t.Errorf("%s not on LocalDS_1", b.FileName)
 		}
 		if got.Disk.Provisioning != "thick eager zeroed" || got.Disk.Mode != "independent_persistent" {
@@ -108,7 +108,7 @@ func TestDiskAdd(t *testing.T) {
 			spec.DeviceChange = append(spec.DeviceChange, &types.VirtualDeviceConfigSpec{Operation: "add", FileOperation: "create", Device: disk})
 		}
 		e.reconfigureSim(vm, spec)
-		if _, ok := freeUnit(e.devices(vm).List, scsi); ok {
+		if _, ok := diskFreeUnit(e.devices(vm).List, scsi); ok {
 			t.Fatal("scsi0 still has a free unit")
 		}
 		var got DiskChange
@@ -134,7 +134,7 @@ func TestDiskAdd(t *testing.T) {
 		var added, removed, attached DiskChange
 		e.OK("vm_disk_add", map[string]any{"vm": vm, "size_gb": 1}, &added)
 		e.OK("vm_disk_remove", map[string]any{"vm": vm, "disk": added.Disk.Bus}, &removed)
-		if e.disk(vm, added.Disk.Key) != nil || !e.fileExists("/DC0/datastore/LocalDS_0", added.Disk.File) {
+		if e.disk(vm, added.Disk.Key) != nil || !e.dsFileExists("/DC0/datastore/LocalDS_0", added.Disk.File) {
 			t.Fatalf("detach: disk still there or file gone")
 		}
 		text := e.OK("vm_disk_add", map[string]any{"vm": vm, "file": added.Disk.File}, &attached)
@@ -190,13 +190,13 @@ func TestDiskAdd(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e := e.at(t)
-				before := e.digest(vm)
+				before := e.hwDigest(vm)
 				args := map[string]any{"vm": vm}
 				for k, v := range tc.args {
 					args[k] = v
 				}
 				toolstest.MustContain(t, e.Fails("vm_disk_add", args), tc.want...)
-				if after := e.digest(vm); after != before {
+				if after := e.hwDigest(vm); after != before {
 					t.Errorf("devices changed:\n%s\n%s", before, after)
 				}
 			})
@@ -214,13 +214,13 @@ func TestDiskResize(t *testing.T) {
 		const vm = "/DC0/vm/DC0_H0_VM0"
 		key := e.diskKeys(vm)[0]
 		cur := diskBytes(e.disk(vm, key))
-		want := gb(cur) + 3
+		want := diskGB(cur) + 3
 		var got DiskChange
 		text := e.OK("vm_disk_resize", map[string]any{"vm": vm, "disk": "Hard disk 1", "size_gb": want}, &got)
-		if d := e.disk(vm, key); gb(diskBytes(d)) < want-0.01 {
+		if d := e.disk(vm, key); diskGB(diskBytes(d)) < want-0.01 {
 			t.Errorf("disk is %d bytes, want %v GB", diskBytes(d), want)
 		}
-		if got.Action != "Grew" || got.FromGB != gb(cur) {
+		if got.Action != "Grew" || got.FromGB != diskGB(cur) {
 			t.Errorf("result %+v", got)
 		}
 		toolstest.MustContain(t, text, "Grew Hard disk 1", "extend them in the guest")
@@ -236,12 +236,12 @@ func TestDiskResize(t *testing.T) {
 		e := e.at(t)
 		key := e.diskKeys(vm)[0]
 		cur := diskBytes(e.disk(vm, key))
-		toolstest.MustContain(t, e.Fails("vm_disk_resize", map[string]any{"vm": vm, "disk": "scsi0:0", "size_gb": gb(cur) / 2}),
-			"cannot shrink", fmt.Sprintf("is %s", gbText(cur)), "Nothing was changed")
+		toolstest.MustContain(t, e.Fails("vm_disk_resize", map[string]any{"vm": vm, "disk": "scsi0:0", "size_gb": diskGB(cur) / 2}),
+			"cannot shrink", fmt.Sprintf("is %s", sizeText(cur)), "Nothing was changed")
 		toolstest.MustContain(t, e.Fails("vm_disk_resize", map[string]any{"vm": vm, "disk": "Hard disk 7", "size_gb": 100}), "has no such disk", "Hard disk 1")
 		toolstest.MustContain(t, e.Fails("vm_disk_resize", map[string]any{"vm": vm, "disk": "scsi0:0", "size_gb": 100, "snapshot_first": true}), "cannot extend a disk that has a snapshot")
-		e.snapshot(vm, "before-patch")
-		e.snapshot(vm, "after-patch")
+		e.snapshotSim(vm, "before-patch")
+		e.snapshotSim(vm, "after-patch")
 		toolstest.MustContain(t, e.Fails("vm_disk_resize", map[string]any{"vm": vm, "disk": "scsi0:0", "size_gb": 100}),
 			"has 2 snapshot(s)", "before-patch", "snapshot_delete_all", "Nothing was changed")
 		if after := diskBytes(e.disk(vm, key)); after != cur {
@@ -272,7 +272,7 @@ func TestDiskRemove(t *testing.T) {
 		if e.disk(vm, d.Disk.Key) != nil {
 			t.Fatal("disk still attached")
 		}
-		if !e.fileExists(ds, d.Disk.File) {
+		if !e.dsFileExists(ds, d.Disk.File) {
 			t.Errorf("detach deleted %s", d.Disk.File)
 		}
 		if len(h.Asked()) != 0 {
@@ -287,7 +287,7 @@ func TestDiskRemove(t *testing.T) {
 		h.Forget()
 		h.Action, h.Confirm = mcp.ElicitationResponseActionDecline, false
 		toolstest.MustContain(t, e.Fails("vm_disk_remove", map[string]any{"vm": vm, "disk": d.Disk.Bus, "delete_file": true}), "did not confirm", "Nothing was changed")
-		if e.disk(vm, d.Disk.Key) == nil || !e.fileExists(ds, d.Disk.File) {
+		if e.disk(vm, d.Disk.Key) == nil || !e.dsFileExists(ds, d.Disk.File) {
 			t.Fatal("declined, yet the disk or its file is gone")
 		}
 		asked := h.Asked()
@@ -298,7 +298,7 @@ func TestDiskRemove(t *testing.T) {
 		h.Action, h.Confirm = mcp.ElicitationResponseActionAccept, true
 		var got DiskChange
 		e.OK("vm_disk_remove", map[string]any{"vm": vm, "disk": d.Disk.Bus, "delete_file": true}, &got)
-		if e.disk(vm, d.Disk.Key) != nil || e.fileExists(ds, d.Disk.File) {
+		if e.disk(vm, d.Disk.Key) != nil || e.dsFileExists(ds, d.Disk.File) {
 			t.Errorf("confirmed delete: disk or file %s still there", d.Disk.File)
 		}
 		if got.Action != "Deleted" || !got.FileDeleted {

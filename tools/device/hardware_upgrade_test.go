@@ -21,9 +21,9 @@ func TestHardwareUpgrade(t *testing.T) {
 		template    = "/DC0/vm/DC0_H0_VM1"
 	)
 	for _, vm := range []string{a, b, d} {
-		e.setPower(vm, types.VirtualMachinePowerStatePoweredOff)
+		e.setPowerSim(vm, types.VirtualMachinePowerStatePoweredOff)
 	}
-	e.setPower(on, types.VirtualMachinePowerStatePoweredOn)
+	e.setPowerSim(on, types.VirtualMachinePowerStatePoweredOn)
 	old := e.hwVersion(a)
 	if old != "vmx-13" {
 		t.Fatalf("demo VMs are %s; the test expects vmx-13", old)

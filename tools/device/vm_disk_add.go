@@ -180,11 +180,11 @@ func diskAdd(ctx context.Context, c *vcenter.Conn, a DiskAddArgs, out *DiskChang
 		switch {
 		case prov != "thin" && bytes > ds.free:
 			return &toolkit.PlainError{Msg: fmt.Sprintf("datastore %s is too small for a %s %s disk: it has %s. Choose another datastore (%s), a smaller size, or provisioning thin; nothing was changed",
-				toolkit.Name(ds.obj.Name), gbText(bytes), provisioningName(prov), ds.freeText(), otherDatastores(ctx, c, v, ds))}
+				toolkit.Name(ds.obj.Name), sizeText(bytes), provisioningName(prov), ds.freeText(), otherDiskDatastores(ctx, c, v, ds))}
 		case bytes > ds.free:
-			notes = append(notes, fmt.Sprintf("Note: the thin disk may grow to %s but datastore %s has only %s: watch its free space.", gbText(bytes), toolkit.Name(ds.obj.Name), ds.freeText()))
+			notes = append(notes, fmt.Sprintf("Note: the thin disk may grow to %s but datastore %s has only %s: watch its free space.", sizeText(bytes), toolkit.Name(ds.obj.Name), ds.freeText()))
 		}
-		what = fmt.Sprintf("Add a new %s %s disk on datastore %s", gbText(bytes), provisioningName(prov), toolkit.Name(ds.obj.Name))
+		what = fmt.Sprintf("Add a new %s %s disk on datastore %s", sizeText(bytes), provisioningName(prov), toolkit.Name(ds.obj.Name))
 	}
 	if strings.HasPrefix(mode, "independent") {
 		what += " (" + strings.ReplaceAll(mode, "_", " ") + ": not covered by snapshots)"
@@ -212,7 +212,7 @@ func diskAdd(ctx context.Context, c *vcenter.Conn, a DiskAddArgs, out *DiskChang
 	for _, in := range v.devices.Infos {
 		before[in.Key] = true
 	}
-	if err := reconfigure(ctx, c, v, "vm_disk_add", strings.ToLower(out.Action[:1])+out.Action[1:]+" disk to "+toolkit.Name(v.obj.Name), spec, a.SnapshotFirst.SnapshotFirst, &ds, out, started); err != nil {
+	if err := reconfigureDisk(ctx, c, v, "vm_disk_add", strings.ToLower(out.Action[:1])+out.Action[1:]+" disk to "+toolkit.Name(v.obj.Name), spec, a.SnapshotFirst.SnapshotFirst, &ds, out, started); err != nil {
 		return err
 	}
 
@@ -257,12 +257,12 @@ func provisioningName(p string) string {
 
 // otherDatastores names the host's datastores other than ds, with free
 // space, for an error.
-func otherDatastores(ctx context.Context, c *vcenter.Conn, v *diskVM, ds dsInfo) string {
+func otherDiskDatastores(ctx context.Context, c *vcenter.Conn, v *diskVM, ds diskDatastore) string {
 	all, _, err := v.hostDatastores(ctx, c)
 	if err != nil {
 		return "datastore_list shows them"
 	}
-	var rest []dsInfo
+	var rest []diskDatastore
 	for _, d := range all {
 		if d.obj.Ref != ds.obj.Ref {
 			rest = append(rest, d)
@@ -271,7 +271,7 @@ func otherDatastores(ctx context.Context, c *vcenter.Conn, v *diskVM, ds dsInfo)
 	if len(rest) == 0 {
 		return "the host sees no other"
 	}
-	return "the host also sees " + datastoreListing(rest)
+	return "the host also sees " + diskDatastoreListing(rest)
 }
 
 // placeDisk chooses the controller and unit for disk, adding a pvscsi
@@ -293,20 +293,20 @@ func placeDisk(v *diskVM, ref string, disk *types.VirtualDisk) ([]types.BaseVirt
 			return nil, "", "", err
 		}
 		if params.ControllerPrefix(ctl) == "" {
-			return nil, "", "", &toolkit.ArgError{Msg: fmt.Sprintf("controller %s is %s, which holds no disks; name a SCSI, SATA, NVMe or IDE controller: %s", toolkit.Quote(ref, 60), toolkit.Name(info.Label), controllerListing(v))}
+			return nil, "", "", &toolkit.ArgError{Msg: fmt.Sprintf("controller %s is %s, which holds no disks; name a SCSI, SATA, NVMe or IDE controller: %s", toolkit.Quote(ref, 60), toolkit.Name(info.Label), diskControllerListing(v))}
 		}
 		if _, ok := ctl.(*types.VirtualIDEController); ok && v.mo.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 			return nil, "", "", &toolkit.PlainError{Msg: fmt.Sprintf("%s is %s, and an IDE disk can only be added while the VM is off; use a SCSI controller (omit controller), or power it off first (vm_shutdown_guest); nothing was changed", toolkit.Name(v.obj.Name), v.powerState())}
 		}
-		unit, ok := freeUnit(ds.List, ctl)
+		unit, ok := diskFreeUnit(ds.List, ctl)
 		if !ok {
-			return nil, "", "", &toolkit.PlainError{Msg: fmt.Sprintf("%s has no free unit (every one is taken); omit controller to use another SCSI controller or add one, or name another: %s; nothing was changed", toolkit.Name(info.Label), controllerListing(v))}
+			return nil, "", "", &toolkit.PlainError{Msg: fmt.Sprintf("%s has no free unit (every one is taken); omit controller to use another SCSI controller or add one, or name another: %s; nothing was changed", toolkit.Name(info.Label), diskControllerListing(v))}
 		}
 		return nil, "", place(ctl, unit), nil
 	}
 	scsi := diskControllers(ds, "scsi")
 	for _, ctl := range scsi {
-		if unit, ok := freeUnit(ds.List, ctl); ok {
+		if unit, ok := diskFreeUnit(ds.List, ctl); ok {
 			return nil, "", place(ctl, unit), nil
 		}
 	}
@@ -324,7 +324,7 @@ func placeDisk(v *diskVM, ref string, disk *types.VirtualDisk) ([]types.BaseVirt
 		}
 	}
 	if bus < 0 {
-		return nil, "", "", &toolkit.PlainError{Msg: fmt.Sprintf("no free unit: all four SCSI controllers of %s are full (a VM has at most four); name a SATA or NVMe controller with controller (%s), or remove a disk first; nothing was changed", toolkit.Name(v.obj.Name), controllerListing(v))}
+		return nil, "", "", &toolkit.PlainError{Msg: fmt.Sprintf("no free unit: all four SCSI controllers of %s are full (a VM has at most four); name a SATA or NVMe controller with controller (%s), or remove a disk first; nothing was changed", toolkit.Name(v.obj.Name), diskControllerListing(v))}
 	}
 	ctl := &types.ParaVirtualSCSIController{VirtualSCSIController: types.VirtualSCSIController{
 		SharedBus:          types.VirtualSCSISharingNoSharing,
@@ -336,8 +336,8 @@ func placeDisk(v *diskVM, ref string, disk *types.VirtualDisk) ([]types.BaseVirt
 	return []types.BaseVirtualDeviceConfigSpec{add}, fmt.Sprintf("pvscsi SCSI controller %d", bus), place(ctl, 0), nil
 }
 
-// controllerListing names the VM's disk controllers with their free units.
-func controllerListing(v *diskVM) string {
+// diskControllerListing names the VM's disk controllers with their free units.
+func diskControllerListing(v *diskVM) string {
 	ctls := diskControllers(v.devices, "")
 	if len(ctls) == 0 {
 		return "it has no disk controllers"
@@ -346,7 +346,7 @@ func controllerListing(v *diskVM) string {
 	for i, ctl := range ctls {
 		in, _ := v.devices.Info(ctl.GetVirtualDevice().Key)
 		free := "full"
-		if u, ok := freeUnit(v.devices.List, ctl); ok {
+		if u, ok := diskFreeUnit(v.devices.List, ctl); ok {
 			free = fmt.Sprintf("next free unit %d", u)
 		}
 		parts[i] = fmt.Sprintf("%s (%s, %s, %s)", toolkit.Name(in.Label), in.Bus, v.devices.List.Type(ctl), free)

@@ -33,10 +33,10 @@ func (l DiskList) Text() string {
 		if d.Delta {
 			file += " (snapshot delta)"
 		}
-		t.Row(d.Label, fmt.Sprint(d.Key), d.Bus, trimFloat(d.CapacityGB), d.Provisioning, d.Datastore, file, d.Mode, d.Sharing, ctl)
+		t.Row(d.Label, fmt.Sprint(d.Key), d.Bus, numText(d.CapacityGB), d.Provisioning, d.Datastore, file, d.Mode, d.Sharing, ctl)
 		total += d.bytes
 	}
-	head := fmt.Sprintf("VM %s (%s): %d disk(s), %s in all", toolkit.Name(l.VM), l.ID, len(l.Disks), gbText(total))
+	head := fmt.Sprintf("VM %s (%s): %d disk(s), %s in all", toolkit.Name(l.VM), l.ID, len(l.Disks), sizeText(total))
 	if l.Snapshots > 0 {
 		head += fmt.Sprintf("; %d snapshots (its disks cannot grow until they are deleted)", l.Snapshots)
 	}

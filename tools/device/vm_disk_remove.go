@@ -64,7 +64,7 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 	if err := v.onIDE(disk, info.Label, "be removed"); err != nil {
 		return err
 	}
-	var ds *dsInfo
+	var ds *diskDatastore
 	if info.Datastore != "" {
 		if d, err := v.pickDatastore(ctx, c, "disk", info.Datastore); err == nil {
 			ds = &d
@@ -84,7 +84,7 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 		if info.File == "" {
 			return &toolkit.PlainError{Msg: fmt.Sprintf("%s has no file to delete (%s); call again without delete_file", toolkit.Name(info.Label), info.Provisioning)}
 		}
-		what = fmt.Sprintf("%sRemove %s from VM and DELETE its file %s (%s of data, destroyed for good)", warn, toolkit.Name(info.Label), toolkit.Path(info.File), gbText(info.bytes))
+		what = fmt.Sprintf("%sRemove %s from VM and DELETE its file %s (%s of data, destroyed for good)", warn, toolkit.Name(info.Label), toolkit.Path(info.File), sizeText(info.bytes))
 		if snaps := v.snapshots(); len(snaps) > 0 {
 			what += fmt.Sprintf("; the VM's %d snapshot(s) still hold the disk's earlier state", len(snaps))
 		}
@@ -102,7 +102,7 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 		return err
 	}
 	cs := types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{spec}}
-	if err := reconfigure(ctx, c, v, "vm_disk_remove", "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(v.obj.Name), cs, a.SnapshotFirst.SnapshotFirst, ds, out, started); err != nil {
+	if err := reconfigureDisk(ctx, c, v, "vm_disk_remove", "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(v.obj.Name), cs, a.SnapshotFirst.SnapshotFirst, ds, out, started); err != nil {
 		return err
 	}
 	after, _, err := params.ReadDevices(ctx, c, v.obj)

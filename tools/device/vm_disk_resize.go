@@ -81,7 +81,7 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 	switch {
 	case want < cur:
 		return &toolkit.PlainError{Msg: fmt.Sprintf("%s of %s is %s; a virtual disk cannot shrink, so size_gb must be more than %s. Nothing was changed",
-			toolkit.Name(info.Label), toolkit.Name(v.obj.Name), gbText(cur), trimFloat(info.CapacityGB))}
+			toolkit.Name(info.Label), toolkit.Name(v.obj.Name), sizeText(cur), numText(info.CapacityGB))}
 	case want == cur:
 		out.Action = "Unchanged"
 		return nil
@@ -102,7 +102,7 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 	if info.Provisioning == "" || info.Provisioning == "thin (sparse)" {
 		return &toolkit.PlainError{Msg: fmt.Sprintf("%s of %s is not a flat or thin virtual disk (%s); vCenter cannot extend it here", toolkit.Name(info.Label), toolkit.Name(v.obj.Name), info.Provisioning)}
 	}
-	var ds *dsInfo
+	var ds *diskDatastore
 	if info.Datastore != "" {
 		if d, err := v.pickDatastore(ctx, c, "disk", info.Datastore); err == nil {
 			ds = &d
@@ -115,13 +115,13 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 		switch {
 		case thick && grow > ds.free:
 			return &toolkit.PlainError{Msg: fmt.Sprintf("datastore %s is too small to grow the %s disk %s by %s: it has %s. Free space on it, or move the disk; nothing was changed",
-				toolkit.Name(ds.obj.Name), info.Provisioning, toolkit.Name(info.Label), gbText(grow), ds.freeText())}
+				toolkit.Name(ds.obj.Name), info.Provisioning, toolkit.Name(info.Label), sizeText(grow), ds.freeText())}
 		case grow > ds.free:
-			notes = append(notes, fmt.Sprintf("Note: the thin disk may now grow to %s but datastore %s has only %s: watch its free space.", gbText(want), toolkit.Name(ds.obj.Name), ds.freeText()))
+			notes = append(notes, fmt.Sprintf("Note: the thin disk may now grow to %s but datastore %s has only %s: watch its free space.", sizeText(want), toolkit.Name(ds.obj.Name), ds.freeText()))
 		}
 	}
 
-	if err := guard.Act(ctx, fmt.Sprintf("Grow %s of VM from %s to %s", info.line(), gbText(cur), gbText(want)), v.obj); err != nil {
+	if err := guard.Act(ctx, fmt.Sprintf("Grow %s of VM from %s to %s", info.line(), sizeText(cur), sizeText(want)), v.obj); err != nil {
 		return err
 	}
 	disk.CapacityInBytes = want
@@ -129,7 +129,7 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 	spec := types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{
 		&types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: disk},
 	}}
-	if err := reconfigure(ctx, c, v, "vm_disk_resize", "grow "+toolkit.Name(info.Label)+" of "+toolkit.Name(v.obj.Name), spec, false, ds, out, started); err != nil {
+	if err := reconfigureDisk(ctx, c, v, "vm_disk_resize", "grow "+toolkit.Name(info.Label)+" of "+toolkit.Name(v.obj.Name), spec, false, ds, out, started); err != nil {
 		return err
 	}
 	after, _, err := params.ReadDevices(ctx, c, v.obj)
@@ -140,7 +140,7 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 		out.Disk = describeDisk(after, d)
 	}
 	if out.Disk.bytes < want {
-		return &toolkit.PlainError{Msg: fmt.Sprintf("vCenter finished the task but %s of %s is %s, not %s; check it with vm_disk_list", toolkit.Name(info.Label), toolkit.Name(v.obj.Name), gbText(out.Disk.bytes), gbText(want))}
+		return &toolkit.PlainError{Msg: fmt.Sprintf("vCenter finished the task but %s of %s is %s, not %s; check it with vm_disk_list", toolkit.Name(info.Label), toolkit.Name(v.obj.Name), sizeText(out.Disk.bytes), sizeText(want))}
 	}
 	guest := "The guest's partition and file system keep their old size: extend them in the guest"
 	if v.running() {
