@@ -375,6 +375,10 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"cluster_configure":       {"cluster": "DC0_C1", "ha_enabled": true},
 		"vm_send_keys":            {"vm": vm, "keys": []string{"enter"}},
 		"vm_console_url":          {"vm": vm},
+		"vm_disk_add":             {"vm": vm, "size_gb": 1},
+		"vm_disk_resize":          {"vm": off, "disk": "Hard disk 1", "size_gb": 100},
+		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
+		"vm_hardware_upgrade":     {"vm": off},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
