@@ -60,6 +60,8 @@ type Options struct {
 	Tasks bool
 	// Defaults are the placement defaults the server's tools see.
 	Defaults vcenter.Defaults
+	// Guest resolves guest logins for the guest tools; nil: none.
+	Guest toolkit.GuestCredentials
 }
 
 // Tools lists the tools of toolsets, for New and NewWith.
@@ -122,7 +124,7 @@ func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))
