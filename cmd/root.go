@@ -257,7 +257,7 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 		// Posting events writes to vCenter; off unless the config asks.
 		VCenterEvents: s.file != nil && s.file.Audit.VCenterEvents,
 	}
-	deps := tools.Deps{Session: a.session, Log: log}
+	deps := tools.Deps{Session: a.session, Log: log, Guest: o.guestCredentials(s)}
 	a.tools = tools.Served(s.toolsets, s.readOnly)
 	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy, Logging: ml}); err != nil {
 		return nil, err
