@@ -9,6 +9,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
@@ -31,6 +32,7 @@ func Toolsets() []toolkit.Toolset {
 		datastore.Toolset(),
 		network.Toolset(),
 		event.Toolset(),
+		guest.Toolset(),
 	}
 }
 
