@@ -43,6 +43,7 @@ func (c *creds) ArgumentsAllowed() bool { return c.allow }
 // one VM (vm) and another VM without Tools (bare).
 type env struct {
 	*toolstest.Env
+	gc     toolkit.GuestCredentials
 	guest  *fakeGuest
 	vm     string
 	bare   string
@@ -67,6 +68,7 @@ func newEnv(t *testing.T, o opts) *env {
 		def = &creds{logins: map[string]toolkit.GuestLogin{}}
 		gc = def
 	}
+	e.gc = gc
 	e.Env = toolstest.NewOn(t, toolstest.Tools(Toolset()), toolstest.Options{Policy: o.policy, Elicit: o.elicit, Guest: gc, Tasks: o.tasks})
 	var on []types.ManagedObjectReference
 	var names []string
@@ -91,6 +93,9 @@ func newEnv(t *testing.T, o opts) *env {
 	}
 	return e
 }
+
+// creds is the resolver the server's tools use.
+func (e *env) creds() toolkit.GuestCredentials { return e.gc }
 
 // ok runs a tool that must succeed, decoding its result into out.
 func (e *env) ok(tool string, args map[string]any, out any) string {

@@ -118,7 +118,7 @@ func readStatus(ctx context.Context, c *vcenter.Conn, o vcenter.Object) (ToolsSt
 		s.GuestOpsReady, s.NotReady = false, "the VM is "+string(vm.Runtime.PowerState)
 	case s.Running != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning):
 		s.GuestOpsReady, s.NotReady = false, "VMware Tools is not running"
-		if g.ToolsVersionStatus2 == string(types.VirtualMachineToolsVersionStatusGuestToolsNotInstalled) {
+		if g.ToolsVersionStatus2 == string(types.VirtualMachineToolsVersionStatusGuestToolsNotInstalled) || g.ToolsStatus == types.VirtualMachineToolsStatusToolsNotInstalled {
 			s.NotReady = "VMware Tools is not installed"
 		}
 	case !s.GuestOpsReady:
