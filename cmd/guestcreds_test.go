@@ -138,3 +138,12 @@ func TestLoginGuest(t *testing.T) {
 		t.Errorf("forget: %v\n%s", err, out)
 	}
 }
+
+// TestDemoGuestTools: the embedded demo answers guest tools honestly.
+func TestDemoGuestTools(t *testing.T) {
+	f := newFixture(t)
+	out, stderr, err := run(t, f.env, nil, "tools", "call", "guest_file_read", `{"vm":"DC0_H0_VM0","path":"/etc/hosts"}`, "--simulator", "--role", "vm-admin", "--toolsets", "guest")
+	if err == nil || !strings.Contains(out+stderr, "no guest OS") {
+		t.Errorf("demo guest_file_read: %v\n%s\n%s", err, out, stderr)
+	}
+}
