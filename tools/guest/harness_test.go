@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -50,6 +51,25 @@ type env struct {
 	off    string
 	policy *guard.Policy
 	texts  []string // every result text, for the secret check
+	log    *lockedBuffer
+}
+
+// lockedBuffer collects the server's log lines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type opts struct {
@@ -61,7 +81,7 @@ type opts struct {
 
 func newEnv(t *testing.T, o opts) *env {
 	t.Helper()
-	e := &env{policy: o.policy}
+	e := &env{policy: o.policy, log: &lockedBuffer{}}
 	gc := o.creds
 	var def *creds
 	if gc == nil {
@@ -69,7 +89,7 @@ func newEnv(t *testing.T, o opts) *env {
 		gc = def
 	}
 	e.gc = gc
-	e.Env = toolstest.NewOn(t, toolstest.Tools(Toolset()), toolstest.Options{Policy: o.policy, Elicit: o.elicit, Guest: gc, Tasks: o.tasks})
+	e.Env = toolstest.NewOn(t, toolstest.Tools(Toolset()), toolstest.Options{Policy: o.policy, Elicit: o.elicit, Guest: gc, Tasks: o.tasks, Log: e.log})
 	var on []types.ManagedObjectReference
 	var names []string
 	for _, vm := range e.AllVMs("name", "runtime.powerState", "config.template") {
@@ -139,6 +159,9 @@ func (e *env) noSecret() {
 		if strings.Contains(s, guestPass) {
 			e.T.Errorf("the guest password shows in a result: %s", s)
 		}
+	}
+	if strings.Contains(e.log.String(), guestPass) {
+		e.T.Errorf("the guest password shows in the log:\n%s", e.log.String())
 	}
 	if e.policy != nil {
 		b, err := os.ReadFile(e.policy.Audit.Path())
