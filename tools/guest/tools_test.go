@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,4 +154,35 @@ func callAsTask(t *testing.T, ctx context.Context, c *client.Client, name string
 		t.Fatalf("%s as a task: no task in %s (%v)", name, resp.Result, err)
 	}
 	return created.Task
+}
+
+// TestRunProgress: a waiting guest_run reports progress.
+func TestRunProgress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, opts{policy: toolstest.Policy(t, "vm-admin", nil, nil)})
+	var mu sync.Mutex
+	var messages []string
+	e.Client.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method != "notifications/progress" || n.Params.AdditionalFields["progressToken"] != "run-1" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if m, ok := n.Params.AdditionalFields["message"].(string); ok {
+			messages = append(messages, m)
+		}
+	})
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "guest_run"
+	req.Params.Arguments = map[string]any{"vm": e.vm, "program": "/bin/sleep", "args": []any{"1"}}
+	req.Params.Meta = &mcp.Meta{ProgressToken: "run-1"}
+	res, err := e.Client.CallTool(e.Ctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("guest_run: %v %s", err, toolstest.ResultText(res))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(messages) < 2 || !strings.Contains(messages[0], "/bin/sleep running in "+e.vm) {
+		t.Errorf("progress messages %q", messages)
+	}
 }
