@@ -49,6 +49,7 @@ type env struct {
 	vm     string
 	bare   string
 	off    string
+	win    string // a Windows guest
 	policy *guard.Policy
 	texts  []string // every result text, for the secret check
 	log    *lockedBuffer
@@ -103,11 +104,12 @@ func newEnv(t *testing.T, o opts) *env {
 			e.off = vm.Name
 		}
 	}
-	e.vm, e.bare = names[0], names[1]
-	e.guest = installGuest(e.Sim.Model, *e.Vim.ServiceContent.GuestOperationsManager, t.TempDir(), guestUser, guestPass, on[0])
+	e.vm, e.bare, e.win = names[0], names[1], names[2]
+	e.guest = installGuest(e.Sim.Model, *e.Vim.ServiceContent.GuestOperationsManager, t.TempDir(), guestUser, guestPass, on[0], on[2])
+	e.guest.makeWindows(e.Sim.Model, on[2])
 	if def != nil {
 		// The default: the profile has a login for the guest VM.
-		for _, vm := range []string{e.vm, e.bare, e.off} {
+		for _, vm := range []string{e.vm, e.bare, e.off, e.win} {
 			def.logins[vm] = toolkit.GuestLogin{Username: guestUser, Password: guestPass, Source: "profile test guest_credentials[0] (vms " + vm + "), password_env GUEST_PW"}
 		}
 	}

@@ -158,7 +158,7 @@ func guestRun() toolkit.Tool {
 
 func run(ctx context.Context, c *vcenter.Conn, t *target, a RunArgs, out *RunResult) error {
 	wait := a.Wait == nil || *a.Wait
-	if t.windows && !strings.Contains(a.Program, `\`) && !strings.Contains(a.Program[2:], `/`) {
+	if t.windows && strings.HasPrefix(a.Program, "/") {
 		return &toolkit.PlainError{Msg: "VM " + toolkit.Name(t.Name) + " runs Windows: program must be a Windows path such as C:\\Windows\\System32\\ipconfig.exe"}
 	}
 	if !t.windows && !strings.HasPrefix(a.Program, "/") {

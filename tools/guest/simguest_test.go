@@ -52,6 +52,7 @@ type fakeGuest struct {
 
 	mu        sync.Mutex
 	vms       map[types.ManagedObjectReference]bool
+	windows   map[types.ManagedObjectReference]bool
 	procs     map[int64]*fakeProc
 	nextPID   int64
 	transfers map[string]transfer
@@ -79,7 +80,7 @@ type transfer struct {
 // installGuest gives vms a guest OS, with Tools running and guest
 // operations ready, as a booted Linux VM reports them.
 func installGuest(m *simulator.Model, gomRef types.ManagedObjectReference, root, user, pass string, vms ...types.ManagedObjectReference) *fakeGuest {
-	g := &fakeGuest{root: root, user: user, pass: pass, vms: map[types.ManagedObjectReference]bool{}, procs: map[int64]*fakeProc{}, nextPID: 100, transfers: map[string]transfer{}}
+	g := &fakeGuest{root: root, user: user, pass: pass, vms: map[types.ManagedObjectReference]bool{}, windows: map[types.ManagedObjectReference]bool{}, procs: map[int64]*fakeProc{}, nextPID: 100, transfers: map[string]transfer{}}
 	for _, d := range []string{"tmp", "etc", "var/log"} {
 		_ = os.MkdirAll(filepath.Join(root, d), 0o755)
 	}
@@ -120,8 +121,23 @@ func installGuest(m *simulator.Model, gomRef types.ManagedObjectReference, root,
 	return g
 }
 
+// makeWindows turns vm's guest into Windows: cmd.exe runs programs and
+// paths are C:\… (they share the one filesystem: C:\x is /C/x).
+func (g *fakeGuest) makeWindows(m *simulator.Model, vm types.ManagedObjectReference) {
+	g.mu.Lock()
+	g.windows[vm] = true
+	g.mu.Unlock()
+	_ = os.MkdirAll(filepath.Join(g.root, "C", "Windows", "Temp"), 0o755)
+	v := m.Map().Get(vm).(*simulator.VirtualMachine)
+	v.Guest.GuestFamily = string(types.VirtualMachineGuestOsFamilyWindowsGuest)
+	v.Guest.GuestFullName = "Microsoft Windows Server 2022 (64-bit)"
+}
+
 // local maps a guest path to the host.
 func (g *fakeGuest) local(p string) (string, types.BaseMethodFault) {
+	if len(p) >= 3 && p[1] == ':' && p[2] == '\\' {
+		p = "/" + strings.ToUpper(p[:1]) + "/" + strings.ReplaceAll(p[3:], "\\", "/")
+	}
 	if !strings.HasPrefix(p, "/") {
 		return "", &types.InvalidArgument{InvalidProperty: "path"}
 	}
@@ -479,7 +495,13 @@ func (m *fakeFileManager) CreateTemporaryFileInGuest(ctx *simulator.Context, req
 	var name string
 	body.Fault_ = m.fsOp(ctx, req.Vm, req.Auth, func() types.BaseMethodFault {
 		dir := req.DirectoryPath
-		if dir == "" {
+		m.g.mu.Lock()
+		win := m.g.windows[req.Vm]
+		m.g.mu.Unlock()
+		switch {
+		case dir == "" && win:
+			dir = `C:\Windows\Temp`
+		case dir == "":
 			dir = "/tmp"
 		}
 		d, f := m.g.local(dir)
@@ -492,6 +514,9 @@ func (m *fakeFileManager) CreateTemporaryFileInGuest(ctx *simulator.Context, req
 		}
 		_ = tf.Close()
 		name = path.Join(dir, filepath.Base(tf.Name()))
+		if win {
+			name = dir + `\` + filepath.Base(tf.Name())
+		}
 		return nil
 	})
 	if body.Fault_ == nil {
@@ -512,6 +537,10 @@ type fakeProcessManager struct {
 type program func(ctx context.Context, args []string, env []string, cwd string, stdout, stderr io.Writer) int32
 
 var programs = map[string]program{
+	`C:\Windows\System32\whoami.exe`: func(_ context.Context, args, _ []string, _ string, out, _ io.Writer) int32 {
+		fmt.Fprintf(out, "lab\\ops %s\r\n", strings.Join(args, "|"))
+		return 0
+	},
 	"/bin/echo": func(_ context.Context, args, _ []string, _ string, out, _ io.Writer) int32 {
 		fmt.Fprintln(out, strings.Join(args, " "))
 		return 0
@@ -579,6 +608,28 @@ func (m *fakeProcessManager) StartProgramInGuest(ctx *simulator.Context, req *ty
 		if len(args) == 0 {
 			body.Fault_ = simulator.Fault("", &types.InvalidArgument{InvalidProperty: "arguments"})
 			return body
+		}
+		prog, args = args[0], args[1:]
+	}
+	if prog == `C:\Windows\System32\cmd.exe` {
+		line, ok := strings.CutPrefix(spec.Arguments, `/S /C "`)
+		if !ok || !strings.HasSuffix(line, `"`) {
+			body.Fault_ = simulator.Fault("", &types.InvalidArgument{InvalidProperty: "arguments"})
+			return body
+		}
+		words := windowsWords(strings.TrimSuffix(line, `"`))
+		args = nil
+		for i := 0; i < len(words); i++ {
+			switch words[i] {
+			case ">":
+				i++
+				outFile = words[i]
+			case "2>":
+				i++
+				errFile = words[i]
+			default:
+				args = append(args, words[i])
+			}
 		}
 		prog, args = args[0], args[1:]
 	}
@@ -707,6 +758,50 @@ func shellWords(s string) []string {
 			cur.WriteByte(s[i])
 			in = true
 		case c == ' ' || c == '\t' || c == '\n':
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
+
+// windowsWords splits a command line as CommandLineToArgvW does for the
+// quoting our tools write (words in double quotes, backslashes before a
+// closing quote doubled), keeping > and 2> as words.
+func windowsWords(s string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			n := 0
+			for i < len(s) && s[i] == '\\' {
+				n++
+				i++
+			}
+			if i < len(s) && s[i] == '"' {
+				cur.WriteString(strings.Repeat(`\`, n/2))
+				i-- // the quote is handled next
+			} else {
+				cur.WriteString(strings.Repeat(`\`, n))
+				i--
+			}
+			in = true
+		case c == '"':
+			quoted = !quoted
+			in = true
+		case (c == ' ' || c == '\t') && !quoted:
 			if in {
 				words = append(words, cur.String())
 				cur.Reset()
