@@ -94,13 +94,11 @@ func parseCursor(c, key string) (int, error) {
 	if c == "" {
 		return 0, nil
 	}
-	off, sum, ok := strings.Cut(strings.TrimPrefix(c, "g"), ".")
-	n, err := strconv.Atoi(off)
-	if !ok || err != nil || n < 0 || !strings.HasPrefix(c, "g") || cursor(n, key) != c {
-		_ = sum
-		return 0, &toolkit.ArgError{Msg: "cursor does not belong to this listing (it continues only the call with the same vm, path and filters); start again without cursor"}
+	off, _, _ := strings.Cut(strings.TrimPrefix(c, "g"), ".")
+	if n, err := strconv.Atoi(off); err == nil && n >= 0 && cursor(n, key) == c {
+		return n, nil
 	}
-	return n, nil
+	return 0, &toolkit.ArgError{Msg: "cursor does not belong to this listing (it continues only the call with the same vm, path and filters); start again without cursor"}
 }
 
 func guestProcessList() toolkit.Tool {
