@@ -92,4 +92,3 @@ func (failing) Lookup(context.Context, string, string) (toolkit.GuestLogin, erro
 	return toolkit.GuestLogin{}, errors.New("profile test guest_credentials[0] (vms *): password_env GUEST_PW is not set: export it")
 }
 func (failing) ArgumentsAllowed() bool { return false }
-
