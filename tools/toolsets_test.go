@@ -365,10 +365,17 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"vm_tools_upgrade":        {"vm": vm},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
 	exempt := map[string]bool{"task_cancel": true}
+	// The guest tools need a guest login and a running guest OS before they
+	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
+	// the same refusal.
+	for _, name := range []string{"guest_run", "guest_process_kill", "guest_file_write", "guest_dir_create", "guest_file_move", "guest_file_delete"} {
+		exempt[name] = true
+	}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {
