@@ -222,7 +222,7 @@ func run(ctx context.Context, c *vcenter.Conn, t *target, a RunArgs, out *RunRes
 		timeout = defaultRunTimeout * time.Second
 	}
 	p := guard.NewProgress(ctx)
-	interval := 200 * time.Millisecond
+	interval := 100 * time.Millisecond
 	for {
 		procs, err := pm.ListProcesses(bg, t.auth, []int64{pid})
 		if err != nil {
