@@ -379,6 +379,7 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"vm_disk_resize":          {"vm": off, "disk": "Hard disk 1", "size_gb": 100},
 		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
 		"vm_hardware_upgrade":     {"vm": off},
+		"vm_tools_upgrade":        {"vm": vm},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
@@ -392,6 +393,12 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	// them on a protected target (the same Act).
 	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true,
 		"alarm_acknowledge": true, "alarm_reset": true}
+	// The guest tools need a guest login and a running guest OS before they
+	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
+	// the same refusal.
+	for _, name := range []string{"guest_run", "guest_process_kill", "guest_file_write", "guest_dir_create", "guest_file_move", "guest_file_delete"} {
+		exempt[name] = true
+	}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {

@@ -62,6 +62,9 @@ type Deps struct {
 	// profile, VSPHERE_* and GOVC_* variables): what a tool uses when an
 	// argument such as datastore or network is absent.
 	Defaults vcenter.Defaults
+	// Guest finds the login the guest tools use inside a VM (the profile's
+	// guest_credentials); nil when none are configured.
+	Guest GuestCredentials
 }
 
 // Result is a tool's structured output; Text is the compact rendering the
