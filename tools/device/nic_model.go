@@ -73,9 +73,9 @@ type netNames struct {
 }
 
 type pgInfo struct {
-	ref    types.ManagedObjectReference
-	name   string
-	switch_ string
+	ref        types.ManagedObjectReference
+	name       string
+	switchName string
 }
 
 // readNetNames reads the names of refs (a VM's network property) and the
@@ -118,7 +118,7 @@ func readNetNames(ctx context.Context, c *vcenter.Conn, refs []types.ManagedObje
 	for _, pg := range pgs {
 		info := pgInfo{ref: pg.Self, name: names[pg.Self]}
 		if s := pg.Config.DistributedVirtualSwitch; s != nil {
-			info.switch_ = swNames[*s]
+			info.switchName = swNames[*s]
 		}
 		key := pg.Key
 		if key == "" {
@@ -151,7 +151,7 @@ func describeNIC(d types.BaseVirtualDevice, in params.DeviceInfo, nn netNames, g
 	case *types.VirtualEthernetCardDistributedVirtualPortBackingInfo:
 		n.NetworkKind, n.Network = "distributed", b.Port.PortgroupKey
 		if pg, ok := nn.pgs[b.Port.PortgroupKey]; ok {
-			n.Network, n.NetworkID, n.Switch = pg.name, pg.ref.Value, pg.switch_
+			n.Network, n.NetworkID, n.Switch = pg.name, pg.ref.Value, pg.switchName
 		}
 	case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:
 		n.NetworkKind, n.Network = "opaque", b.OpaqueNetworkId
