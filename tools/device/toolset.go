@@ -21,5 +21,6 @@ func Toolset() toolkit.Toolset {
 	return toolkit.NewToolset(ID, "VM hardware: list devices; add, grow and remove disks; NICs, CD/DVD and ISOs, serial ports; hardware version", false, schemas,
 		vmDeviceList(),
 		vmNICList(), vmNICAdd(), vmNICUpdate(), vmNICRemove(),
+		vmCdromInsert(), vmCdromEject(),
 	)
 }
