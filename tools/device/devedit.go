@@ -32,6 +32,8 @@ type DeviceEdit struct {
 	Device params.DeviceInfo `json:"device"`
 	// NIC details the network adapter, for the NIC tools.
 	NIC *NICInfo `json:"nic,omitempty"`
+	// Serial details the serial port, for the serial port tools.
+	Serial *SerialInfo `json:"serial,omitempty"`
 	// Changes say before → after, one line per changed setting.
 	Changes []string `json:"changes,omitempty"`
 	// Notes: defaults taken, how to connect, what else to know.
@@ -65,6 +67,9 @@ func (r DeviceEdit) Text() string {
 			line += connText(*r.Device.Connected, r.Device.StartConnected != nil && *r.Device.StartConnected)
 		}
 		b.WriteString(line + "\n")
+	}
+	if s := r.Serial; s != nil {
+		fmt.Fprintf(&b, "  %s port, yield on poll %s\n", s.Backing, onOff(s.YieldOnPoll))
 	}
 	for _, c := range r.Changes {
 		b.WriteString("  " + c + "\n")
@@ -171,4 +176,18 @@ func onOff(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// detached copies in with its connection state of its own: DeviceInfo
+// points into the device, which an edit then changes.
+func detached(in params.DeviceInfo) params.DeviceInfo {
+	if in.Connected != nil {
+		v := *in.Connected
+		in.Connected = &v
+	}
+	if in.StartConnected != nil {
+		v := *in.StartConnected
+		in.StartConnected = &v
+	}
+	return in
 }

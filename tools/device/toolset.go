@@ -22,5 +22,6 @@ func Toolset() toolkit.Toolset {
 		vmDeviceList(),
 		vmNICList(), vmNICAdd(), vmNICUpdate(), vmNICRemove(),
 		vmCdromInsert(), vmCdromEject(),
+		vmSerialAdd(), vmSerialUpdate(), vmSerialRemove(),
 	)
 }
