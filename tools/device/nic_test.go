@@ -273,3 +273,34 @@ func TestNICUpdateRemove(t *testing.T) {
 		toolstest.MustContain(t, text, "Removed Network adapter 1", "no network adapter now")
 	})
 }
+
+// TestDeviceFaultsExplained: vCenter refuses the reconfiguration; the
+// error names the fault, says what to do and that the VM was left as it
+// was (read back), and names the snapshot_first snapshot taken before.
+func TestDeviceFaultsExplained(t *testing.T) {
+	t.Parallel()
+	e := newAdminEnv(t)
+	const vm = "/DC0/vm/DC0_H0_VM2"
+	for _, tc := range []struct {
+		fault types.BaseMethodFault
+		want  string
+	}{
+		{&types.InvalidDeviceSpec{}, "no free unit on the controller"},
+		{&types.InvalidPowerState{}, "power it off"},
+		{&types.FileNotFound{}, "datastore_browse"},
+	} {
+		e.Sim.Model.Service.ClearFaultRules()
+		e.Sim.Model.Service.AddFaultRule(&simulator.FaultInjectionRule{
+			MethodName: "ReconfigVM_Task", ObjectType: "VirtualMachine", ObjectName: "DC0_H0_VM2",
+			Probability: 1, FaultType: simulator.FaultTypeCustom, Fault: tc.fault, Message: "refused", Enabled: true,
+		})
+		before := e.nicKeys(vm)
+		text := e.Fails("vm_nic_add", map[string]any{"vm": vm, "network": "DC0_DVPG0", "snapshot_first": true})
+		name := fmt.Sprintf("%T", tc.fault)[len("*types."):]
+		toolstest.MustContain(t, text, name, tc.want, "left as it was", "snapshot_first snapshot", "snapshot_revert")
+		if after := e.nicKeys(vm); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("%s: NICs %v → %v", name, before, after)
+		}
+	}
+	e.Sim.Model.Service.ClearFaultRules()
+}
