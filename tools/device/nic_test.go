@@ -270,7 +270,7 @@ func TestNICUpdateRemove(t *testing.T) {
 		if keys := e.nicKeys(vmOn); len(keys) != 0 {
 			t.Fatalf("NICs left: %v", keys)
 		}
-		toolstest.MustContain(t, text, "Removed Network adapter 1", "no network adapter now")
+		toolstest.MustContain(t, text, "Removed Network adapter 1", "the guest has no network now")
 	})
 }
 

@@ -219,7 +219,9 @@ func vmNICRemove() toolkit.Tool {
 			if _, still := after.Devices.Info(info.Key); still {
 				return params.WrapAfterSnapshot(&toolkit.ExplainedError{Msg: fmt.Sprintf("vCenter finished task %s but %s is still on VM %s; check vm_nic_list", out.Task, toolkit.Name(info.Label), toolkit.Name(o.Name))}, o.Name, snap)
 			}
-			if last {
+			if last && before.poweredOn() {
+				out.Notes = append(out.Notes, "it was the only network adapter of the running VM: the guest has no network now; vm_nic_add gives it one")
+			} else if last {
 				out.Notes = append(out.Notes, "the VM has no network adapter now; vm_nic_add gives it one")
 			}
 			return nil
