@@ -85,7 +85,7 @@ func reconfigureCdrom(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, l
 		select {
 		case err := <-done:
 			if err != nil {
-				return id, out, explainDeviceFault(fmt.Errorf("%s: %w", label, err), vm)
+				return id, out, explainDeviceFault(err, vm) // WaitTask's error names label
 			}
 			return id, out, nil
 		case <-ctx.Done():

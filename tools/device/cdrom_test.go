@@ -95,8 +95,15 @@ func TestCdrom(t *testing.T) {
 			t.Errorf("backing now %s", b.FileName)
 		}
 	})
-	t.Run("locked door, no force: answered No, the ISO stays, nothing pending", func(t *testing.T) {
+	t.Run("another ISO into a locked drive: answered No, the drive keeps its ISO", func(t *testing.T) {
 		locks.lock(e.VMRef(vmOn))
+		text := e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": vmOn, "iso": "[LocalDS_0] iso/debian.iso"})
+		toolstest.MustContain(t, text, "locked the door", "answered No", "force: true")
+		if b, ok := e.cdrom(vmOn, 0).Backing.(*types.VirtualCdromIsoBackingInfo); !ok || b.FileName != iso {
+			t.Errorf("drive changed: %+v", e.cdrom(vmOn, 0).Backing)
+		}
+	})
+	t.Run("locked door, no force: answered No, the ISO stays, nothing pending", func(t *testing.T) {
 		text := e.at(t).Fails("vm_cdrom_eject", map[string]any{"vm": vmOn})
 		toolstest.MustContain(t, text, "locked the door", "answered No", "force: true")
 		if b, ok := e.cdrom(vmOn, 0).Backing.(*types.VirtualCdromIsoBackingInfo); !ok || b.FileName != iso || !e.cdrom(vmOn, 0).Connectable.Connected {

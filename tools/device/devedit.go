@@ -54,7 +54,7 @@ func (r DeviceEdit) Text() string {
 	}
 	b.WriteString("\n")
 	if n := r.NIC; n != nil {
-		fmt.Fprintf(&b, "  %s, MAC %s (%s), network %s, %s\n", n.Adapter, n.MAC, n.MACType, n.networkText(), connText(n.Connected, n.StartConnected))
+		fmt.Fprintf(&b, "  %s, MAC %s (%s), network %s, %s\n", n.Adapter, toolkit.Name(n.MAC), toolkit.Name(n.MACType), n.networkText(), connText(n.Connected, n.StartConnected))
 	} else if r.Device.Backing != "" || r.Device.Connected != nil {
 		line := "  "
 		if r.Device.Backing != "" {
@@ -93,7 +93,7 @@ func reconfigure(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, label 
 	}
 	_, err = guard.WaitTask(ctx, task, label, guard.NewProgress(ctx), 0, 100)
 	if err != nil {
-		return task.Reference().Value, explainDeviceFault(fmt.Errorf("%s: %w", label, err), vm)
+		return task.Reference().Value, explainDeviceFault(err, vm) // WaitTask's error names label
 	}
 	return task.Reference().Value, nil
 }

@@ -136,6 +136,18 @@ func TestNICAdd(t *testing.T) {
 			t.Errorf("result %+v", got)
 		}
 	})
+	t.Run("network by managed object ID and by inventory path", func(t *testing.T) {
+		ref := e.netRef("DC0", "DC0_DVPG1")
+		for _, net := range []string{ref.Value, e.InventoryPath(ref)} {
+			var got DeviceEdit
+			e.at(t).OK("vm_nic_add", map[string]any{"vm": vmOn, "network": net, "adapter": "e1000"}, &got)
+			b, ok := e.card(vmOn, got.Device.Key).Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo)
+			if !ok || b.Port.PortgroupKey != e.pgKey(ref) {
+				t.Errorf("%s: backing %+v", net, b)
+			}
+			e.at(t).OK("vm_nic_remove", map[string]any{"vm": vmOn, "nic": fmt.Sprint(got.Device.Key)}, nil)
+		}
+	})
 	t.Run("snapshot_first", func(t *testing.T) {
 		var got DeviceEdit
 		text := e.at(t).OK("vm_nic_add", map[string]any{"vm": "/DC0/vm/DC0_H0_VM2", "network": "DC0_DVPG0", "snapshot_first": true}, &got)
@@ -188,12 +200,29 @@ func TestNICAddUplink(t *testing.T) {
 			pg.Config.Uplink = types.NewBool(true)
 		}
 	}
+	// And the guest reports an address on its adapter (VMware Tools).
+	var vm0 *simulator.VirtualMachine
+	for _, o := range m.Map().All("VirtualMachine") {
+		if v := o.(*simulator.VirtualMachine); v.Name == "DC0_H0_VM0" {
+			vm0 = v
+			v.Guest.Net[0].IpAddress = []string{"10.0.0.7", "fe80::7"}
+		}
+	}
+	if vm0 == nil {
+		t.Fatal("no DC0_H0_VM0")
+	}
 	e := &env{toolstest.NewOn(t, served(), toolstest.Options{Policy: toolstest.Policy(t, "vm-admin", nil, nil)}, m)}
 	before := e.nicKeys(vmOn)
 	toolstest.MustContain(t, e.Fails("vm_nic_add", map[string]any{"vm": vmOn, "network": "DVS0-DVUplinks-8"}), "uplink port group")
 	if after := e.nicKeys(vmOn); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("NICs %v → %v", before, after)
 	}
+	var got NICList
+	text := e.OK("vm_nic_list", map[string]any{"vm": vmOn}, &got)
+	if len(got.NICs) != 1 || strings.Join(got.NICs[0].IPs, " ") != "10.0.0.7 fe80::7" {
+		t.Errorf("NICs %+v", got.NICs)
+	}
+	toolstest.MustContain(t, text, "10.0.0.7 fe80::7")
 }
 
 func TestNICAddDefaultNetwork(t *testing.T) {

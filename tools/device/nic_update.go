@@ -149,7 +149,7 @@ func nicChanges(a, b NICInfo) []string {
 		out = append(out, fmt.Sprintf("connect at power on: %s → %s", onOff(a.StartConnected), onOff(b.StartConnected)))
 	}
 	if a.MAC != b.MAC {
-		out = append(out, fmt.Sprintf("MAC: %s → %s", a.MAC, b.MAC))
+		out = append(out, fmt.Sprintf("MAC: %s → %s", toolkit.Name(a.MAC), toolkit.Name(b.MAC)))
 	}
 	return out
 }
@@ -194,7 +194,7 @@ func vmNICRemove() toolkit.Tool {
 				return err
 			}
 			nic, _ := before.nic(info.Key)
-			what := fmt.Sprintf("Remove %s (%s, MAC %s, network %s) from VM %s", toolkit.Name(info.Label), nic.Adapter, nic.MAC, nic.networkText(), toolkit.Path(o.Path))
+			what := fmt.Sprintf("Remove %s (%s, MAC %s, network %s) from VM %s", toolkit.Name(info.Label), nic.Adapter, toolkit.Name(nic.MAC), nic.networkText(), toolkit.Path(o.Path))
 			last := len(before.NICs) == 1
 			if last && before.poweredOn() {
 				what += " — it is the VM's only network adapter and the VM is running: the guest loses all network connectivity"

@@ -118,7 +118,7 @@ func connectNotes(u serialURI, sh serialHost, opened bool) []string {
 	case u.Host != "":
 		out = append(out, fmt.Sprintf("connect with %s://%s:%d (the address the port listens on, on host %s)", u.Scheme, toolkit.Name(u.Host), u.Port, toolkit.Name(sh.Host.Name)))
 	case ip != "":
-		out = append(out, fmt.Sprintf("connect with %s://%s:%d (host %s's management address)", u.Scheme, ip, u.Port, toolkit.Name(sh.Host.Name)))
+		out = append(out, fmt.Sprintf("connect with %s://%s:%d (host %s's management address)", u.Scheme, toolkit.Name(ip), u.Port, toolkit.Name(sh.Host.Name)))
 	default:
 		out = append(out, fmt.Sprintf("connect to port %d of host %s's management address (not found in its configuration)", u.Port, toolkit.Name(sh.Host.Name)))
 	}

@@ -355,7 +355,7 @@ func (ds Devices) listing(kind DeviceKind) string {
 			where += ", " + in.Bus
 		}
 		if in.MAC != "" {
-			where += ", " + in.MAC
+			where += ", " + toolkit.Name(in.MAC)
 		}
 		parts[i] = fmt.Sprintf("%s (%s)", toolkit.Name(in.Label), where)
 	}
