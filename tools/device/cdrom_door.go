@@ -68,7 +68,7 @@ func reconfigureCdrom(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, l
 	vmo := object.NewVirtualMachine(c.Client, vm.Ref)
 	task, err := vmo.Reconfigure(ctx, types.VirtualMachineConfigSpec{DeviceChange: changes})
 	if err != nil {
-		return "", out, explainDeviceFault(fmt.Errorf("%s: %w", label, err), vm)
+		return "", out, explainChangeFault(fmt.Errorf("%s: %w", label, err), vm)
 	}
 	id := task.Reference().Value
 	done := make(chan error, 1)
@@ -85,7 +85,7 @@ func reconfigureCdrom(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, l
 		select {
 		case err := <-done:
 			if err != nil {
-				return id, out, explainDeviceFault(err, vm) // WaitTask's error names label
+				return id, out, explainChangeFault(err, vm) // WaitTask's error names label
 			}
 			return id, out, nil
 		case <-ctx.Done():

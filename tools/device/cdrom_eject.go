@@ -69,7 +69,7 @@ func vmCdromEject() toolkit.Tool {
 			if err := guard.Act(ctx, what, o); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_cdrom_eject", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_cdrom_eject", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ func (a *CdromInsertArgs) Validate() error {
 	if err := toolkit.RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
-	p, err := parseDSPath("iso", a.ISO, true)
+	p, err := parseBracketPath("iso", a.ISO, true)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func vmCdromInsert() toolkit.Tool {
 			"connected by default. Read back from vCenter. snapshot_first takes a restore point first.",
 		Risk: policy.RiskWrite,
 	}, func(ctx context.Context, d toolkit.Deps, a CdromInsertArgs) (DeviceEdit, error) {
-		iso, _ := parseDSPath("iso", a.ISO, true)
+		iso, _ := parseBracketPath("iso", a.ISO, true)
 		var out DeviceEdit
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
 			o, err := c.Resolve(ctx, "VirtualMachine", a.VM)
@@ -57,7 +57,7 @@ func vmCdromInsert() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			ds, err := vmDatastore(ctx, c, o, before.VM.Runtime.Host, iso.Datastore)
+			ds, err := datastoreInVMDC(ctx, c, o, before.VM.Runtime.Host, iso.Datastore)
 			if err != nil {
 				return err
 			}
@@ -106,7 +106,7 @@ func vmCdromInsert() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, ds); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_cdrom_insert", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_cdrom_insert", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
@@ -124,7 +124,7 @@ func vmCdromInsert() toolkit.Tool {
 				return rerr
 			}
 			if dev == nil {
-				if in, ok := newDeviceKey(before.Devices, after, params.KindCDROM); ok {
+				if in, ok := addedDevice(before.Devices, after, params.KindCDROM); ok {
 					info = in
 				}
 			} else {

@@ -18,25 +18,25 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// dsPath is a "[datastore] folder/file" argument, parsed.
-type dsPath struct {
+// bracketPath is a "[datastore] folder/file" argument, parsed.
+type bracketPath struct {
 	Datastore string
 	Path      string // below the datastore's root, "" for the root
 }
 
-func (p dsPath) String() string {
+func (p bracketPath) String() string {
 	if p.Path == "" {
 		return "[" + p.Datastore + "]"
 	}
 	return "[" + p.Datastore + "] " + p.Path
 }
 
-// parseDSPath parses a "[datastore] path" argument; file requires a file
+// parseBracketPath parses a "[datastore] path" argument; file requires a file
 // (not the datastore's root or a folder).
-func parseDSPath(arg, s string, file bool) (dsPath, error) {
+func parseBracketPath(arg, s string, file bool) (bracketPath, error) {
 	in := strings.TrimSpace(s)
-	bad := func(why string) (dsPath, error) {
-		return dsPath{}, fmt.Errorf("%s %s %s: give it as [datastore] folder/file, e.g. [LocalDS_0] iso/ubuntu-24.04.iso", arg, toolkit.Quote(in, 0), why)
+	bad := func(why string) (bracketPath, error) {
+		return bracketPath{}, fmt.Errorf("%s %s %s: give it as [datastore] folder/file, e.g. [LocalDS_0] iso/ubuntu-24.04.iso", arg, toolkit.Quote(in, 0), why)
 	}
 	if !strings.HasPrefix(in, "[") {
 		return bad("does not start with [datastore]")
@@ -45,7 +45,7 @@ func parseDSPath(arg, s string, file bool) (dsPath, error) {
 	if end < 0 {
 		return bad("has no closing ]")
 	}
-	p := dsPath{Datastore: strings.TrimSpace(in[1:end]), Path: strings.TrimSpace(in[end+1:])}
+	p := bracketPath{Datastore: strings.TrimSpace(in[1:end]), Path: strings.TrimSpace(in[end+1:])}
 	switch {
 	case p.Datastore == "":
 		return bad("names no datastore")
@@ -66,9 +66,9 @@ func parseDSPath(arg, s string, file bool) (dsPath, error) {
 	return p, nil
 }
 
-// vmDatastore resolves a datastore name in the VM's own datacenter and
+// datastoreInVMDC resolves a datastore name in the VM's own datacenter and
 // checks that the VM's host mounts it.
-func vmDatastore(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, host *types.ManagedObjectReference, name string) (vcenter.Object, error) {
+func datastoreInVMDC(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, host *types.ManagedObjectReference, name string) (vcenter.Object, error) {
 	dc, err := params.DatacenterOf(ctx, c, vm.Ref)
 	if err != nil {
 		return vcenter.Object{}, err
@@ -108,9 +108,9 @@ func vmDatastore(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, host *
 
 // checkISO checks with the datastore browser that the file exists; a
 // missing one is an error listing the ISOs in its folder.
-func checkISO(ctx context.Context, c *vcenter.Conn, ds vcenter.Object, p dsPath) error {
+func checkISO(ctx context.Context, c *vcenter.Conn, ds vcenter.Object, p bracketPath) error {
 	dir, file := path.Split(p.Path)
-	folder := dsPath{Datastore: p.Datastore, Path: strings.TrimSuffix(dir, "/")}
+	folder := bracketPath{Datastore: p.Datastore, Path: strings.TrimSuffix(dir, "/")}
 	found, err := searchFolder(ctx, c, ds, folder, file)
 	if err != nil {
 		if fault.Is(err, &types.FileNotFound{}) {
@@ -145,7 +145,7 @@ func checkISO(ctx context.Context, c *vcenter.Conn, ds vcenter.Object, p dsPath)
 }
 
 // searchFolder lists the files in folder matching pattern (not below it).
-func searchFolder(ctx context.Context, c *vcenter.Conn, ds vcenter.Object, folder dsPath, pattern string) ([]string, error) {
+func searchFolder(ctx context.Context, c *vcenter.Conn, ds vcenter.Object, folder bracketPath, pattern string) ([]string, error) {
 	b, err := object.NewDatastore(c.Client, ds.Ref).Browser(ctx)
 	if err != nil {
 		return nil, err

@@ -71,8 +71,8 @@ func TestCdrom(t *testing.T) {
 
 	t.Run("insert into the first drive, read back", func(t *testing.T) {
 		var got DeviceEdit
-		text := e.at(t).OK("vm_cdrom_insert", map[string]any{"vm": vmOn, "iso": iso}, &got)
-		cd := e.cdrom(vmOn, got.Device.Key)
+		text := e.at(t).OK("vm_cdrom_insert", map[string]any{"vm": runVM, "iso": iso}, &got)
+		cd := e.cdrom(runVM, got.Device.Key)
 		b, ok := cd.Backing.(*types.VirtualCdromIsoBackingInfo)
 		if !ok || b.FileName != iso || !cd.Connectable.Connected || !cd.Connectable.StartConnected {
 			t.Fatalf("drive %+v backing %+v", cd.Connectable, cd.Backing)
@@ -88,39 +88,39 @@ func TestCdrom(t *testing.T) {
 			{"LocalDS_0/iso/ubuntu.iso", "does not start with [datastore]"},
 			{"[LocalDS_0] ../etc/x.iso", "climbs out"},
 		} {
-			toolstest.MustContain(t, e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": vmOn, "iso": tc.iso}), tc.want)
+			toolstest.MustContain(t, e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": runVM, "iso": tc.iso}), tc.want)
 		}
-		toolstest.MustContain(t, e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": vmOn, "iso": iso, "cdrom": "CD/DVD drive 7"}), "has no such cdrom", "CD/DVD drive 1 (key")
-		if b := e.cdrom(vmOn, 0).Backing.(*types.VirtualCdromIsoBackingInfo); b.FileName != iso {
+		toolstest.MustContain(t, e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": runVM, "iso": iso, "cdrom": "CD/DVD drive 7"}), "has no such cdrom", "CD/DVD drive 1 (key")
+		if b := e.cdrom(runVM, 0).Backing.(*types.VirtualCdromIsoBackingInfo); b.FileName != iso {
 			t.Errorf("backing now %s", b.FileName)
 		}
 	})
 	t.Run("another ISO into a locked drive: answered No, the drive keeps its ISO", func(t *testing.T) {
-		locks.lock(e.VMRef(vmOn))
-		text := e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": vmOn, "iso": "[LocalDS_0] iso/debian.iso"})
+		locks.lock(e.VMRef(runVM))
+		text := e.at(t).Fails("vm_cdrom_insert", map[string]any{"vm": runVM, "iso": "[LocalDS_0] iso/debian.iso"})
 		toolstest.MustContain(t, text, "locked the door", "answered No", "force: true")
-		if b, ok := e.cdrom(vmOn, 0).Backing.(*types.VirtualCdromIsoBackingInfo); !ok || b.FileName != iso {
-			t.Errorf("drive changed: %+v", e.cdrom(vmOn, 0).Backing)
+		if b, ok := e.cdrom(runVM, 0).Backing.(*types.VirtualCdromIsoBackingInfo); !ok || b.FileName != iso {
+			t.Errorf("drive changed: %+v", e.cdrom(runVM, 0).Backing)
 		}
 	})
 	t.Run("locked door, no force: answered No, the ISO stays, nothing pending", func(t *testing.T) {
-		text := e.at(t).Fails("vm_cdrom_eject", map[string]any{"vm": vmOn})
+		text := e.at(t).Fails("vm_cdrom_eject", map[string]any{"vm": runVM})
 		toolstest.MustContain(t, text, "locked the door", "answered No", "force: true")
-		if b, ok := e.cdrom(vmOn, 0).Backing.(*types.VirtualCdromIsoBackingInfo); !ok || b.FileName != iso || !e.cdrom(vmOn, 0).Connectable.Connected {
-			t.Errorf("drive changed: %+v", e.cdrom(vmOn, 0).Backing)
+		if b, ok := e.cdrom(runVM, 0).Backing.(*types.VirtualCdromIsoBackingInfo); !ok || b.FileName != iso || !e.cdrom(runVM, 0).Connectable.Connected {
+			t.Errorf("drive changed: %+v", e.cdrom(runVM, 0).Backing)
 		}
-		if q := e.question(vmOn); q != nil {
+		if q := e.question(runVM); q != nil {
 			t.Errorf("question left pending: %+v", q)
 		}
 	})
 	t.Run("locked door, force: answered Yes, ejected", func(t *testing.T) {
 		var got DeviceEdit
-		text := e.at(t).OK("vm_cdrom_eject", map[string]any{"vm": vmOn, "force": true}, &got)
-		cd := e.cdrom(vmOn, 0)
+		text := e.at(t).OK("vm_cdrom_eject", map[string]any{"vm": runVM, "force": true}, &got)
+		cd := e.cdrom(runVM, 0)
 		if _, ok := cd.Backing.(*types.VirtualCdromIsoBackingInfo); ok || cd.Connectable.Connected {
 			t.Fatalf("still inserted: %+v %+v", cd.Backing, cd.Connectable)
 		}
-		if e.question(vmOn) != nil {
+		if e.question(runVM) != nil {
 			t.Error("question left pending")
 		}
 		if info := e.TaskInfo(got.Task); info.State != types.TaskInfoStateSuccess {
@@ -130,7 +130,7 @@ func TestCdrom(t *testing.T) {
 	})
 	t.Run("eject again: nothing to do", func(t *testing.T) {
 		var got DeviceEdit
-		e.at(t).OK("vm_cdrom_eject", map[string]any{"vm": vmOn}, &got)
+		e.at(t).OK("vm_cdrom_eject", map[string]any{"vm": runVM}, &got)
 		if got.Action != "unchanged" {
 			t.Errorf("result %+v", got)
 		}

@@ -69,7 +69,7 @@ func (r DeviceEdit) Text() string {
 		b.WriteString(line + "\n")
 	}
 	if s := r.Serial; s != nil {
-		fmt.Fprintf(&b, "  %s port, yield on poll %s\n", s.Backing, onOff(s.YieldOnPoll))
+		fmt.Fprintf(&b, "  %s port, yield on poll %s\n", s.Backing, yn(s.YieldOnPoll))
 	}
 	for _, c := range r.Changes {
 		b.WriteString("  " + c + "\n")
@@ -83,23 +83,23 @@ func (r DeviceEdit) Text() string {
 	return b.String()
 }
 
-// reconfigure sends changes to vm in one ReconfigVM_Task and waits for it;
+// sendDeviceChange sends changes to vm in one ReconfigVM_Task and waits for it;
 // label says what it does in progress messages. It returns the task ID.
 // The caller has passed guard.Act (and taken the safety snapshot).
-func reconfigure(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, label string, changes ...types.BaseVirtualDeviceConfigSpec) (string, error) {
+func sendDeviceChange(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, label string, changes ...types.BaseVirtualDeviceConfigSpec) (string, error) {
 	task, err := object.NewVirtualMachine(c.Client, vm.Ref).Reconfigure(ctx, types.VirtualMachineConfigSpec{DeviceChange: changes})
 	if err != nil {
-		return "", explainDeviceFault(fmt.Errorf("%s: %w", label, err), vm)
+		return "", explainChangeFault(fmt.Errorf("%s: %w", label, err), vm)
 	}
 	_, err = guard.WaitTask(ctx, task, label, guard.NewProgress(ctx), 0, 100)
 	if err != nil {
-		return task.Reference().Value, explainDeviceFault(err, vm) // WaitTask's error names label
+		return task.Reference().Value, explainChangeFault(err, vm) // WaitTask's error names label
 	}
 	return task.Reference().Value, nil
 }
 
-// deviceFaults are the faults of device changes, with what to do.
-var deviceFaults = []struct {
+// changeFaults are the faults of device changes, with what to do.
+var changeFaults = []struct {
 	fault  types.BaseMethodFault
 	advice string
 }{
@@ -117,10 +117,10 @@ var deviceFaults = []struct {
 	{&types.InvalidState{}, "the VM is in a state that does not allow this change; check vm_get"},
 }
 
-// explainDeviceFault names the fault of a failed device change, says what
+// explainChangeFault names the fault of a failed device change, says what
 // to do, and that the VM was left as it was (vCenter applies a
 // reconfiguration whole or not at all).
-func explainDeviceFault(err error, vm vcenter.Object) error {
+func explainChangeFault(err error, vm vcenter.Object) error {
 	if err == nil {
 		return nil
 	}
@@ -130,7 +130,7 @@ func explainDeviceFault(err error, vm vcenter.Object) error {
 	}
 	msg := vcenter.ErrorText(err)
 	advice := ""
-	for _, f := range deviceFaults {
+	for _, f := range changeFaults {
 		if fault.Is(err, f.fault) {
 			name := toolkit.FaultTypeName(f.fault)
 			if !strings.Contains(msg, name) {
@@ -151,9 +151,9 @@ func explainDeviceFault(err error, vm vcenter.Object) error {
 	return &toolkit.ExplainedError{Msg: msg}
 }
 
-// newDeviceKey finds the device of kind that after has and before had
+// addedDevice finds the device of kind that after has and before had
 // not: the one a change added.
-func newDeviceKey(before, after params.Devices, kind params.DeviceKind) (params.DeviceInfo, bool) {
+func addedDevice(before, after params.Devices, kind params.DeviceKind) (params.DeviceInfo, bool) {
 	for _, in := range after.OfKind(kind) {
 		if _, ok := before.Info(in.Key); !ok {
 			return in, true
@@ -172,16 +172,16 @@ type SnapshotFirstArg struct {
 	TakeSnapshot bool `json:"snapshot_first,omitempty" jsonschema:"Take a snapshot named 'before <tool> <UTC time>' first, so snapshot_revert can undo the change (refused for VMs with independent disks, which snapshots do not cover)"`
 }
 
-// snapshotFirst takes the snapshot_first snapshot when asked.
-func snapshotFirst(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, tool string, want bool) (*params.SafetySnapshot, error) {
+// takeSnapshotFirst takes the snapshot_first snapshot when asked.
+func takeSnapshotFirst(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, tool string, want bool) (*params.SafetySnapshot, error) {
 	if !want {
 		return nil, nil
 	}
 	return params.TakeSafetySnapshot(ctx, c, vm, tool, guard.NewProgress(ctx))
 }
 
-// onOff is "yes" or "no" for before → after lines.
-func onOff(b bool) string {
+// yn is "yes" or "no" for before → after lines.
+func yn(b bool) string {
 	if b {
 		return "yes"
 	}

@@ -62,7 +62,7 @@ func FuzzDatastorePath(f *testing.F) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, s string, file bool) {
-		p, err := parseDSPath("iso", s, file)
+		p, err := parseBracketPath("iso", s, file)
 		if err != nil {
 			return
 		}
@@ -74,7 +74,7 @@ func FuzzDatastorePath(f *testing.F) {
 				t.Fatalf("%q accepted with ..", s)
 			}
 		}
-		again, err := parseDSPath("iso", p.String(), file)
+		again, err := parseBracketPath("iso", p.String(), file)
 		if err != nil || again != p {
 			t.Fatalf("%q → %q does not parse back: %+v, %v", s, p.String(), again, err)
 		}

@@ -92,7 +92,7 @@ func vmNICAdd() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, net.Obj); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_nic_add", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_add", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,7 @@ func vmNICAdd() toolkit.Tool {
 				out.Notes = append(out.Notes, note)
 			}
 			spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd, Device: card.(types.BaseVirtualDevice)}
-			out.Task, err = reconfigure(ctx, c, o, "add a network adapter to "+toolkit.Name(o.Name), spec)
+			out.Task, err = sendDeviceChange(ctx, c, o, "add a network adapter to "+toolkit.Name(o.Name), spec)
 			if err != nil {
 				return params.WrapAfterSnapshot(err, o.Name, snap)
 			}
@@ -109,7 +109,7 @@ func vmNICAdd() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			info, ok := newDeviceKey(before.Devices, after.Devices, params.KindNIC)
+			info, ok := addedDevice(before.Devices, after.Devices, params.KindNIC)
 			if !ok {
 				return params.WrapAfterSnapshot(&toolkit.ExplainedError{Msg: fmt.Sprintf("vCenter finished task %s but VM %s shows no new network adapter; check vm_nic_list", out.Task, toolkit.Name(o.Name))}, o.Name, snap)
 			}

@@ -17,11 +17,11 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// vmOn is powered on in the demo model.
-const vmOn = "/DC0/vm/DC0_H0_VM0"
+// runVM is powered on in the demo model.
+const runVM = "/DC0/vm/DC0_H0_VM0"
 
-// offVM finds a powered-off VM of DC0 that is not a template.
-func (e *env) offVM() string {
+// idleVM finds a powered-off VM of DC0 that is not a template.
+func (e *env) idleVM() string {
 	e.T.Helper()
 	for _, v := range toolstest.RetrieveIn[mo.VirtualMachine](e.Env, e.DatacenterRef("DC0"), "VirtualMachine", "runtime.powerState", "config.template") {
 		if v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOff && !v.Config.Template {
@@ -32,7 +32,7 @@ func (e *env) offVM() string {
 	return ""
 }
 
-func newAdminEnv(t *testing.T) *env {
+func newNICEnv(t *testing.T) *env {
 	t.Helper()
 	return newPolicyEnv(t, toolstest.Policy(t, "vm-admin", nil, nil), nil)
 }
@@ -85,14 +85,14 @@ func (e *env) nicKeys(vm string) []int32 {
 func TestNICList(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	want := e.devices(vmOn).OfKind(params.KindNIC)
+	want := e.devices(runVM).OfKind(params.KindNIC)
 	var got NICList
-	text := e.OK("vm_nic_list", map[string]any{"vm": vmOn}, &got)
+	text := e.OK("vm_nic_list", map[string]any{"vm": runVM}, &got)
 	if len(got.NICs) != len(want) || len(want) == 0 {
 		t.Fatalf("listed %d NICs, the VM has %d", len(got.NICs), len(want))
 	}
 	n := got.NICs[0]
-	card := e.card(vmOn, want[0].Key)
+	card := e.card(runVM, want[0].Key)
 	b := card.Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo)
 	if n.MAC != card.MacAddress || n.Label != "Network adapter 1" || n.NetworkKind != "distributed" || n.Network != "DC0_DVPG0" || n.Switch != "DVS0" ||
 		e.pgKey(e.netRef("DC0", n.Network)) != b.Port.PortgroupKey || n.MACType != "generated" {
@@ -103,16 +103,16 @@ func TestNICList(t *testing.T) {
 
 func TestNICAdd(t *testing.T) {
 	t.Parallel()
-	e := newAdminEnv(t)
+	e := newNICEnv(t)
 	t.Run("standard port group, manual MAC, name shared by two datacenters", func(t *testing.T) {
 		var got DeviceEdit
-		text := e.at(t).OK("vm_nic_add", map[string]any{"vm": vmOn, "network": "VM Network", "mac": "00-50-56-3F-01-02", "adapter": "e1000e"}, &got)
-		c := e.card(vmOn, got.Device.Key)
+		text := e.at(t).OK("vm_nic_add", map[string]any{"vm": runVM, "network": "VM Network", "mac": "00-50-56-3F-01-02", "adapter": "e1000e"}, &got)
+		c := e.card(runVM, got.Device.Key)
 		b, ok := c.Backing.(*types.VirtualEthernetCardNetworkBackingInfo)
 		if !ok || b.DeviceName != "VM Network" || c.MacAddress != "00:50:56:3f:01:02" || c.AddressType != "manual" || !c.Connectable.Connected || !c.Connectable.StartConnected {
 			t.Fatalf("card %+v backing %+v", c, c.Backing)
 		}
-		if _, ok := e.devices(vmOn).List.FindByKey(got.Device.Key).(*types.VirtualE1000e); !ok {
+		if _, ok := e.devices(runVM).List.FindByKey(got.Device.Key).(*types.VirtualE1000e); !ok {
 			t.Errorf("adapter is not an e1000e")
 		}
 		if got.NIC == nil || got.NIC.MAC != c.MacAddress || got.NIC.NetworkKind != "standard" || got.Action != "added" {
@@ -121,7 +121,7 @@ func TestNICAdd(t *testing.T) {
 		toolstest.MustContain(t, text, "Added Network adapter 2", "00:50:56:3f:01:02", "VM Network (standard)")
 	})
 	t.Run("distributed port group, generated MAC, powered-off VM", func(t *testing.T) {
-		vmOff := e.at(t).offVM()
+		vmOff := e.at(t).idleVM()
 		var got DeviceEdit
 		e.at(t).OK("vm_nic_add", map[string]any{"vm": vmOff, "network": "DC0_DVPG1"}, &got)
 		c := e.card(vmOff, got.Device.Key)
@@ -140,12 +140,12 @@ func TestNICAdd(t *testing.T) {
 		ref := e.netRef("DC0", "DC0_DVPG1")
 		for _, net := range []string{ref.Value, e.InventoryPath(ref)} {
 			var got DeviceEdit
-			e.at(t).OK("vm_nic_add", map[string]any{"vm": vmOn, "network": net, "adapter": "e1000"}, &got)
-			b, ok := e.card(vmOn, got.Device.Key).Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo)
+			e.at(t).OK("vm_nic_add", map[string]any{"vm": runVM, "network": net, "adapter": "e1000"}, &got)
+			b, ok := e.card(runVM, got.Device.Key).Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo)
 			if !ok || b.Port.PortgroupKey != e.pgKey(ref) {
 				t.Errorf("%s: backing %+v", net, b)
 			}
-			e.at(t).OK("vm_nic_remove", map[string]any{"vm": vmOn, "nic": fmt.Sprint(got.Device.Key)}, nil)
+			e.at(t).OK("vm_nic_remove", map[string]any{"vm": runVM, "nic": fmt.Sprint(got.Device.Key)}, nil)
 		}
 	})
 	t.Run("snapshot_first", func(t *testing.T) {
@@ -164,24 +164,24 @@ func TestNICAdd(t *testing.T) {
 		toolstest.MustContain(t, text, "snapshot_revert undoes")
 	})
 	t.Run("refusals leave the VM as it was", func(t *testing.T) {
-		before := e.nicKeys(vmOn)
+		before := e.nicKeys(runVM)
 		for _, tc := range []struct {
 			args map[string]any
 			want string
 		}{
-			{map[string]any{"vm": vmOn}, "network is required"},
-			{map[string]any{"vm": vmOn, "network": "DC1_DVPG0"}, "not reachable from host"},
-			{map[string]any{"vm": vmOn, "network": "no-such-net"}, "no network matches"},
-			{map[string]any{"vm": vmOn, "network": "VM Network", "mac": "00:0c:29:01:02:03"}, "outside VMware's range"},
-			{map[string]any{"vm": vmOn, "network": "VM Network", "mac": "01:50:56:01:02:03"}, "multicast"},
-			{map[string]any{"vm": vmOn, "network": "VM Network", "mac": "00:50:56:40:00:00"}, "outside VMware's range"},
-			{map[string]any{"vm": vmOn, "network": "VM Network", "mac": "00:50:56:3f:01:02"}, "already Network adapter 2"},
-			{map[string]any{"vm": vmOn, "network": "VM Network", "adapter": "rtl8139"}, "use one of vmxnet3"},
-			{map[string]any{"vm": vmOn, "network": "VM Network", "adapter": "sriov"}, "no active SR-IOV"},
+			{map[string]any{"vm": runVM}, "network is required"},
+			{map[string]any{"vm": runVM, "network": "DC1_DVPG0"}, "not reachable from host"},
+			{map[string]any{"vm": runVM, "network": "no-such-net"}, "no network matches"},
+			{map[string]any{"vm": runVM, "network": "VM Network", "mac": "00:0c:29:01:02:03"}, "outside VMware's range"},
+			{map[string]any{"vm": runVM, "network": "VM Network", "mac": "01:50:56:01:02:03"}, "multicast"},
+			{map[string]any{"vm": runVM, "network": "VM Network", "mac": "00:50:56:40:00:00"}, "outside VMware's range"},
+			{map[string]any{"vm": runVM, "network": "VM Network", "mac": "00:50:56:3f:01:02"}, "already Network adapter 2"},
+			{map[string]any{"vm": runVM, "network": "VM Network", "adapter": "rtl8139"}, "use one of vmxnet3"},
+			{map[string]any{"vm": runVM, "network": "VM Network", "adapter": "sriov"}, "no active SR-IOV"},
 		} {
 			toolstest.MustContain(t, e.at(t).Fails("vm_nic_add", tc.args), tc.want)
 		}
-		if after := e.nicKeys(vmOn); fmt.Sprint(after) != fmt.Sprint(before) {
+		if after := e.nicKeys(runVM); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Errorf("NICs %v → %v", before, after)
 		}
 	})
@@ -212,13 +212,13 @@ func TestNICAddUplink(t *testing.T) {
 		t.Fatal("no DC0_H0_VM0")
 	}
 	e := &env{toolstest.NewOn(t, served(), toolstest.Options{Policy: toolstest.Policy(t, "vm-admin", nil, nil)}, m)}
-	before := e.nicKeys(vmOn)
-	toolstest.MustContain(t, e.Fails("vm_nic_add", map[string]any{"vm": vmOn, "network": "DVS0-DVUplinks-8"}), "uplink port group")
-	if after := e.nicKeys(vmOn); fmt.Sprint(after) != fmt.Sprint(before) {
+	before := e.nicKeys(runVM)
+	toolstest.MustContain(t, e.Fails("vm_nic_add", map[string]any{"vm": runVM, "network": "DVS0-DVUplinks-8"}), "uplink port group")
+	if after := e.nicKeys(runVM); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("NICs %v → %v", before, after)
 	}
 	var got NICList
-	text := e.OK("vm_nic_list", map[string]any{"vm": vmOn}, &got)
+	text := e.OK("vm_nic_list", map[string]any{"vm": runVM}, &got)
 	if len(got.NICs) != 1 || strings.Join(got.NICs[0].IPs, " ") != "10.0.0.7 fe80::7" {
 		t.Errorf("NICs %+v", got.NICs)
 	}
@@ -229,8 +229,8 @@ func TestNICAddDefaultNetwork(t *testing.T) {
 	t.Parallel()
 	e := newEnvWith(t, toolstest.Options{Policy: toolstest.Policy(t, "vm-admin", nil, nil), Defaults: vcenter.Defaults{Network: "DC0_DVPG1"}})
 	var got DeviceEdit
-	text := e.OK("vm_nic_add", map[string]any{"vm": vmOn}, &got)
-	b, ok := e.card(vmOn, got.Device.Key).Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo)
+	text := e.OK("vm_nic_add", map[string]any{"vm": runVM}, &got)
+	b, ok := e.card(runVM, got.Device.Key).Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo)
 	if !ok || b.Port.PortgroupKey != e.pgKey(e.netRef("DC0", "DC0_DVPG1")) {
 		t.Fatalf("backing %+v", b)
 	}
@@ -242,12 +242,12 @@ func TestNICUpdateRemove(t *testing.T) {
 	p := toolstest.Policy(t, "nic-admin", map[string]policy.RoleSpec{"nic-admin": {Inherits: "vm-admin", Confirm: []string{"vm_nic_remove"}}}, nil)
 	person := &toolstest.Person{Action: mcp.ElicitationResponseActionAccept}
 	e := newPolicyEnv(t, p, person)
-	nic := e.devices(vmOn).OfKind(params.KindNIC)[0]
+	nic := e.devices(runVM).OfKind(params.KindNIC)[0]
 
 	t.Run("move to a standard port group and disconnect, by MAC", func(t *testing.T) {
 		var got DeviceEdit
-		text := e.at(t).OK("vm_nic_update", map[string]any{"vm": vmOn, "nic": strings.ToUpper(nic.MAC), "network": "VM Network", "connected": false}, &got)
-		c := e.card(vmOn, nic.Key)
+		text := e.at(t).OK("vm_nic_update", map[string]any{"vm": runVM, "nic": strings.ToUpper(nic.MAC), "network": "VM Network", "connected": false}, &got)
+		c := e.card(runVM, nic.Key)
 		b, ok := c.Backing.(*types.VirtualEthernetCardNetworkBackingInfo)
 		if !ok || b.DeviceName != "VM Network" || c.Connectable.Connected || c.MacAddress != nic.MAC {
 			t.Fatalf("card %+v backing %+v", c.Connectable, c.Backing)
@@ -256,8 +256,8 @@ func TestNICUpdateRemove(t *testing.T) {
 	})
 	t.Run("start_connected and back to the distributed port group, by label", func(t *testing.T) {
 		var got DeviceEdit
-		text := e.at(t).OK("vm_nic_update", map[string]any{"vm": vmOn, "nic": "network adapter 1", "network": "DC0_DVPG0", "start_connected": false, "connected": true}, &got)
-		c := e.card(vmOn, nic.Key)
+		text := e.at(t).OK("vm_nic_update", map[string]any{"vm": runVM, "nic": "network adapter 1", "network": "DC0_DVPG0", "start_connected": false, "connected": true}, &got)
+		c := e.card(runVM, nic.Key)
 		if _, ok := c.Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo); !ok || !c.Connectable.Connected || c.Connectable.StartConnected {
 			t.Fatalf("card %+v backing %+v", c.Connectable, c.Backing)
 		}
@@ -265,38 +265,38 @@ func TestNICUpdateRemove(t *testing.T) {
 	})
 	t.Run("nothing to change", func(t *testing.T) {
 		var got DeviceEdit
-		e.at(t).OK("vm_nic_update", map[string]any{"vm": vmOn, "nic": fmt.Sprint(nic.Key), "start_connected": false}, &got)
+		e.at(t).OK("vm_nic_update", map[string]any{"vm": runVM, "nic": fmt.Sprint(nic.Key), "start_connected": false}, &got)
 		if got.Action != "unchanged" || got.Task != "" {
 			t.Errorf("result %+v", got)
 		}
 	})
 	t.Run("refusals", func(t *testing.T) {
-		before := e.card(vmOn, nic.Key)
-		vmOff := e.at(t).offVM()
+		before := e.card(runVM, nic.Key)
+		vmOff := e.at(t).idleVM()
 		offNIC := e.devices(vmOff).OfKind(params.KindNIC)[0]
-		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": vmOn, "nic": "Network adapter 9", "connected": true}), "has no such nic", "Network adapter 1 (key 4000")
+		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": runVM, "nic": "Network adapter 9", "connected": true}), "has no such nic", "Network adapter 1 (key 4000")
 		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": vmOff, "nic": offNIC.Label, "connected": true}), "start_connected: true")
-		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": vmOn, "nic": "Network adapter 1"}), "nothing to change")
-		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": vmOn, "nic": "Network adapter 1", "network": "DC1_DVPG1"}), "not reachable")
-		after := e.card(vmOn, nic.Key)
+		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": runVM, "nic": "Network adapter 1"}), "nothing to change")
+		toolstest.MustContain(t, e.at(t).Fails("vm_nic_update", map[string]any{"vm": runVM, "nic": "Network adapter 1", "network": "DC1_DVPG1"}), "not reachable")
+		after := e.card(runVM, nic.Key)
 		if fmt.Sprintf("%+v%+v", before.Backing, *before.Connectable) != fmt.Sprintf("%+v%+v", after.Backing, *after.Connectable) {
 			t.Errorf("card changed: %+v → %+v", before, after)
 		}
 	})
 	t.Run("remove the last NIC of a running VM: said first; declined, then confirmed", func(t *testing.T) {
 		person.Confirm = false
-		e.at(t).Fails("vm_nic_remove", map[string]any{"vm": vmOn, "nic": "Network adapter 1"})
+		e.at(t).Fails("vm_nic_remove", map[string]any{"vm": runVM, "nic": "Network adapter 1"})
 		asked := person.Asked()
 		if len(asked) == 0 || !strings.Contains(asked[len(asked)-1], "only network adapter and the VM is running") {
 			t.Fatalf("asked %q", asked)
 		}
-		if len(e.nicKeys(vmOn)) != 1 {
+		if len(e.nicKeys(runVM)) != 1 {
 			t.Fatal("declined removal removed the NIC")
 		}
 		person.Confirm = true
 		var got DeviceEdit
-		text := e.at(t).OK("vm_nic_remove", map[string]any{"vm": vmOn, "nic": "Network adapter 1"}, &got)
-		if keys := e.nicKeys(vmOn); len(keys) != 0 {
+		text := e.at(t).OK("vm_nic_remove", map[string]any{"vm": runVM, "nic": "Network adapter 1"}, &got)
+		if keys := e.nicKeys(runVM); len(keys) != 0 {
 			t.Fatalf("NICs left: %v", keys)
 		}
 		toolstest.MustContain(t, text, "Removed Network adapter 1", "the guest has no network now")
@@ -308,7 +308,7 @@ func TestNICUpdateRemove(t *testing.T) {
 // was (read back), and names the snapshot_first snapshot taken before.
 func TestDeviceFaultsExplained(t *testing.T) {
 	t.Parallel()
-	e := newAdminEnv(t)
+	e := newNICEnv(t)
 	const vm = "/DC0/vm/DC0_H0_VM2"
 	for _, tc := range []struct {
 		fault types.BaseMethodFault

@@ -87,11 +87,11 @@ func vmNICUpdate() toolkit.Tool {
 				card.Connectable = conn
 			}
 			if a.Connected != nil && conn.Connected != *a.Connected {
-				plan = append(plan, fmt.Sprintf("connected %s → %s", onOff(conn.Connected), onOff(*a.Connected)))
+				plan = append(plan, fmt.Sprintf("connected %s → %s", yn(conn.Connected), yn(*a.Connected)))
 				conn.Connected = *a.Connected
 			}
 			if a.StartConnected != nil && conn.StartConnected != *a.StartConnected {
-				plan = append(plan, fmt.Sprintf("connect at power on %s → %s", onOff(conn.StartConnected), onOff(*a.StartConnected)))
+				plan = append(plan, fmt.Sprintf("connect at power on %s → %s", yn(conn.StartConnected), yn(*a.StartConnected)))
 				conn.StartConnected = *a.StartConnected
 			}
 			out = DeviceEdit{Action: "unchanged", VM: o.Name, ID: o.ID(), Device: info, NIC: &old}
@@ -106,13 +106,13 @@ func vmNICUpdate() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, touched...); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_nic_update", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_update", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
 			out.Snapshot = snap
 			spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: dev}
-			out.Task, err = reconfigure(ctx, c, o, "change "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
+			out.Task, err = sendDeviceChange(ctx, c, o, "change "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
 			if err != nil {
 				return params.WrapAfterSnapshot(err, o.Name, snap)
 			}
@@ -143,10 +143,10 @@ func nicChanges(a, b NICInfo) []string {
 		out = append(out, fmt.Sprintf("network: %s → %s", a.networkText(), b.networkText()))
 	}
 	if a.Connected != b.Connected {
-		out = append(out, fmt.Sprintf("connected: %s → %s", onOff(a.Connected), onOff(b.Connected)))
+		out = append(out, fmt.Sprintf("connected: %s → %s", yn(a.Connected), yn(b.Connected)))
 	}
 	if a.StartConnected != b.StartConnected {
-		out = append(out, fmt.Sprintf("connect at power on: %s → %s", onOff(a.StartConnected), onOff(b.StartConnected)))
+		out = append(out, fmt.Sprintf("connect at power on: %s → %s", yn(a.StartConnected), yn(b.StartConnected)))
 	}
 	if a.MAC != b.MAC {
 		out = append(out, fmt.Sprintf("MAC: %s → %s", toolkit.Name(a.MAC), toolkit.Name(b.MAC)))
@@ -202,13 +202,13 @@ func vmNICRemove() toolkit.Tool {
 			if err := guard.Act(ctx, what, o); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_nic_remove", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_remove", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
 			out = DeviceEdit{Action: "removed", VM: o.Name, ID: o.ID(), Device: info, NIC: &nic, Snapshot: snap}
 			spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationRemove, Device: dev}
-			out.Task, err = reconfigure(ctx, c, o, "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
+			out.Task, err = sendDeviceChange(ctx, c, o, "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
 			if err != nil {
 				return params.WrapAfterSnapshot(err, o.Name, snap)
 			}

@@ -115,13 +115,13 @@ func vmSerialAdd() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, touched...); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_serial_add", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_add", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
 			out = DeviceEdit{Action: "added", VM: o.Name, ID: o.ID(), Snapshot: snap}
 			spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd, Device: port}
-			out.Task, err = reconfigure(ctx, c, o, "add a serial port to "+toolkit.Name(o.Name), spec)
+			out.Task, err = sendDeviceChange(ctx, c, o, "add a serial port to "+toolkit.Name(o.Name), spec)
 			if err != nil {
 				return params.WrapAfterSnapshot(err, o.Name, snap)
 			}
@@ -129,7 +129,7 @@ func vmSerialAdd() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			info, ok := newDeviceKey(before.Devices, after, params.KindSerial)
+			info, ok := addedDevice(before.Devices, after, params.KindSerial)
 			if !ok {
 				return params.WrapAfterSnapshot(&toolkit.ExplainedError{Msg: fmt.Sprintf("vCenter finished task %s but VM %s shows no new serial port; check vm_device_list", out.Task, toolkit.Name(o.Name))}, o.Name, snap)
 			}
@@ -150,8 +150,8 @@ func prepareSerialBacking(ctx context.Context, c *vcenter.Conn, vm vcenter.Objec
 	var dsRef *types.ManagedObjectReference
 	switch b.Backing {
 	case "file":
-		p, _ := parseDSPath("path", b.Path, true)
-		ds, err := vmDatastore(ctx, c, vm, v.VM.Runtime.Host, p.Datastore)
+		p, _ := parseBracketPath("path", b.Path, true)
+		ds, err := datastoreInVMDC(ctx, c, vm, v.VM.Runtime.Host, p.Datastore)
 		if err != nil {
 			return nil, nil, nil, err
 		}

@@ -125,7 +125,7 @@ func (b SerialBacking) check(required bool) error {
 			}
 		}
 	case "file":
-		if _, err := parseDSPath("path", b.Path, true); err != nil {
+		if _, err := parseBracketPath("path", b.Path, true); err != nil {
 			return err
 		}
 	case "pipe":
@@ -153,7 +153,7 @@ func (b SerialBacking) build(ds *types.ManagedObjectReference) types.BaseVirtual
 		}
 		return &types.VirtualSerialPortURIBackingInfo{VirtualDeviceURIBackingInfo: types.VirtualDeviceURIBackingInfo{ServiceURI: b.URI, Direction: dir, ProxyURI: b.ProxyURI}}
 	case "file":
-		p, _ := parseDSPath("path", b.Path, true)
+		p, _ := parseBracketPath("path", b.Path, true)
 		return &types.VirtualSerialPortFileBackingInfo{VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: p.String(), Datastore: ds}}
 	case "pipe":
 		ep := b.Endpoint

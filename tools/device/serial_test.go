@@ -58,11 +58,11 @@ func uriOf(p *types.VirtualSerialPort) *types.VirtualSerialPortURIBackingInfo {
 
 func TestSerial(t *testing.T) {
 	t.Parallel()
-	e := newAdminEnv(t)
+	e := newNICEnv(t)
 	c := *e.Env
 	c.Client = e.Connect(toolstest.Options{Policy: toolstest.Policy(t, "admin", nil, nil)})
 	admin := &env{&c}
-	vm := e.offVM()
+	vm := e.idleVM()
 	fw, _ := e.firewall(vm)
 	if err := fw.DisableRuleset(e.Ctx, "remoteSerialPort"); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestSerial(t *testing.T) {
 			args map[string]any
 			want string
 		}{
-			{vmOn, map[string]any{"backing": "network", "uri": "telnet://:7005"}, "only to a powered-off VM"},
+			{runVM, map[string]any{"backing": "network", "uri": "telnet://:7005"}, "only to a powered-off VM"},
 			{vm, map[string]any{"backing": "network", "uri": "telnet://:7001"}, "already used by Serial port 1"},
 			{vm, map[string]any{"backing": "network", "uri": "telnet://:70001"}, "not a number from 1 to 65535"},
 			{vm, map[string]any{"backing": "network", "uri": "http://:7001"}, "scheme"},

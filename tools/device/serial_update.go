@@ -92,7 +92,7 @@ func vmSerialUpdate() toolkit.Tool {
 				plan = append(plan, fmt.Sprintf("backing %s → %s", toolkit.Path(info.Backing), serialBackingText(a.SerialBacking)))
 			}
 			if a.YieldOnPoll != nil && port.YieldOnPoll != *a.YieldOnPoll {
-				plan = append(plan, fmt.Sprintf("yield on poll %s → %s", onOff(port.YieldOnPoll), onOff(*a.YieldOnPoll)))
+				plan = append(plan, fmt.Sprintf("yield on poll %s → %s", yn(port.YieldOnPoll), yn(*a.YieldOnPoll)))
 				port.YieldOnPoll = *a.YieldOnPoll
 			}
 			if port.Connectable == nil {
@@ -100,11 +100,11 @@ func vmSerialUpdate() toolkit.Tool {
 			}
 			conn := port.Connectable
 			if a.Connected != nil && conn.Connected != *a.Connected {
-				plan = append(plan, fmt.Sprintf("connected %s → %s", onOff(conn.Connected), onOff(*a.Connected)))
+				plan = append(plan, fmt.Sprintf("connected %s → %s", yn(conn.Connected), yn(*a.Connected)))
 				conn.Connected = *a.Connected
 			}
 			if a.StartConnected != nil && conn.StartConnected != *a.StartConnected {
-				plan = append(plan, fmt.Sprintf("connect at power on %s → %s", onOff(conn.StartConnected), onOff(*a.StartConnected)))
+				plan = append(plan, fmt.Sprintf("connect at power on %s → %s", yn(conn.StartConnected), yn(*a.StartConnected)))
 				conn.StartConnected = *a.StartConnected
 			}
 			out = DeviceEdit{Action: "unchanged", VM: o.Name, ID: o.ID(), Device: info, Serial: &old}
@@ -119,13 +119,13 @@ func vmSerialUpdate() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, touched...); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_serial_update", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_update", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
 			out.Snapshot = snap
 			spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: port}
-			out.Task, err = reconfigure(ctx, c, o, "change "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
+			out.Task, err = sendDeviceChange(ctx, c, o, "change "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
 			if err != nil {
 				return params.WrapAfterSnapshot(err, o.Name, snap)
 			}
@@ -157,13 +157,13 @@ func serialChanges(a, b params.DeviceInfo, sa, sb SerialInfo) []string {
 		out = append(out, fmt.Sprintf("backing: %s → %s", toolkit.Path(a.Backing), toolkit.Path(b.Backing)))
 	}
 	if sa.YieldOnPoll != sb.YieldOnPoll {
-		out = append(out, fmt.Sprintf("yield on poll: %s → %s", onOff(sa.YieldOnPoll), onOff(sb.YieldOnPoll)))
+		out = append(out, fmt.Sprintf("yield on poll: %s → %s", yn(sa.YieldOnPoll), yn(sb.YieldOnPoll)))
 	}
 	if a.Connected != nil && b.Connected != nil && *a.Connected != *b.Connected {
-		out = append(out, fmt.Sprintf("connected: %s → %s", onOff(*a.Connected), onOff(*b.Connected)))
+		out = append(out, fmt.Sprintf("connected: %s → %s", yn(*a.Connected), yn(*b.Connected)))
 	}
 	if a.StartConnected != nil && b.StartConnected != nil && *a.StartConnected != *b.StartConnected {
-		out = append(out, fmt.Sprintf("connect at power on: %s → %s", onOff(*a.StartConnected), onOff(*b.StartConnected)))
+		out = append(out, fmt.Sprintf("connect at power on: %s → %s", yn(*a.StartConnected), yn(*b.StartConnected)))
 	}
 	return out
 }
@@ -212,13 +212,13 @@ func vmSerialRemove() toolkit.Tool {
 			if err := guard.Act(ctx, fmt.Sprintf("Remove %s (%s) from VM %s", toolkit.Name(info.Label), toolkit.Path(info.Backing), toolkit.Path(o.Path)), o); err != nil {
 				return err
 			}
-			snap, err := snapshotFirst(ctx, c, o, "vm_serial_remove", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_remove", a.TakeSnapshot)
 			if err != nil {
 				return err
 			}
 			out = DeviceEdit{Action: "removed", VM: o.Name, ID: o.ID(), Device: info, Serial: describeSerial(dev), Snapshot: snap}
 			spec := &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationRemove, Device: dev}
-			out.Task, err = reconfigure(ctx, c, o, "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
+			out.Task, err = sendDeviceChange(ctx, c, o, "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(o.Name), spec)
 			if err != nil {
 				return params.WrapAfterSnapshot(err, o.Name, snap)
 			}
