@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -318,6 +320,27 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	if _, err := folders.VmFolder.CreateFolder(ctx, "elsewhere"); err != nil {
 		t.Fatal(err)
 	}
+	// An ISO for vm_cdrom_insert to find, and a serial port on the
+	// powered-off VM for the serial tools to refuse changing.
+	for _, ds := range toolstest.RetrieveIn[mo.Datastore](e.Env, dc.Reference(), "Datastore", "name", "info") {
+		if ds.Name == "LocalDS_0" {
+			if err := os.WriteFile(filepath.Join(ds.Info.GetDatastoreInfo().Url, "boot.iso"), []byte("iso"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	offVM := object.NewVirtualMachine(e.Vim, e.VMRef("/DC0/vm/"+off))
+	offDevices, err := offVM.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := offDevices.CreateSerialPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := offVM.AddDevice(ctx, offDevices.ConnectSerialPort(serial, "telnet://:7001", false, "")); err != nil {
+		t.Fatal(err)
+	}
 	state := func() string {
 		var b strings.Builder
 		for _, v := range e.AllVMs("name", "parent", "runtime.powerState", "config.template", "config.hardware.numCPU", "snapshot", "resourcePool") {
@@ -380,6 +403,14 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
 		"vm_hardware_upgrade":     {"vm": off},
 		"vm_tools_upgrade":        {"vm": vm},
+		"vm_nic_add":              {"vm": vm, "network": "VM Network"},
+		"vm_nic_update":           {"vm": vm, "nic": "Network adapter 1", "start_connected": false},
+		"vm_nic_remove":           {"vm": vm, "nic": "Network adapter 1"},
+		"vm_cdrom_insert":         {"vm": vm, "iso": "[LocalDS_0] boot.iso"},
+		"vm_cdrom_eject":          {"vm": vm},
+		"vm_serial_add":           {"vm": off, "backing": "network", "uri": "telnet://:7002"},
+		"vm_serial_update":        {"vm": off, "serial": "Serial port 1", "start_connected": false},
+		"vm_serial_remove":        {"vm": off, "serial": "Serial port 1"},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
