@@ -18,7 +18,7 @@ type CdromEjectArgs struct {
 	VM    string `json:"vm" jsonschema:"The VM: name, inventory path, ID or UUID"`
 	Cdrom string `json:"cdrom,omitempty" jsonschema:"The CD/DVD drive: label (CD/DVD drive 1), key or bus position (ide1:0); default the first that holds an ISO"`
 	Force bool   `json:"force,omitempty" jsonschema:"When the guest has locked the drive's door, override the lock (answer vCenter's question Yes); without it the ISO stays"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *CdromEjectArgs) Validate() error { return toolkit.RequireIdent("vm", a.VM, "VM") }
@@ -69,7 +69,7 @@ func vmCdromEject() toolkit.Tool {
 			if err := guard.Act(ctx, what, o); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_cdrom_eject", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_cdrom_eject", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}

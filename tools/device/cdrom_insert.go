@@ -20,7 +20,7 @@ type CdromInsertArgs struct {
 	ISO       string `json:"iso" jsonschema:"The ISO file as [datastore] folder/file.iso, on a datastore of the VM's own datacenter that its host mounts"`
 	Cdrom     string `json:"cdrom,omitempty" jsonschema:"The CD/DVD drive: label (CD/DVD drive 1), key or bus position (ide1:0); default the first, and a drive is added when the VM has none"`
 	Connected *bool  `json:"connected,omitempty" jsonschema:"Connect the ISO (now and at power on); default true. false leaves it inserted but disconnected"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *CdromInsertArgs) Validate() error {
@@ -106,7 +106,7 @@ func vmCdromInsert() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, ds); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_cdrom_insert", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_cdrom_insert", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}

@@ -162,16 +162,6 @@ func addedDevice(before, after params.Devices, kind params.DeviceKind) (params.D
 	return params.DeviceInfo{}, false
 }
 
-// SnapshotFirstArg is the snapshot_first argument of the tools here, as
-// params.SnapshotFirst is; that type cannot be embedded as it stands: its
-// field has the type's own name, so the schema generator (google's
-// jsonschema-go) sees the embedded struct shadow it and leaves
-// snapshot_first out of the tool's schema (decoding still works). Replace
-// this with params.SnapshotFirst once its field is renamed.
-type SnapshotFirstArg struct {
-	TakeSnapshot bool `json:"snapshot_first,omitempty" jsonschema:"Take a snapshot named 'before <tool> <UTC time>' first, so snapshot_revert can undo the change (refused for VMs with independent disks, which snapshots do not cover)"`
-}
-
 // takeSnapshotFirst takes the snapshot_first snapshot when asked.
 func takeSnapshotFirst(ctx context.Context, c *vcenter.Conn, vm vcenter.Object, tool string, want bool) (*params.SafetySnapshot, error) {
 	if !want {

@@ -23,7 +23,7 @@ type NICAddArgs struct {
 	Adapter   string `json:"adapter,omitempty" jsonschema:"Adapter type: vmxnet3 (default), e1000e, e1000, or sriov (hosts with an SR-IOV physical adapter)"`
 	MAC       string `json:"mac,omitempty" jsonschema:"A manual MAC in VMware's range 00:50:56:00:00:00-00:50:56:3f:ff:ff; default: generated"`
 	Connected *bool  `json:"connected,omitempty" jsonschema:"Connect the adapter (now, when the VM runs, and at power on); default true"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *NICAddArgs) Validate() error {
@@ -92,7 +92,7 @@ func vmNICAdd() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, net.Obj); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_add", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_add", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,7 @@ type NICUpdateArgs struct {
 	Network        string `json:"network,omitempty" jsonschema:"Move the adapter to this network (name, inventory path or ID; reachable from the VM's host)"`
 	Connected      *bool  `json:"connected,omitempty" jsonschema:"Connect or disconnect it now (the VM must be running)"`
 	StartConnected *bool  `json:"start_connected,omitempty" jsonschema:"Connect it at power on"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *NICUpdateArgs) Validate() error {
@@ -106,7 +106,7 @@ func vmNICUpdate() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, touched...); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_update", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_update", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}
@@ -158,7 +158,7 @@ func nicChanges(a, b NICInfo) []string {
 type NICRemoveArgs struct {
 	VM  string `json:"vm" jsonschema:"The VM: name, inventory path, ID or UUID"`
 	NIC string `json:"nic" jsonschema:"The adapter: label (Network adapter 1), device key (4000) or MAC"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *NICRemoveArgs) Validate() error {
@@ -202,7 +202,7 @@ func vmNICRemove() toolkit.Tool {
 			if err := guard.Act(ctx, what, o); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_remove", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_nic_remove", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}

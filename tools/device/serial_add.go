@@ -57,7 +57,7 @@ type SerialAddArgs struct {
 	YieldOnPoll  *bool `json:"yield_on_poll,omitempty" jsonschema:"Let the guest yield the CPU while polling the port (default true; false only for guests that need it)"`
 	Connected    *bool `json:"connected,omitempty" jsonschema:"Connect the port at power on; default true"`
 	OpenFirewall bool  `json:"open_firewall,omitempty" jsonschema:"For a network server port: open the host firewall's remote serial port rule set on the VM's host if it is closed (a host change; roles that may not change hosts are refused)"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *SerialAddArgs) Validate() error {
@@ -115,7 +115,7 @@ func vmSerialAdd() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, touched...); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_add", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_add", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}

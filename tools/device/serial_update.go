@@ -25,7 +25,7 @@ type SerialUpdateArgs struct {
 	Connected      *bool `json:"connected,omitempty" jsonschema:"Connect or disconnect it now (the VM must be running)"`
 	StartConnected *bool `json:"start_connected,omitempty" jsonschema:"Connect it at power on"`
 	OpenFirewall   bool  `json:"open_firewall,omitempty" jsonschema:"With a new network server backing: open the host firewall's remote serial port rule set if it is closed (a host change)"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *SerialUpdateArgs) Validate() error {
@@ -119,7 +119,7 @@ func vmSerialUpdate() toolkit.Tool {
 			if err := guard.ActOn(ctx, what, o, touched...); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_update", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_update", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}
@@ -172,7 +172,7 @@ func serialChanges(a, b params.DeviceInfo, sa, sb SerialInfo) []string {
 type SerialRemoveArgs struct {
 	VM     string `json:"vm" jsonschema:"The VM: name, inventory path, ID or UUID"`
 	Serial string `json:"serial" jsonschema:"The serial port: label (Serial port 1) or device key (9000)"`
-	SnapshotFirstArg
+	params.SnapshotFirst
 }
 
 func (a *SerialRemoveArgs) Validate() error {
@@ -212,7 +212,7 @@ func vmSerialRemove() toolkit.Tool {
 			if err := guard.Act(ctx, fmt.Sprintf("Remove %s (%s) from VM %s", toolkit.Name(info.Label), toolkit.Path(info.Backing), toolkit.Path(o.Path)), o); err != nil {
 				return err
 			}
-			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_remove", a.TakeSnapshot)
+			snap, err := takeSnapshotFirst(ctx, c, o, "vm_serial_remove", a.SnapshotFirst.Take)
 			if err != nil {
 				return err
 			}
