@@ -30,7 +30,11 @@ func filledIndex(n int) *nameIndex {
 		add("ResourcePool", fmt.Sprintf("resgroup-%d", i), "Resources")
 		add("Folder", fmt.Sprintf("group-v%d", i), fmt.Sprintf("team-%d", i))
 	}
-	ix.apply(set)
+	known := map[types.ManagedObjectReference]bool{}
+	for _, ou := range set.FilterSet[0].ObjectSet {
+		known[ou.Obj] = true
+	}
+	ix.apply(set, types.ManagedObjectReference{Type: "ContainerView", Value: "session[x]"}, known)
 	return ix
 }
 
