@@ -227,6 +227,7 @@ type Conn struct {
 	manager *session.Manager
 	views   viewCache
 	gate    Gate
+	rest    restConn // the vAPI REST client (rest.go)
 }
 
 // IsVC reports whether the connection is to vCenter (not a bare ESXi host).
@@ -305,6 +306,7 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 		cfg:     cfg,
 		soap:    sc,
 		manager: m,
+		rest:    restConn{user: url.UserPassword(user, pass)},
 	}, nil
 }
 
@@ -312,6 +314,7 @@ func (c *Conn) logout(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c.views.destroyAll(ctx, c.Client)
+	c.logoutREST(ctx)
 	defer c.Client.CloseIdleConnections()
 	return c.manager.Logout(ctx)
 }
@@ -323,6 +326,8 @@ func (c *Conn) discard() {
 	defer cancel()
 	// Logout on a dead session fails with NotAuthenticated; its only effect
 	// here is stopping the keep-alive goroutine, which is what we want.
+	// The REST session may outlive it: end that one too.
+	c.logoutREST(ctx)
 	_ = c.manager.Logout(ctx)
 	c.Client.CloseIdleConnections()
 }
