@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/vapi/tags"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -318,6 +321,24 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	if _, err := folders.VmFolder.CreateFolder(ctx, "elsewhere"); err != nil {
 		t.Fatal(err)
 	}
+	// A tag on the protected VM, to refuse attaching, detaching and
+	// deleting (it would change the VM).
+	rc := rest.NewClient(e.Vim)
+	if err := rc.Login(ctx, url.UserPassword(e.Sim.Config.Username, e.Sim.Config.Password)); err != nil {
+		t.Fatal(err)
+	}
+	tm := tags.NewManager(rc)
+	catID, err := tm.CreateCategory(ctx, &tags.Category{Name: "zone", Cardinality: "MULTIPLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagID, err := tm.CreateTag(ctx, &tags.Tag{Name: "a", CategoryID: catID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.AttachTag(ctx, tagID, e.VMRef(vm)); err != nil {
+		t.Fatal(err)
+	}
 	state := func() string {
 		var b strings.Builder
 		for _, v := range e.AllVMs("name", "parent", "runtime.powerState", "config.template", "config.hardware.numCPU", "snapshot", "resourcePool") {
@@ -365,10 +386,22 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"folder_create":           {"parent": "/DC0/vm", "name": "new-folder"},
+		"folder_rename":           {"folder": "/DC0/vm/elsewhere", "new_name": "renamed"},
+		"folder_delete":           {"folder": "/DC0/vm/elsewhere"},
+		"resource_pool_create":    {"parent": "DC0_C1", "name": "new-pool"},
+		"resource_pool_update":    {"resource_pool": "/DC0/host/DC0_C1/Resources/DC0_C1_RP1", "cpu_limit_mhz": 1000},
+		"resource_pool_delete":    {"resource_pool": "/DC0/host/DC0_C1/Resources/DC0_C1_RP1"},
+		"tag_attach":              {"tag": "zone:a", "objects": []string{"DC0_C1_H0"}},
+		"tag_detach":              {"tag": "zone:a", "objects": []string{vm}},
+		"tag_delete":              {"tag": "zone:a"},
+		"tag_category_delete":     {"category": "zone"},
+		"custom_attribute_set":    {"object": vm, "key": "owner", "value": "x"},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
-	exempt := map[string]bool{"task_cancel": true}
+	// Creating a tag or category touches no inventory object.
+	exempt := map[string]bool{"task_cancel": true, "tag_create": true, "tag_category_create": true}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {

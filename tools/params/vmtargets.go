@@ -21,6 +21,7 @@ type VMFilter struct {
 	Host       string `json:"host,omitempty"`
 	Folder     string `json:"folder,omitempty"`
 	GuestOS    string `json:"guest_os,omitempty"`
+	Tag        string `json:"tag,omitempty" jsonschema:"Only VMs carrying this tag, as category:tag or a tag ID"`
 }
 
 // VMTargets names the VMs of a bulk-capable action: one, a list, or a
@@ -49,6 +50,11 @@ func (a *VMTargets) Validate() error {
 		}
 		if err := toolkit.CheckGlob("filter.guest_os", f.GuestOS); err != nil {
 			return err
+		}
+		if f.Tag != "" {
+			if err := CheckTagIdent("filter.tag", f.Tag); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -100,6 +106,12 @@ func ResolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 			q.Roots, q.Within, err = ContainerFilters(ctx, c, VMContainers(f.Host, f.Cluster, f.Folder, f.Datacenter))
 			notTemplate := false
 			SetVMMatch(&q, f.Name, f.PowerState, f.GuestOS, &notTemplate)
+			if err == nil && f.Tag != "" {
+				var set map[types.ManagedObjectReference]bool
+				if set, err = VMsTagged(ctx, c, f.Tag); err == nil {
+					OnlyRefs(&q, set)
+				}
+			}
 			return q, err
 		}
 	}

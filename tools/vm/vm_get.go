@@ -68,6 +68,8 @@ type VMDetail struct {
 	InstanceUUID    string   `json:"instance_uuid,omitempty"`
 	BIOSUUID        string   `json:"bios_uuid,omitempty"`
 	Annotation      string   `json:"annotation,omitempty"`
+	// CustomAttributes are the VM's custom attribute values (vm_get_custom.go).
+	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -140,6 +142,7 @@ func (v VMDetail) Text() string {
 	}
 	line("instance_uuid", toolkit.Name(v.InstanceUUID))
 	line("bios_uuid", toolkit.Name(v.BIOSUUID))
+	line("custom", customLine(v.CustomAttributes))
 	if v.Annotation != "" {
 		b.WriteString(toolkit.FreeText("annotation", v.Annotation) + "\n")
 	}
@@ -157,6 +160,7 @@ var vmGetProps = []string{
 	"name", "config", "runtime.powerState", "runtime.host", "runtime.bootTime", "overallStatus",
 	"guest.toolsRunningStatus", "guest.toolsVersionStatus2", "guest.hostName", "guest.ipAddress", "guest.net",
 	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage",
+	"customValue", "availableField",
 }
 
 func vmGet() toolkit.Tool {
@@ -206,6 +210,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
 	}
+	v.CustomAttributes = customAttributes(vm)
 	if vm.Summary.Storage != nil {
 		v.StorageCommitGB = toolkit.GiBf(vm.Summary.Storage.Committed)
 	}
