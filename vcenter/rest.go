@@ -2,13 +2,18 @@ package vcenter
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/vmware/govmomi/vapi/rest"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
 
 // The vSphere Automation API (vAPI, REST) serves what SOAP does not: tags
@@ -49,10 +54,10 @@ func (c *Conn) REST(ctx context.Context) (*rest.Client, error) {
 	rc.Client.Client.Timeout = timeout
 	rc.Client.Client.Transport = restGate{next: rc.Client.Client.Transport}
 	if err := rc.Login(ctx, c.rest.user); err != nil {
-		if rest.IsStatusError(err, http.StatusUnauthorized) {
+		if restStatus(err) == http.StatusUnauthorized {
 			return nil, fmt.Errorf("vCenter's Automation API (REST, which serves tags) refused the login of %s that the SOAP API accepted; check the user's permissions", c.User)
 		}
-		return nil, fmt.Errorf("log in to vCenter's Automation API (REST, which serves tags): %s", ErrorText(err))
+		return nil, fmt.Errorf("log in to vCenter's Automation API (REST, which serves tags): %w", RESTCause(err))
 	}
 	c.rest.client = rc
 	return rc, nil
@@ -67,7 +72,7 @@ func (c *Conn) DoREST(ctx context.Context, fn func(*rest.Client) error) error {
 		return err
 	}
 	err = fn(rc)
-	if !rest.IsStatusError(err, http.StatusUnauthorized) || workStarted(ctx) {
+	if restStatus(err) != http.StatusUnauthorized || workStarted(ctx) {
 		return err
 	}
 	c.rest.mu.Lock()
@@ -105,7 +110,73 @@ func (g restGate) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		MarkWorkStarted(req.Context())
 	}
-	return g.next.RoundTrip(req)
+	res, err := g.next.RoundTrip(req)
+	if err != nil || res.StatusCode < 400 {
+		return res, err
+	}
+	// vCenter's answer becomes an error here, with its message quoted:
+	// the REST client would pass its body on as our own words.
+	defer res.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 16<<10))
+	return nil, &RESTError{Method: req.Method, Operation: restOperation(req.URL), Code: res.StatusCode, Message: restMessage(body)}
+}
+
+// RESTError is vCenter's Automation API refusing a request.
+type RESTError struct {
+	Method, Operation string
+	Code              int
+	// Message is what vCenter said, unescaped.
+	Message string
+}
+
+func (e *RESTError) Error() string {
+	s := fmt.Sprintf("vCenter's Automation API answered %d %s to %s %s", e.Code, http.StatusText(e.Code), e.Method, textsafe.Line(e.Operation, 200))
+	if e.Message != "" {
+		s += "; vCenter message" + textsafe.DataTag + ": " + textsafe.Quote(e.Message, textsafe.TextMax)
+	}
+	return s
+}
+
+// restMessage finds the messages in a vAPI error body
+// ({"type": …, "value": {"messages": [{"default_message": …}]}}), or
+// takes the body as it is.
+func restMessage(body []byte) string {
+	var v struct {
+		Type  string `json:"type"`
+		Value struct {
+			Messages []struct {
+				DefaultMessage string `json:"default_message"`
+			} `json:"messages"`
+		} `json:"value"`
+		Messages []struct {
+			DefaultMessage string `json:"default_message"`
+		} `json:"messages"`
+	}
+	if json.Unmarshal(body, &v) == nil {
+		var msgs []string
+		for _, m := range append(v.Value.Messages, v.Messages...) {
+			if m.DefaultMessage != "" {
+				msgs = append(msgs, m.DefaultMessage)
+			}
+		}
+		if len(msgs) > 0 {
+			return strings.Join(msgs, "; ")
+		}
+		if v.Type != "" {
+			return v.Type
+		}
+	}
+	return strings.TrimSpace(string(body))
+}
+
+// restStatus is the status of a vAPI call's error: 0 when it is no
+// answer of vCenter's.
+func restStatus(err error) int {
+	var re *RESTError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return 0
 }
 
 // restReadActions are the vAPI POST actions that only read.
@@ -145,6 +216,14 @@ func restOperation(u *url.URL) string {
 
 // IsRESTNotFound reports whether a vAPI call answered 404 (no such tag,
 // category or object).
-func IsRESTNotFound(err error) bool {
-	return rest.IsStatusError(err, http.StatusNotFound) || (err != nil && strings.Contains(err.Error(), "404 Not Found"))
+func IsRESTNotFound(err error) bool { return restStatus(err) == http.StatusNotFound }
+
+// RESTCause is vCenter's answer in err without net/http's wrapping (the
+// method and URL), when err is one; any other err as it is.
+func RESTCause(err error) error {
+	var re *RESTError
+	if ue, ok := err.(*url.Error); ok && errors.As(ue.Err, &re) {
+		return re
+	}
+	return err
 }

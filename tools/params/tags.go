@@ -66,7 +66,7 @@ func ResolveCategory(ctx context.Context, m *tags.Manager, ident string) (tags.C
 	ident = strings.TrimSpace(ident)
 	cats, err := m.GetCategories(ctx)
 	if err != nil {
-		return tags.Category{}, fmt.Errorf("list tag categories: %w", err)
+		return tags.Category{}, fmt.Errorf("list tag categories: %w", vcenter.RESTCause(err))
 	}
 	for _, c := range cats {
 		if c.ID == ident || c.Name == ident {
@@ -99,11 +99,11 @@ func ResolveTag(ctx context.Context, m *tags.Manager, ident string) (Tag, error)
 			if vcenter.IsRESTNotFound(err) {
 				return Tag{}, &toolkit.PlainError{Msg: fmt.Sprintf("no tag with ID %s; tag_list shows the tags", toolkit.Name(ident))}
 			}
-			return Tag{}, fmt.Errorf("read tag %s: %w", toolkit.Name(ident), err)
+			return Tag{}, fmt.Errorf("read tag %s: %w", toolkit.Name(ident), vcenter.RESTCause(err))
 		}
 		c, err := m.GetCategory(ctx, t.CategoryID)
 		if err != nil {
-			return Tag{}, fmt.Errorf("read the category of tag %s: %w", toolkit.Name(t.Name), err)
+			return Tag{}, fmt.Errorf("read the category of tag %s: %w", toolkit.Name(t.Name), vcenter.RESTCause(err))
 		}
 		return Tag{Tag: *t, Category: *c}, nil
 	}
@@ -114,7 +114,7 @@ func ResolveTag(ctx context.Context, m *tags.Manager, ident string) (Tag, error)
 	}
 	list, err := m.GetTagsForCategory(ctx, c.ID)
 	if err != nil {
-		return Tag{}, fmt.Errorf("list the tags of category %s: %w", toolkit.Name(c.Name), err)
+		return Tag{}, fmt.Errorf("list the tags of category %s: %w", toolkit.Name(c.Name), vcenter.RESTCause(err))
 	}
 	for _, t := range list {
 		if t.Name == name {
@@ -145,7 +145,7 @@ func ResolveTag(ctx context.Context, m *tags.Manager, ident string) (Tag, error)
 func TaggedRefs(ctx context.Context, c *vcenter.Conn, m *tags.Manager, tagID, kind string) ([]types.ManagedObjectReference, error) {
 	objs, err := m.ListAttachedObjects(ctx, tagID)
 	if err != nil {
-		return nil, fmt.Errorf("list the objects carrying the tag: %w", err)
+		return nil, fmt.Errorf("list the objects carrying the tag: %w", vcenter.RESTCause(err))
 	}
 	var refs []types.ManagedObjectReference
 	for _, o := range objs {

@@ -173,7 +173,7 @@ func tagObjects(ctx context.Context, d toolkit.Deps, a TagObjectsArgs, attach bo
 		if attach && strings.EqualFold(t.Category.Cardinality, "SINGLE") {
 			list, err := m.GetTagsForCategory(ctx, t.Category.ID)
 			if err != nil {
-				return fmt.Errorf("list the tags of category %s: %w", toolkit.Name(t.Category.Name), err)
+				return fmt.Errorf("list the tags of category %s: %w", toolkit.Name(t.Category.Name), vcenter.RESTCause(err))
 			}
 			for _, s := range list {
 				if s.ID != t.ID {
@@ -228,7 +228,7 @@ func tagObjects(ctx context.Context, d toolkit.Deps, a TagObjectsArgs, attach bo
 				err = readBack(ctx, m, o.Ref, t.ID, attach)
 			}
 			if err != nil {
-				r.Outcome, r.Error = "failed", toolkit.Line(vcenter.ErrorText(err), 300)
+				r.Outcome, r.Error = "failed", toolkit.Line(vcenter.ErrorText(vcenter.RESTCause(err)), 300)
 				continue
 			}
 			r.Outcome = "done"
@@ -253,7 +253,7 @@ func attachedTags(ctx context.Context, m *tags.Manager, objs []vcenter.Object) (
 	}
 	list, err := m.ListAttachedTagsOnObjects(ctx, refs)
 	if err != nil {
-		return nil, fmt.Errorf("read the tags on the objects: %w", err)
+		return nil, fmt.Errorf("read the tags on the objects: %w", vcenter.RESTCause(err))
 	}
 	out := map[types.ManagedObjectReference][]string{}
 	for _, a := range list {
@@ -265,7 +265,7 @@ func attachedTags(ctx context.Context, m *tags.Manager, objs []vcenter.Object) (
 func readBack(ctx context.Context, m *tags.Manager, ref types.ManagedObjectReference, tagID string, want bool) error {
 	ids, err := m.ListAttachedTags(ctx, ref)
 	if err != nil {
-		return fmt.Errorf("read the object's tags back: %w", err)
+		return fmt.Errorf("read the object's tags back: %w", vcenter.RESTCause(err))
 	}
 	if slices.Contains(ids, tagID) != want {
 		return errors.New("vCenter accepted the change but the object's tags read back unchanged; check with tag_object_list")
@@ -330,11 +330,11 @@ func tagObjectList() toolkit.Tool {
 			}
 			list, err := m.GetAttachedTags(ctx, o.Ref)
 			if err != nil {
-				return fmt.Errorf("read the tags on %s: %w", toolkit.Path(o.Path), err)
+				return fmt.Errorf("read the tags on %s: %w", toolkit.Path(o.Path), vcenter.RESTCause(err))
 			}
 			cats, err := m.GetCategories(ctx)
 			if err != nil {
-				return fmt.Errorf("list tag categories: %w", err)
+				return fmt.Errorf("list tag categories: %w", vcenter.RESTCause(err))
 			}
 			catName := map[string]string{}
 			for _, c := range cats {

@@ -71,11 +71,11 @@ func tagCategoryList() toolkit.Tool {
 		err := params.WithTags(ctx, d.Session, func(_ *vcenter.Conn, m *tags.Manager) error {
 			cats, err := m.GetCategories(ctx)
 			if err != nil {
-				return fmt.Errorf("list tag categories: %w", err)
+				return fmt.Errorf("list tag categories: %w", vcenter.RESTCause(err))
 			}
 			all, err := m.GetTags(ctx)
 			if err != nil {
-				return fmt.Errorf("list tags: %w", err)
+				return fmt.Errorf("list tags: %w", vcenter.RESTCause(err))
 			}
 			count := map[string]int{}
 			for _, t := range all {
@@ -198,11 +198,11 @@ func tagCategoryCreate() toolkit.Tool {
 			}
 			id, err := m.CreateCategory(ctx, &tags.Category{Name: a.Name, Description: a.Description, Cardinality: card, AssociableTypes: a.AssociableTypes})
 			if err != nil {
-				return fmt.Errorf("create tag category %s: %w", toolkit.Name(a.Name), err)
+				return fmt.Errorf("create tag category %s: %w", toolkit.Name(a.Name), vcenter.RESTCause(err))
 			}
 			c, err := m.GetCategory(ctx, id)
 			if err != nil {
-				return fmt.Errorf("created tag category %s (%s) but cannot read it back: %w", toolkit.Name(a.Name), id, err)
+				return fmt.Errorf("created tag category %s (%s) but cannot read it back: %w", toolkit.Name(a.Name), id, vcenter.RESTCause(err))
 			}
 			out = CategoryResult{Action: "Created", Category: categoryOf(*c, 0)}
 			return nil
@@ -241,7 +241,7 @@ func tagCategoryDelete() toolkit.Tool {
 			}
 			list, err := m.GetTagsForCategory(ctx, cat.ID)
 			if err != nil {
-				return fmt.Errorf("list the tags of category %s: %w", toolkit.Name(cat.Name), err)
+				return fmt.Errorf("list the tags of category %s: %w", toolkit.Name(cat.Name), vcenter.RESTCause(err))
 			}
 			ids := make([]string, len(list))
 			names := make([]string, len(list))
@@ -257,7 +257,7 @@ func tagCategoryDelete() toolkit.Tool {
 				return err
 			}
 			if err := m.DeleteCategory(ctx, &cat); err != nil {
-				return fmt.Errorf("delete tag category %s: %w", toolkit.Name(cat.Name), err)
+				return fmt.Errorf("delete tag category %s: %w", toolkit.Name(cat.Name), vcenter.RESTCause(err))
 			}
 			out = CategoryResult{Action: "Deleted", Category: categoryOf(cat, len(list)), Removed: names}
 			return nil
@@ -276,7 +276,7 @@ func carriers(ctx context.Context, c *vcenter.Conn, m *tags.Manager, tagIDs []st
 	}
 	on, err := m.ListAttachedObjectsOnTags(ctx, tagIDs)
 	if err != nil {
-		return nil, fmt.Errorf("list the objects carrying the tags of %s: %w", what, err)
+		return nil, fmt.Errorf("list the objects carrying the tags of %s: %w", what, vcenter.RESTCause(err))
 	}
 	var refs []types.ManagedObjectReference
 	for _, a := range on {

@@ -62,7 +62,7 @@ func tagList() toolkit.Tool {
 		err := params.WithTags(ctx, d.Session, func(c *vcenter.Conn, m *tags.Manager) error {
 			cats, err := m.GetCategories(ctx)
 			if err != nil {
-				return fmt.Errorf("list tag categories: %w", err)
+				return fmt.Errorf("list tag categories: %w", vcenter.RESTCause(err))
 			}
 			catName := map[string]string{}
 			for _, c := range cats {
@@ -75,10 +75,10 @@ func tagList() toolkit.Tool {
 					return err
 				}
 				if list, err = m.GetTagsForCategory(ctx, cat.ID); err != nil {
-					return fmt.Errorf("list the tags of category %s: %w", toolkit.Name(cat.Name), err)
+					return fmt.Errorf("list the tags of category %s: %w", toolkit.Name(cat.Name), vcenter.RESTCause(err))
 				}
 			} else if list, err = m.GetTags(ctx); err != nil {
-				return fmt.Errorf("list tags: %w", err)
+				return fmt.Errorf("list tags: %w", vcenter.RESTCause(err))
 			}
 			counts, err := visibleCounts(ctx, c, m, list)
 			if err != nil {
@@ -108,7 +108,7 @@ func visibleCounts(ctx context.Context, c *vcenter.Conn, m *tags.Manager, list [
 	}
 	on, err := m.ListAttachedObjectsOnTags(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("count the objects carrying the tags: %w", err)
+		return nil, fmt.Errorf("count the objects carrying the tags: %w", vcenter.RESTCause(err))
 	}
 	var refs []types.ManagedObjectReference
 	for _, a := range on {
@@ -191,11 +191,11 @@ func tagCreate() toolkit.Tool {
 			}
 			id, err := m.CreateTag(ctx, &tags.Tag{Name: a.Name, Description: a.Description, CategoryID: cat.ID})
 			if err != nil {
-				return fmt.Errorf("create tag %s: %w", toolkit.Name(cat.Name+":"+a.Name), err)
+				return fmt.Errorf("create tag %s: %w", toolkit.Name(cat.Name+":"+a.Name), vcenter.RESTCause(err))
 			}
 			t, err := m.GetTag(ctx, id)
 			if err != nil {
-				return fmt.Errorf("created tag %s (%s) but cannot read it back: %w", toolkit.Name(a.Name), id, err)
+				return fmt.Errorf("created tag %s (%s) but cannot read it back: %w", toolkit.Name(a.Name), id, vcenter.RESTCause(err))
 			}
 			out = TagResult{Action: "Created", Tag: tagItem(*t, cat.Name, 0)}
 			return nil
@@ -236,7 +236,7 @@ func tagDelete() toolkit.Tool {
 				return err
 			}
 			if err := m.DeleteTag(ctx, &t.Tag); err != nil {
-				return fmt.Errorf("delete tag %s: %w", toolkit.Name(t.Label()), err)
+				return fmt.Errorf("delete tag %s: %w", toolkit.Name(t.Label()), vcenter.RESTCause(err))
 			}
 			out = TagResult{Action: "Deleted", Tag: tagItem(t.Tag, t.Category.Name, n)}
 			return nil
