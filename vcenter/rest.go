@@ -46,6 +46,9 @@ func (c *Conn) REST(ctx context.Context) (*rest.Client, error) {
 	if c.rest.client != nil {
 		return c.rest.client, nil
 	}
+	if !c.IsVC() {
+		return nil, errNoVAPI
+	}
 	rc := rest.NewClient(c.Client)
 	timeout := c.cfg.CallTimeout
 	if timeout <= 0 {
@@ -62,6 +65,9 @@ func (c *Conn) REST(ctx context.Context) (*rest.Client, error) {
 	c.rest.client = rc
 	return rc, nil
 }
+
+// errNoVAPI: an ESXi host serves no Automation API.
+var errNoVAPI = errors.New("tags need vCenter: this is an ESXi host, which has no Automation API (tags and categories live in vCenter)")
 
 // DoREST runs fn with the REST client. When vCenter answers 401 (the REST
 // session expired or was ended), it logs in again and runs fn once more,

@@ -264,3 +264,18 @@ func TestRESTErrorsQuoted(t *testing.T) {
 		t.Errorf("hostile message not quoted: %s", got)
 	}
 }
+
+// TestRESTOnESXi: a bare ESXi host has no Automation API; tags say so.
+func TestRESTOnESXi(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t, simulator.ESX())
+	ctx := context.Background()
+	s := NewSession(sim.Config, nil)
+	t.Cleanup(func() { _ = s.Close(ctx) })
+	err := s.Do(ctx, func(c *Conn) error {
+		return c.DoREST(ctx, func(*rest.Client) error { return nil })
+	})
+	if !errors.Is(err, errNoVAPI) {
+		t.Fatalf("DoREST on ESXi: %v", err)
+	}
+}

@@ -107,26 +107,67 @@ func (f *vcFolder) DestroyTask(ctx *simulator.Context, req *types.Destroy_Task) 
 	return f.Folder.DestroyTask(ctx, req)
 }
 
-// destroyContents destroys the VMs and subfolders of f, depth first.
+// destroyContents destroys the VMs and subfolders of f, depth first, one
+// step at a time: every task it starts is waited for before the next step
+// (vcsim's locks belong to the request's context, which all of them share).
 func destroyContents(ctx *simulator.Context, f *simulator.Folder) types.BaseMethodFault {
 	for _, c := range append([]types.ManagedObjectReference(nil), f.ChildEntity...) {
-		var body soap.HasFault
 		switch obj := ctx.Map.Get(c).(type) {
 		case *simulator.Folder:
 			if fault := destroyContents(ctx, obj); fault != nil {
 				return fault
 			}
-			body = obj.DestroyTask(ctx, &types.Destroy_Task{This: c})
+			if fault := wait(ctx, obj.DestroyTask(ctx, &types.Destroy_Task{This: c})); fault != nil {
+				return fault
+			}
 		case *simulator.VirtualMachine:
-			ctx.WithLock(obj, func() { body = obj.DestroyTask(ctx, &types.Destroy_Task{This: c}) })
-		default:
-			continue
+			var fault types.BaseMethodFault
+			ctx.WithLock(obj, func() { fault = destroyVM(ctx, obj) })
+			if fault != nil {
+				return fault
+			}
 		}
-		task := ctx.Map.Get(body.(*methods.Destroy_TaskBody).Res.Returnval).(*simulator.Task)
-		task.Wait()
-		if task.Info.Error != nil {
-			return task.Info.Error.Fault
+	}
+	return nil
+}
+
+// destroyVM does what vcsim's VM Destroy_Task does, but waits for the
+// deletion of the VM's files (vcsim's leaves it running).
+func destroyVM(ctx *simulator.Context, vm *simulator.VirtualMachine) types.BaseMethodFault {
+	dc := datacenterOf(ctx, vm.Parent)
+	if r := vm.UnregisterVM(ctx, &types.UnregisterVM{This: vm.Self}); r.Fault() != nil {
+		return r.Fault().VimFault().(types.BaseMethodFault)
+	}
+	if dc == nil || vm.Config == nil || vm.Config.Files.LogDirectory == "" {
+		return nil
+	}
+	m := ctx.Map.FileManager()
+	body := m.DeleteDatastoreFileTask(ctx, &types.DeleteDatastoreFile_Task{This: m.Reference(), Name: vm.Config.Files.LogDirectory, Datacenter: dc})
+	ctx.Map.Get(body.(*methods.DeleteDatastoreFile_TaskBody).Res.Returnval).(*simulator.Task).Wait()
+	return nil // vcsim ignores this result too
+}
+
+func datacenterOf(ctx *simulator.Context, ref *types.ManagedObjectReference) *types.ManagedObjectReference {
+	for depth := 0; ref != nil && depth < 64; depth++ {
+		if ref.Type == "Datacenter" {
+			return ref
 		}
+		e, ok := ctx.Map.Get(*ref).(mo.Entity)
+		if !ok {
+			return nil
+		}
+		ref = e.Entity().Parent
+	}
+	return nil
+}
+
+// wait waits for the task a Destroy_Task call started and returns its
+// fault.
+func wait(ctx *simulator.Context, body soap.HasFault) types.BaseMethodFault {
+	t := ctx.Map.Get(body.(*methods.Destroy_TaskBody).Res.Returnval).(*simulator.Task)
+	t.Wait()
+	if t.Info.Error != nil {
+		return t.Info.Error.Fault
 	}
 	return nil
 }
