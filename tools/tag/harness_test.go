@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/vm"
@@ -24,6 +25,7 @@ type env struct {
 	*toolstest.Env
 	Tags   *tags.Manager
 	person *person
+	policy *guard.Policy
 }
 
 // person answers confirmations yes or no, as set, and records the
@@ -66,13 +68,14 @@ func served() []toolkit.Tool { return toolstest.Tools(Toolset(), vm.Toolset()) }
 func newEnv(t *testing.T, role string, custom map[string]policy.RoleSpec) *env {
 	t.Helper()
 	p := &person{yes: true}
-	e := toolstest.NewOn(t, served(), toolstest.Options{Policy: toolstest.Policy(t, role, custom, nil), Elicit: p})
+	pol := toolstest.Policy(t, role, custom, nil)
+	e := toolstest.NewOn(t, served(), toolstest.Options{Policy: pol, Elicit: p})
 	rc := rest.NewClient(e.Vim)
 	if err := rc.Login(e.Ctx, url.UserPassword(e.Sim.Config.Username, e.Sim.Config.Password)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rc.Logout(context.Background()) })
-	return &env{Env: e, Tags: tags.NewManager(rc), person: p}
+	return &env{Env: e, Tags: tags.NewManager(rc), person: p, policy: pol}
 }
 
 func (e *env) at(t *testing.T) *env { c := *e; c.Env = e.At(t); return &c }

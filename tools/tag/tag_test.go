@@ -8,6 +8,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy/audit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/vm"
 )
@@ -61,6 +62,10 @@ func TestTagLifecycle(t *testing.T) {
 	toolstest.MustContain(t, text, "Attach tag env:test: 2 done, 0 unchanged, 0 failed", "DC0_H0_VM0\tVirtualMachine\t"+vm0.Value+"\tdone")
 	if got := e.attached("env:test"); !slices.Equal(got, toolstest.Sorted([]string{vm0.Value, vm1.Value})) {
 		t.Fatalf("vAPI reads env:test on %v", got)
+	}
+	if rec := toolstest.LastAudit(t, e.policy); rec.Tool != "tag_attach" || rec.Decision != audit.DecisionAllowed || rec.Outcome != audit.OutcomeOK ||
+		len(rec.Targets) != 2 || rec.Targets[0].ID != vm0.Value || rec.Targets[1].ID != vm1.Value {
+		t.Errorf("audit of the attach: %+v", rec)
 	}
 	e.OK("tag_attach", map[string]any{"tag": tr.Tag.ID, "objects": []string{"DC0_H0_VM0"}}, &ar)
 	if ar.Unchanged != 1 || ar.Succeeded != 0 {
@@ -147,6 +152,9 @@ func TestTagLifecycle(t *testing.T) {
 	toolstest.MustContain(t, text, "Deleted tag env:test", "removed from the 2 objects")
 	if got := e.tagsOn(vm0); slices.Contains(got, "env:test") {
 		t.Errorf("deleted tag still on the VM: %v", got)
+	}
+	if rec := toolstest.LastAudit(t, e.policy); rec.Tool != "tag_delete" || rec.Decision != audit.DecisionConfirmed || len(rec.Targets) != 3 {
+		t.Errorf("audit of the delete (the tag and the 2 VMs carrying it): %+v", rec)
 	}
 	e.OK("tag_category_delete", map[string]any{"category": "env"}, &cr)
 	if len(cr.Removed) != 1 || cr.Removed[0] != "env:prod" {
