@@ -160,6 +160,7 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 
 			fmt.Fprintln(o.stdout, "\nconnection")
 			w = tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+			datacenter := ""
 			if o.simulator != "" {
 				fmt.Fprintf(w, "  vcenter\tthe embedded simulator (%s)\tflag --simulator; the profile's connection settings are not used\n", o.simulator)
 			} else {
@@ -167,6 +168,7 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 				if err != nil {
 					return err
 				}
+				datacenter = cfg.Datacenter
 				// What the server would refuse is shown, not fatal: this
 				// command is where one looks to find out why.
 				if _, warnings, err := s.checkConnection(cfg, srcs); err != nil {
@@ -193,6 +195,21 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 						src = describePasswordState(o, s, st.source)
 					}
 					fmt.Fprintf(w, "  %s\t%s\t%s\n", st.key, v, src)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+
+			fmt.Fprintln(o.stdout, "\nplacement defaults (where new VMs, disks and NICs go when a tool is not told)")
+			w = tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
+			if o.simulator != "" {
+				fmt.Fprintf(w, "  (none)\tflag --simulator: the profile's defaults are not used\n")
+			} else {
+				_, srcs := o.defaults(cmd.Flags(), s, datacenter)
+				dc := setting{key: "datacenter", value: datacenter, source: "the datacenter connection setting"}
+				for _, st := range append([]setting{dc}, srcs...) {
+					fmt.Fprint(w, describeDefault(st))
 				}
 			}
 			if err := w.Flush(); err != nil {

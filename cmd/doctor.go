@@ -31,6 +31,9 @@ account's privileges compared with what the role allows. It warns where the
 account can do more than the role: the role is then the only thing between the
 assistant and those actions, and a vCenter account with fewer rights is safer.
 
+It also resolves each placement default (defaults: in the profile,
+VSPHERE_DATASTORE and the like): one that names nothing is a failure.
+
 Exits 1 when a check fails; warnings alone do not fail it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -218,6 +221,8 @@ func (d *doctor) checkVCenter(cmd *cobra.Command, s *settings, infos []policy.To
 		return
 	}
 
+	// Placement defaults: none under --simulator (see defaults).
+	_, defaultSrcs := o.defaults(cmd.Flags(), s, cfg.Datacenter)
 	cfg.Timeout = d.timeout
 	ctx, cancel := context.WithTimeout(ctx, d.timeout+5*time.Second)
 	defer cancel()
@@ -241,6 +246,9 @@ func (d *doctor) checkVCenter(cmd *cobra.Command, s *settings, infos []policy.To
 		}
 		d.ok("login", "%s: %s, %s, logged in as %s", u.Host, kind, c.About.FullName, c.User)
 		d.checkPrivileges(ctx, c, s.role, infos)
+		if o.simulator == "" {
+			d.checkDefaults(ctx, c, cfg.Datacenter, defaultSrcs)
+		}
 		return nil
 	})
 	if err != nil {

@@ -108,6 +108,7 @@ profile, then govc's GOVC_* variables. Start with:
 	pf.StringSliceVar(&o.toolsets, "toolsets", nil, "toolsets to serve, comma-separated: names, all or default (default: the profile's toolsets, else default) [$"+envToolsets+"]")
 	pf.BoolVar(&o.readOnly, "read-only", false, "serve and allow only read tools, whatever the role [$"+envReadOnly+"]")
 	addConnectionFlags(pf)
+	addDefaultFlags(pf)
 
 	root.AddCommand(newServeCmd(o), newToolsCmd(o), newConfigCmd(o), newProfilesCmd(o), newRolesCmd(o),
 		newDoctorCmd(o), newAuditCmd(o), newLoginCmd(o), newVersionCmd(o))
@@ -257,7 +258,9 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 		// Posting events writes to vCenter; off unless the config asks.
 		VCenterEvents: s.file != nil && s.file.Audit.VCenterEvents,
 	}
-	deps := tools.Deps{Session: a.session, Log: log}
+	// Placement defaults: none under --simulator (see defaults).
+	defaults, _ := o.defaults(cmd.Flags(), s, cfg.Datacenter)
+	deps := tools.Deps{Session: a.session, Log: log, Defaults: defaults, Guest: o.guestCredentials(s)}
 	a.tools = tools.Served(s.toolsets, s.readOnly)
 	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy, Logging: ml}); err != nil {
 		return nil, err

@@ -276,7 +276,7 @@ func (s *settings) profileMap() map[string]string {
 		"username":   p.Username,
 		"ca_file":    p.CAFile,
 		"thumbprint": p.Thumbprint,
-		"datacenter": p.Datacenter,
+		"datacenter": p.DatacenterSetting(),
 
 		"call_timeout": p.CallTimeout,
 	}

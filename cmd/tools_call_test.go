@@ -10,6 +10,7 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -193,7 +194,7 @@ func TestNearest(t *testing.T) {
 		a, b string
 		d    int
 	}{{"", "", 0}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"ab", "ba", 1}, {"vm_list", "vm_list", 0}} {
-		if got := editDistance(tc.a, tc.b); got != tc.d {
+		if got := toolkit.EditDistance(tc.a, tc.b); got != tc.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
 		}
 	}

@@ -7,11 +7,15 @@ package tools
 
 import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/cluster"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/console"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/device"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/folder"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/pool"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
@@ -37,6 +41,10 @@ func Toolsets() []toolkit.Toolset {
 		tag.Toolset(),
 		folder.Toolset(),
 		pool.Toolset(),
+		device.Toolset(),
+		console.Toolset(),
+		metrics.Toolset(),
+		guest.Toolset(),
 	}
 }
 

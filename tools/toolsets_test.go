@@ -397,11 +397,41 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"tag_delete":              {"tag": "zone:a"},
 		"tag_category_delete":     {"category": "zone"},
 		"custom_attribute_set":    {"object": vm, "key": "owner", "value": "x"},
+		"host_ntp_configure":      {"filter": map[string]any{"cluster": "DC0_C1"}, "servers": []string{"10.0.0.1"}, "start": true},
+		"host_maintenance_enter":  {"host": "DC0_C1_H0"},
+		"host_maintenance_exit":   {"host": "DC0_C1_H0"},
+		"host_reboot":             {"host": "DC0_C1_H0", "force": true},
+		"host_shutdown":           {"host": "DC0_C1_H1", "force": true},
+		"host_disconnect":         {"host": "DC0_C1_H0"},
+		"host_reconnect":          {"host": "DC0_C1_H1"},
+		"cluster_configure":       {"cluster": "DC0_C1", "ha_enabled": true},
+		"vm_send_keys":            {"vm": vm, "keys": []string{"enter"}},
+		"vm_console_url":          {"vm": vm},
+		"vm_disk_add":             {"vm": vm, "size_gb": 1},
+		"vm_disk_resize":          {"vm": off, "disk": "Hard disk 1", "size_gb": 100},
+		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
+		"vm_hardware_upgrade":     {"vm": off},
+		"vm_tools_upgrade":        {"vm": vm},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
+	// vm_question_answer answers a pending question; vcsim's VMs ask none,
+	// so it stops at "no pending question" before its Act (tools/console
+	// tests the protect check on a VM with a question).
+	// cluster_drs_apply needs DRS recommendations, which vcsim has none of
+	// (tools/cluster tests add some; its protect check is the same Act).
+	// alarm_acknowledge and alarm_reset act on a triggered alarm, which
+	// needs one triggered first: tools/event's TestAlarmsProtected refuses
+	// them on a protected target (the same Act).
 	// Creating a tag or category touches no inventory object.
-	exempt := map[string]bool{"task_cancel": true, "tag_create": true, "tag_category_create": true}
+	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true,
+		"alarm_acknowledge": true, "alarm_reset": true, "tag_create": true, "tag_category_create": true}
+	// The guest tools need a guest login and a running guest OS before they
+	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
+	// the same refusal.
+	for _, name := range []string{"guest_run", "guest_process_kill", "guest_file_write", "guest_dir_create", "guest_file_move", "guest_file_delete"} {
+		exempt[name] = true
+	}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {

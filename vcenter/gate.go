@@ -37,6 +37,12 @@ type Gate interface {
 // SessionOption configures a Session.
 type SessionOption func(*Session)
 
+// WithoutNameIndex makes the session find objects by name with a scan of
+// the inventory, as before the name index (for comparisons and tests).
+func WithoutNameIndex() SessionOption {
+	return func(s *Session) { s.noIndex = true }
+}
+
 // WithGate makes every resolution and listing of the session pass g.
 func WithGate(g Gate) SessionOption {
 	return func(s *Session) { s.gate = g }

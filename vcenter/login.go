@@ -43,7 +43,7 @@ func (s *Session) joinLocked(ctx context.Context) (*Conn, error) {
 // caller that gives up must not cancel the login the others wait for.
 func (s *Session) login(f *loginFlight) {
 	cfg := s.cfg // read once: everything after close(f.done) may race a caller
-	c, err := dial(s.base, cfg)
+	c, err := dial(s.base, cfg, &s.writes)
 
 	s.mu.Lock()
 	s.flight = nil
@@ -54,6 +54,9 @@ func (s *Session) login(f *loginFlight) {
 		err = errClosed
 	case err == nil:
 		c.gate = s.gate
+		if !s.noIndex {
+			c.index = startNameIndex(c.Client, &s.writes, s.log, s.indexWait)
+		}
 		s.conn = c
 		s.failErr = nil
 		s.logins.Add(1)

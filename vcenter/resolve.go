@@ -191,9 +191,25 @@ func (c *Conn) resolveMoref(ctx context.Context, kind, id string) (Object, bool,
 }
 
 func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, error) {
-	v, err := c.views.get(ctx, c.Client, c.Client.ServiceContent.RootFolder, kind)
+	matches, similar, err := c.index.lookup(ctx, kind, name)
+	if errors.Is(err, errIndexUnavailable) {
+		matches, similar, err = c.scanNames(ctx, kind, name)
+	}
 	if err != nil {
 		return Object{}, err
+	}
+	if c.restricts(kind) {
+		similar = nil // names outside the scope are not hinted at
+	}
+	return c.pickNamed(ctx, kind, name, matches, similar)
+}
+
+// scanNames finds the objects of kind called name by reading every
+// object's name: the way before the index, and its fallback.
+func (c *Conn) scanNames(ctx context.Context, kind, name string) ([]types.ManagedObjectReference, []string, error) {
+	v, err := c.views.get(ctx, c.Client, c.Client.ServiceContent.RootFolder, kind)
+	if err != nil {
+		return nil, nil, err
 	}
 	var all []mo.ManagedEntity
 	pc := property.DefaultCollector(c.Client)
@@ -204,10 +220,10 @@ func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, erro
 	}}}
 	res, err := pc.RetrieveProperties(ctx, req)
 	if err != nil {
-		return Object{}, fmt.Errorf("search %ss by name: %w", kindLabel(kind), err)
+		return nil, nil, fmt.Errorf("search %ss by name: %w", kindLabel(kind), err)
 	}
 	if err := missingFault(res.Returnval); err != nil {
-		return Object{}, err
+		return nil, nil, err
 	}
 	// Names are read from the property set, not with mo.LoadObjectContent
 	// into ManagedEntity: mo.Network has a Name field of its own, which
@@ -228,10 +244,16 @@ func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, erro
 		switch {
 		case e.Name == name:
 			matches = append(matches, e.Self)
-		case strings.EqualFold(e.Name, name) && len(similar) < 5 && !c.restricts(kind):
+		case strings.EqualFold(e.Name, name) && len(similar) < 5:
 			similar = append(similar, e.Name)
 		}
 	}
+	return matches, similar, nil
+}
+
+// pickNamed is the one object of kind called name among matches, or a
+// not-found error (with similar names) or an ambiguity listing them.
+func (c *Conn) pickNamed(ctx context.Context, kind, name string, matches []types.ManagedObjectReference, similar []string) (Object, error) {
 	// Objects outside the caller's scope neither resolve nor make a name
 	// ambiguous.
 	if c.restricts(kind) && len(matches) > 0 {

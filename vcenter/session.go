@@ -57,6 +57,12 @@ type Session struct {
 	logins  atomic.Int64
 	cursors *cursorStore
 	gate    Gate
+	// writes counts the writes sent and write calls ended, so the name
+	// index knows when it must catch up (see nameindex.go).
+	writes  writeCounter
+	noIndex bool
+	// indexWait is the name index's long poll; 0: the default.
+	indexWait time.Duration
 }
 
 // NewSession returns a Session that will connect with cfg on first use.
@@ -227,13 +233,14 @@ type Conn struct {
 	manager *session.Manager
 	views   viewCache
 	gate    Gate
-	rest    restConn // the vAPI REST client (rest.go)
+	rest    restConn   // the vAPI REST client (rest.go)
+	index   *nameIndex // nil: names are found by a scan
 }
 
 // IsVC reports whether the connection is to vCenter (not a bare ESXi host).
 func (c *Conn) IsVC() bool { return c.About.ApiType == "VirtualCenter" }
 
-func dial(ctx context.Context, cfg Config) (*Conn, error) {
+func dial(ctx context.Context, cfg Config, writes *writeCounter) (*Conn, error) {
 	// Everything that can be refused without the network is refused first:
 	// an http:// URL never connects.
 	cfg, _, err := cfg.Check()
@@ -281,7 +288,7 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 	// bounded too.
 	vc.RoundTripper = keepalive.NewHandlerSOAP(newDeadlineRoundTripper(vc.RoundTripper, cfg.CallTimeout), interval, nil)
 	// The write gate is outermost, so nothing the session sends escapes it.
-	vc.RoundTripper = writeGate{next: vc.RoundTripper}
+	vc.RoundTripper = writeGate{next: vc.RoundTripper, writes: writes}
 
 	m := session.NewManager(vc)
 	if err := m.Login(ctx, url.UserPassword(user, pass)); err != nil {
@@ -313,6 +320,7 @@ func dial(ctx context.Context, cfg Config) (*Conn, error) {
 func (c *Conn) logout(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	c.index.stop()
 	c.views.destroyAll(ctx, c.Client)
 	c.logoutREST(ctx)
 	defer c.Client.CloseIdleConnections()
@@ -328,6 +336,12 @@ func (c *Conn) discard() {
 	// here is stopping the keep-alive goroutine, which is what we want.
 	// The REST session may outlive it: end that one too.
 	c.logoutREST(ctx)
+	c.index.stop()
 	_ = c.manager.Logout(ctx)
 	c.Client.CloseIdleConnections()
 }
+
+// NoteWrite tells the session that a write call has ended, so the next
+// name lookup first collects what it changed (see nameindex.go). The
+// policy middleware calls it after every write tool.
+func (s *Session) NoteWrite() { s.writes.Add(1) }

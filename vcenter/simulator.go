@@ -81,6 +81,7 @@ func StartSimulator(ctx context.Context, model *simulator.Model, vary bool) (*Si
 		}
 	}
 	installHostServiceSystems(model)
+	installHostDateTimeSystems(model)
 	model.Service.TLS = new(tls.Config)
 	model.Service.RegisterEndpoints = true
 	srv := model.Service.NewServer()

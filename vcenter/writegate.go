@@ -55,16 +55,20 @@ func (e *WriteRefusedError) Error() string {
 // writeGate refuses unpermitted writes and records permitted ones as
 // started work, so a lost session never repeats them (see TrackWork).
 type writeGate struct {
-	next soap.RoundTripper
+	next   soap.RoundTripper
+	writes *writeCounter // counted for the name index; nil: not counted
 }
 
 func (g writeGate) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
 	method := MethodName(req)
 	if !IsReadMethod(method) {
-		if !Permitted(ctx) {
+		if !Permitted(ctx) && !narrowlyPermitted(ctx, method, req) {
 			return &WriteRefusedError{Method: method}
 		}
 		MarkWorkStarted(ctx)
+		if g.writes != nil {
+			g.writes.Add(1)
+		}
 	}
 	return g.next.RoundTrip(ctx, req, res)
 }
@@ -113,7 +117,7 @@ var readMethods = map[string]bool{
 	"HasUserPrivilegeOnEntities": true,
 	// Property collector and views: per-session objects.
 	"WaitForUpdates": true, "WaitForUpdatesEx": true, "CreateFilter": true, "DestroyPropertyFilter": true,
-	"CreatePropertyCollector": true, "DestroyPropertyCollector": true,
+	"CreatePropertyCollector": true, "DestroyPropertyCollector": true, "CancelWaitForUpdates": true,
 	"CreateContainerView": true, "CreateListView": true, "CreateListViewFromView": true, "CreateInventoryView": true,
 	"DestroyView": true, "ModifyListView": true, "ResetListView": true, "ResetListViewFromView": true,
 	// Event, task and history collectors: per-session objects.

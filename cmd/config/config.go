@@ -99,6 +99,38 @@ type Profile struct {
 	ReadOnly *bool `mapstructure:"read_only"`
 	// Description is shown by `vsphere-mcp profiles`.
 	Description string `mapstructure:"description"`
+	// Defaults are where new VMs, disks and NICs go when a tool's argument
+	// is absent.
+	Defaults Defaults `mapstructure:"defaults"`
+
+	// GuestCredentials are the logins the guest tools use inside VMs,
+	// first match wins (see guest.go).
+	GuestCredentials []GuestCredential `mapstructure:"guest_credentials"`
+	// Guest holds the guest tools' settings.
+	Guest GuestSettings `mapstructure:"guest"`
+}
+
+// Defaults are a profile's placement defaults: identifiers of any kind
+// (name, inventory path or managed object ID), each optional.
+// Datacenter is the profile's datacenter setting under another name:
+// write either (the same value in both is accepted).
+type Defaults struct {
+	Datacenter   string `mapstructure:"datacenter"`
+	Cluster      string `mapstructure:"cluster"`
+	Host         string `mapstructure:"host"`
+	ResourcePool string `mapstructure:"resource_pool"`
+	Folder       string `mapstructure:"folder"`
+	Datastore    string `mapstructure:"datastore"`
+	Network      string `mapstructure:"network"`
+}
+
+// DatacenterSetting is the profile's datacenter: datacenter, or
+// defaults.datacenter when only that is written.
+func (p Profile) DatacenterSetting() string {
+	if p.Datacenter != "" {
+		return p.Datacenter
+	}
+	return p.Defaults.Datacenter
 }
 
 // Load reads the configuration file at path. A missing file is an empty
@@ -262,6 +294,12 @@ func (f *File) normalize(getenv func(string) string) error {
 		if p.CAFile, err = expandPath(p.CAFile, base, getenv); err != nil {
 			return fmt.Errorf("profiles.%s.ca_file: %w", name, err)
 		}
+		for i := range p.GuestCredentials {
+			g := &p.GuestCredentials[i]
+			if g.PasswordFile, err = expandPath(g.PasswordFile, base, getenv); err != nil {
+				return fmt.Errorf("profiles.%s.guest_credentials[%d].password_file: %w", name, i, err)
+			}
+		}
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("profiles.%s: %w", name, err)
 		}
@@ -284,19 +322,22 @@ func (f *File) normalize(getenv func(string) string) error {
 }
 
 func (p Profile) validate() error {
-	if srcs := p.passwordSources(); len(srcs) > 1 {
-		return fmt.Errorf("more than one password source (%s): keep one", strings.Join(srcs, ", "))
+	if err := p.secret().check(); err != nil {
+		return err
+	}
+	if err := p.checkGuest(); err != nil {
+		return err
 	}
 	if _, err := policy.ParseFallback(p.ConfirmFallback); err != nil {
 		return err
+	}
+	if dc, ddc := strings.TrimSpace(p.Datacenter), strings.TrimSpace(p.Defaults.Datacenter); dc != "" && ddc != "" && dc != ddc {
+		return fmt.Errorf("datacenter %q and defaults.datacenter %q differ; they are one setting (relative paths and where new VMs go): keep one", dc, ddc)
 	}
 	if p.CallTimeout != "" {
 		if _, err := ParseCallTimeout(p.CallTimeout); err != nil {
 			return fmt.Errorf("call_timeout: %w", err)
 		}
-	}
-	if p.PasswordEnv != "" && strings.ContainsAny(p.PasswordEnv, "=$ ") {
-		return fmt.Errorf("password_env must be the name of an environment variable, like LAB_VC_PASSWORD, not %s", describeEnvMistake(p.PasswordEnv))
 	}
 	return nil
 }
@@ -319,25 +360,7 @@ func describeEnvMistake(s string) string {
 	return "a value with spaces or '='"
 }
 
-func (p Profile) passwordSources() []string {
-	var out []string
-	if p.PasswordEnv != "" {
-		out = append(out, "password_env")
-	}
-	if p.PasswordFile != "" {
-		out = append(out, "password_file")
-	}
-	if p.PasswordCommand != "" {
-		out = append(out, "password_command")
-	}
-	if p.Keyring {
-		out = append(out, "keyring")
-	}
-	if p.Password != "" {
-		out = append(out, "password")
-	}
-	return out
-}
+func (p Profile) passwordSources() []string { return p.secret().sources() }
 
 func (f *File) plainPasswordProfiles() []string {
 	var out []string

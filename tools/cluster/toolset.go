@@ -16,8 +16,11 @@ var schemas embed.FS
 
 // Toolset returns the cluster toolset with its tools.
 func Toolset() toolkit.Toolset {
-	return toolkit.NewToolset(ID, "Clusters: list and inspect (DRS, HA, capacity)", false, schemas,
+	return toolkit.NewToolset(ID, "Clusters: list and inspect (DRS, HA, capacity), configure DRS and HA, review and apply DRS recommendations", false, schemas,
 		clusterList(),
 		clusterGet(),
+		clusterConfigure(),
+		clusterDRSRecommendations(),
+		clusterDRSApply(),
 	)
 }

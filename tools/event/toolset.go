@@ -16,7 +16,10 @@ var schemas embed.FS
 
 // Toolset returns the event toolset with its tools.
 func Toolset() toolkit.Toolset {
-	return toolkit.NewToolset(ID, "vCenter events: what happened to an object, by whom, when", false, schemas,
+	return toolkit.NewToolset(ID, "vCenter events and alarms: what happened to an object, by whom, when; what is red, acknowledged or reset", false, schemas,
 		eventList(),
+		alarmList(),
+		alarmAcknowledge(),
+		alarmReset(),
 	)
 }

@@ -212,6 +212,10 @@ func (g *Guard) Middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 				rec.Outcome = audit.OutcomeOK
 			}
 			g.write(rec, info.Risk.IsWrite())
+			if info.Risk.IsWrite() && g.session != nil {
+				// What it changed (a name, say) is visible to the next call.
+				g.session.NoteWrite()
+			}
 			if info.Risk.IsWrite() && rec.Outcome != "" {
 				g.vcenterEvents(ctx, c, rec)
 			}

@@ -185,6 +185,8 @@ type HostDetail struct {
 	VMsPoweredOn    int      `json:"vms_powered_on"`
 	Datastores      []string `json:"datastores"`
 	Networks        []string `json:"networks"`
+	TimeKeeping
+	CustomAttributes []CustomAttribute `json:"custom_attributes"`
 }
 
 // Text renders the host as labelled lines, its names and what vCenter
@@ -216,12 +218,15 @@ func (h HostDetail) Text() string {
 	line("vms", fmt.Sprintf("%d (%d poweredOn)", h.VMs, h.VMsPoweredOn))
 	line("datastores", toolkit.Names(h.Datastores))
 	line("networks", toolkit.Names(h.Networks))
+	h.TimeKeeping.text(&b)
+	attributesText(&b, h.CustomAttributes)
 	return b.String()
 }
 
 var hostGetProps = []string{
 	"name", "parent", "overallStatus", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode",
 	"runtime.bootTime", "summary.hardware", "summary.config.product", "summary.quickStats", "datastore", "network", "vm",
+	"config.dateTimeInfo", "config.service", "configManager.dateTimeSystem", "customValue",
 }
 
 func hostGet() toolkit.Tool {
@@ -229,7 +234,8 @@ func hostGet() toolkit.Tool {
 		Name:  "host_get",
 		Title: "Show an ESXi host",
 		Description: "Show one ESXi host in detail: hardware, CPU, memory and their use, ESXi version and build, connection, power and maintenance state, " +
-			"uptime, cluster, datastores, networks and VM counts.",
+			"uptime, cluster, datastores, networks, VM counts, NTP servers and ntpd state, the host's clock and its drift from this machine's, " +
+			"and custom attributes.",
 		Risk: policy.RiskRead,
 	}, func(ctx context.Context, d toolkit.Deps, a HostArgs) (HostDetail, error) {
 		var out HostDetail
@@ -300,6 +306,15 @@ func hostDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, h *mo.Ho
 		if vcenter.PropVal(oc, "runtime.powerState") == types.VirtualMachinePowerStatePoweredOn {
 			out.VMsPoweredOn++
 		}
+	}
+	var svc *types.HostServiceInfo
+	var dt *types.HostDateTimeInfo
+	if h.Config != nil {
+		svc, dt = h.Config.Service, h.Config.DateTimeInfo
+	}
+	out.TimeKeeping = readHostTime(ctx, c, dt, svc, h.ConfigManager.DateTimeSystem)
+	if out.CustomAttributes, err = customAttributes(ctx, c, h.CustomValue); err != nil {
+		return out, fmt.Errorf("host %s: %w", toolkit.Path(o.Path), err)
 	}
 	return out, nil
 }

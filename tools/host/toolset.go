@@ -16,11 +16,19 @@ var schemas embed.FS
 
 // Toolset returns the host toolset with its tools.
 func Toolset() toolkit.Toolset {
-	return toolkit.NewToolset(ID, "ESXi hosts: list and inspect them, and manage their services", false, schemas,
-		append([]toolkit.Tool{
-			hostList(),
-			hostGet(),
-			hostServiceList(),
-		}, serviceTools()...)...,
+	tools := []toolkit.Tool{
+		hostList(),
+		hostGet(),
+		hostNetworking(),
+		hostServiceList(),
+	}
+	tools = append(tools, serviceTools()...)
+	tools = append(tools,
+		hostNTPConfigure(),
+		hostMaintenanceEnter(),
+		hostMaintenanceExit(),
 	)
+	tools = append(tools, powerTools()...)
+	tools = append(tools, connTools()...)
+	return toolkit.NewToolset(ID, "ESXi hosts: list and inspect them (networking, time), manage their services and NTP, maintenance mode, reboot, shutdown and connection", false, schemas, tools...)
 }

@@ -282,7 +282,7 @@ func (p *Placement) Available(ctx context.Context, c *vcenter.Conn) (datastores,
 // the most free space. The detail says what was picked and why.
 func PickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidates []types.ManagedObjectReference, where string) (ds vcenter.Object, detail string, err error) {
 	if ident != "" {
-		ds, err := c.Resolve(ctx, "Datastore", ident)
+		ds, err := resolveAmong(ctx, c, "Datastore", ident, candidates)
 		if err != nil {
 			return ds, "", err
 		}
@@ -336,7 +336,7 @@ func PickDatastore(ctx context.Context, c *vcenter.Conn, ident string, candidate
 // for the placement (skipping distributed switch uplink port groups).
 func PickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates []types.ManagedObjectReference, where string) (net vcenter.Object, detail string, err error) {
 	if ident != "" {
-		n, err := c.Resolve(ctx, "Network", ident)
+		n, err := resolveAmong(ctx, c, "Network", ident, candidates)
 		if err != nil {
 			return n, "", err
 		}
@@ -370,6 +370,26 @@ func PickNetwork(ctx context.Context, c *vcenter.Conn, ident string, candidates 
 		return net, fmt.Sprintf("network %s: the only one %s has", toolkit.Name(net.Name), where), nil
 	}
 	return net, fmt.Sprintf("network %s: the first of %d networks %s has (pass network to choose)", toolkit.Name(net.Name), len(usable), where), nil
+}
+
+// resolveAmong resolves ident, taking a plain name that exactly one of
+// candidates has as that one: a datastore or network name that repeats in
+// other datacenters is not ambiguous where the VM goes.
+func resolveAmong(ctx context.Context, c *vcenter.Conn, kind, ident string, candidates []types.ManagedObjectReference) (vcenter.Object, error) {
+	if len(candidates) > 0 && !strings.Contains(ident, "/") {
+		if names, err := c.Names(ctx, candidates); err == nil {
+			var hit []types.ManagedObjectReference
+			for ref, name := range names {
+				if name == ident {
+					hit = append(hit, ref)
+				}
+			}
+			if len(hit) == 1 {
+				return c.Resolve(ctx, kind, hit[0].Value) // applies the scope
+			}
+		}
+	}
+	return c.Resolve(ctx, kind, ident)
 }
 
 // IsUplink reports whether ref is a distributed switch's uplink port group.

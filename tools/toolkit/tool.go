@@ -8,6 +8,7 @@ package toolkit
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,12 +62,24 @@ type Deps struct {
 	// profile, VSPHERE_* and GOVC_* variables): what a tool uses when an
 	// argument such as datastore or network is absent.
 	Defaults vcenter.Defaults
+	// Guest finds the login the guest tools use inside a VM (the profile's
+	// guest_credentials); nil when none are configured.
+	Guest GuestCredentials
 }
 
 // Result is a tool's structured output; Text is the compact rendering the
 // model reads (tables, not JSON dumps).
 type Result interface {
 	Text() string
+}
+
+// ImageResult is a Result that also carries an image, sent after the text
+// as an MCP image content block (base64, with its MIME type) that the
+// client shows. The image bytes stay out of structuredContent: tag them
+// json:"-" and put what the model needs (size, dimensions) in fields.
+type ImageResult interface {
+	Result
+	Image() (mimeType string, data []byte)
 }
 
 // ResultError ends a call with a prepared result rather than an error: a
@@ -146,14 +159,17 @@ func Define[A any, R Result](s Spec, run func(ctx context.Context, d Deps, args 
 			if err != nil {
 				return ErrorResult(err), nil
 			}
-			return &mcp.CallToolResult{
-				// Layout is the backstop: every vCenter string in the text
-				// was escaped where it was written (it changes nothing
-				// then), but a forgotten one still cannot hide, reorder or
-				// pass for markup.
-				Content:           []mcp.Content{mcp.NewTextContent(textsafe.Layout(res.Text()))},
-				StructuredContent: res,
-			}, nil
+			// Layout is the backstop: every vCenter string in the text
+			// was escaped where it was written (it changes nothing then),
+			// but a forgotten one still cannot hide, reorder or pass for
+			// markup.
+			content := []mcp.Content{mcp.NewTextContent(textsafe.Layout(res.Text()))}
+			if ir, ok := any(res).(ImageResult); ok {
+				if mime, data := ir.Image(); len(data) > 0 {
+					content = append(content, mcp.NewImageContent(base64.StdEncoding.EncodeToString(data), mime))
+				}
+			}
+			return &mcp.CallToolResult{Content: content, StructuredContent: res}, nil
 		}
 	}
 	return Tool{Def: mcp.Tool{Name: s.Name}, Risk: s.Risk, spec: s, bind: bind, reflected: reflected}

@@ -24,7 +24,7 @@ type VMListArgs struct {
 	Host       string   `json:"host,omitempty" jsonschema:"Only VMs on this host"`
 	Folder     string   `json:"folder,omitempty" jsonschema:"Only VMs in this folder (recursive), e.g. /DC0/vm/web"`
 	GuestOS    string   `json:"guest_os,omitempty" jsonschema:"Guest OS glob on guest ID or full name, e.g. *ubuntu*"`
-	Tag        string   `json:"tag,omitempty" jsonschema:"Only VMs carrying this tag, as category:tag (e.g. env:test) or a tag ID"`
+	Tag        string   `json:"tag,omitempty" jsonschema:"category:tag"`
 	Fields     []string `json:"fields,omitempty" jsonschema:"Columns besides name and id; default power_state,cpus,memory_mb,guest_os,ip,host; also tools,uptime,uuid,annotation,storage_gb,cpu_usage_mhz,memory_usage_mb"`
 	toolkit.Paging
 }
@@ -69,6 +69,8 @@ type VMItem struct {
 	StorageGB     float64 `json:"storage_gb,omitempty"`
 	CPUUsageMHz   int32   `json:"cpu_usage_mhz,omitempty"`
 	MemoryUsageMB int32   `json:"memory_usage_mb,omitempty"`
+	// Question is set, whatever the fields, when the VM is blocked on one.
+	Question *VMQuestion `json:"question,omitempty"`
 }
 
 // VMList is vm_list's result.
@@ -206,6 +208,9 @@ func (l VMList) Text() string {
 		if it.Template {
 			name += " [template]"
 		}
+		if it.Question != nil {
+			name += " [question]"
+		}
 		cells := []string{name, it.ID}
 		for _, c := range l.columns {
 			cells = append(cells, c.text(it))
@@ -213,6 +218,11 @@ func (l VMList) Text() string {
 		t.Row(cells...)
 	}
 	b.WriteString(t.String())
+	for i := range l.Items {
+		if q := l.Items[i].Question; q != nil {
+			q.render(&b, "question of "+toolkit.Name(l.Items[i].Name)+" ("+l.Items[i].ID+")")
+		}
+	}
 	return b.String()
 }
 
@@ -246,7 +256,7 @@ func vmList() toolkit.Tool {
 				return VMList{}, err
 			}
 		}
-		props := []string{"name", "summary.config.template"}
+		props := []string{"name", "summary.config.template", "runtime.question"}
 		for _, c := range cols {
 			props = append(props, c.prop)
 		}
@@ -265,7 +275,7 @@ func vmList() toolkit.Tool {
 		out := VMList{Items: make([]VMItem, 0, len(vms)), Total: page.Total, NextCursor: page.NextCursor, columns: cols}
 		for i := range vms {
 			vm := &vms[i]
-			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template}
+			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template, Question: vmQuestion(vm.Runtime.Question)}
 			for _, c := range cols {
 				c.set(&it, &vm.Summary, hosts)
 			}

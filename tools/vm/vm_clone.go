@@ -93,7 +93,7 @@ func vmClone() toolkit.Tool {
 		Name:  "vm_clone",
 		Title: "Clone a VM or template",
 		Description: "Clone a VM or template to a new VM: full copy, or linked clone from a snapshot; optionally into another folder, " +
-			"pool, host or datastore, with a stored guest customization spec, powered on after. " +
+			"pool, host or datastore (else the placement defaults, else the source's), with a stored guest customization spec, powered on after. " +
 			"A full clone copies every disk and can take many minutes; can run as a background task.",
 		Risk:       policy.RiskWrite,
 		Background: true,
@@ -114,9 +114,12 @@ func vmClone() toolkit.Tool {
 			template := isTemplate(msrc)
 
 			// Where the clone goes.
-			pl, err := params.ResolvePlacement(ctx, c, params.PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
+			pl, plNote, err := params.ResolvePlacementOrDefault(ctx, c, d.Defaults, params.PlaceArgs{Cluster: a.Cluster, Host: a.Host, Pool: a.ResourcePool})
 			if err != nil {
 				return err
+			}
+			if plNote != "" {
+				out.Defaults = append(out.Defaults, plNote)
 			}
 			switch {
 			case pl == nil && template:
@@ -138,9 +141,16 @@ func vmClone() toolkit.Tool {
 				out.Defaults = append(out.Defaults, fmt.Sprintf("resource pool %s: the root pool of %s", toolkit.Path(pl.Pool.Path), toolkit.Path(pl.Compute.Path)))
 			}
 			var folder vcenter.Object
-			if a.Folder != "" {
-				if folder, err = c.Resolve(ctx, "Folder", a.Folder); err != nil {
+			folderIdent, folderNote := params.DefaultFolder(d.Defaults, a.Folder)
+			if folderIdent != "" {
+				if folder, err = c.Resolve(ctx, "Folder", folderIdent); err != nil {
+					if folderNote != "" {
+						return fmt.Errorf("the default folder (placement defaults): %w; pass folder to choose another", err)
+					}
 					return err
+				}
+				if folderNote != "" {
+					out.Defaults = append(out.Defaults, folderNote)
 				}
 				if err := params.CheckVMFolder(ctx, c, folder); err != nil {
 					return err
@@ -158,7 +168,8 @@ func vmClone() toolkit.Tool {
 				return err
 			}
 			var ds *vcenter.Object
-			if a.Datastore != "" {
+			dsIdent, dsNote := params.DefaultDatastore(d.Defaults, a.Datastore)
+			if dsIdent != "" {
 				dest := pl
 				if dest == nil {
 					if msrc.Runtime.Host == nil {
@@ -174,11 +185,14 @@ func vmClone() toolkit.Tool {
 				if err != nil {
 					return err
 				}
-				o, _, err := params.PickDatastore(ctx, c, a.Datastore, dss, where)
+				o, _, err := params.PickDatastoreOrDefault(ctx, c, d.Defaults, a.Datastore, dss, where)
 				if err != nil {
 					return err
 				}
 				ds = &o
+				if dsNote != "" {
+					out.Defaults = append(out.Defaults, dsNote)
+				}
 			} else {
 				out.Defaults = append(out.Defaults, "datastore: the source's")
 			}

@@ -70,6 +70,10 @@ type VMDetail struct {
 	Annotation      string   `json:"annotation,omitempty"`
 	// CustomAttributes are the VM's custom attribute values (vm_get_custom.go).
 	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
+	// Question is what the VM is blocked on, if anything: answer it with
+	// vm_question_answer (console toolset).
+	Question *VMQuestion `json:"question,omitempty"`
+	Boot     *VMBoot     `json:"boot,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -107,6 +111,9 @@ func (v VMDetail) Text() string {
 	line("hot-add", strings.Join(hot, ","))
 	line("guest", strings.TrimSpace(toolkit.Name(v.GuestOS)+" "+parenthesize(toolkit.Name(v.GuestID))))
 	line("hardware", toolkit.Name(v.HardwareVersion))
+	if v.Boot != nil {
+		line("boot", v.Boot.text())
+	}
 	line("tools", strings.TrimSpace(toolkit.Name(v.ToolsStatus)+" "+parenthesize(toolkit.Name(v.ToolsVersion))))
 	line("hostname", toolkit.Name(v.Hostname))
 	line("ip", toolkit.Names(v.IPAddresses))
@@ -146,6 +153,7 @@ func (v VMDetail) Text() string {
 	if v.Annotation != "" {
 		b.WriteString(toolkit.FreeText("annotation", v.Annotation) + "\n")
 	}
+	v.Question.render(&b, "question")
 	return b.String()
 }
 
@@ -159,7 +167,7 @@ func parenthesize(s string) string {
 var vmGetProps = []string{
 	"name", "config", "runtime.powerState", "runtime.host", "runtime.bootTime", "overallStatus",
 	"guest.toolsRunningStatus", "guest.toolsVersionStatus2", "guest.hostName", "guest.ipAddress", "guest.net",
-	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage",
+	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage", "runtime.question",
 	"customValue", "availableField",
 }
 
@@ -209,6 +217,8 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		Disks:         []VMDisk{},
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
+		Question:      vmQuestion(vm.Runtime.Question),
+		Boot:          bootOf(vm.Config),
 	}
 	v.CustomAttributes = customAttributes(vm)
 	if vm.Summary.Storage != nil {

@@ -186,7 +186,7 @@ func TestVMCreate(t *testing.T) {
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "network": "DC1_DVPG0"}, []string{"network /DC1/network/DC1_DVPG0 is not available on cluster DC0_C0"}},
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "folder": "/DC1/vm"}, []string{"folder /DC1/vm is in datacenter DC1 but /DC0/host/DC0_C0 is in DC0"}},
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "folder": "/DC0/host"}, []string{"/DC0/host is not a VM folder"}},
-		{map[string]any{"name": "x", "cluster": "DC0_C0", "guest_os": "ubuntu"}, []string{`guest_os "ubuntu" is not a vSphere guest OS identifier; did you mean`, "ubuntu64Guest"}},
+		{map[string]any{"name": "x", "cluster": "DC0_C0", "guest_os": "ubuntu"}, []string{`guest_os "ubuntu" is not a guest OS ID that cluster DC0_C0 supports`, "did you mean", "ubuntu64Guest"}},
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "memory_mb": 1001, "cpus": 2}, []string{"multiple of 4 MB"}},
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "cpus": 1000}, []string{"cpus must be between 1 and 768"}},
 		{map[string]any{"name": "x", "cluster": "DC0_C0", "disk_gb": -1}, []string{"disk_gb must be between 1"}},

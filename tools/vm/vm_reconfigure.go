@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vmware/govmomi/object"
@@ -18,21 +19,30 @@ import (
 
 // VMReconfigureArgs name the settings to change; the others stay.
 type VMReconfigureArgs struct {
-	VM             string  `json:"vm" jsonschema:"The VM: name, inventory path, ID or UUID"`
-	CPUs           *int32  `json:"cpus,omitempty" jsonschema:"Virtual CPUs, 1-768"`
-	CoresPerSocket *int32  `json:"cores_per_socket,omitempty" jsonschema:"Cores per virtual socket; must divide cpus"`
-	MemoryMB       *int64  `json:"memory_mb,omitempty" jsonschema:"Memory in MB, a multiple of 4"`
-	Annotation     *string `json:"annotation,omitempty" jsonschema:"Notes shown in vCenter; an empty string clears them"`
-	CPUHotAdd      *bool   `json:"cpu_hot_add,omitempty" jsonschema:"Allow adding CPUs while the VM runs (changing it needs the VM powered off)"`
-	MemoryHotAdd   *bool   `json:"memory_hot_add,omitempty" jsonschema:"Allow adding memory while the VM runs (changing it needs the VM powered off)"`
+	VM             string   `json:"vm" jsonschema:"The VM: name, inventory path, ID or UUID"`
+	CPUs           *int32   `json:"cpus,omitempty" jsonschema:"Virtual CPUs, 1-768"`
+	CoresPerSocket *int32   `json:"cores_per_socket,omitempty" jsonschema:"Cores per virtual socket; must divide cpus"`
+	MemoryMB       *int64   `json:"memory_mb,omitempty" jsonschema:"Memory in MB, a multiple of 4"`
+	Annotation     *string  `json:"annotation,omitempty" jsonschema:"Notes shown in vCenter; an empty string clears them"`
+	CPUHotAdd      *bool    `json:"cpu_hot_add,omitempty" jsonschema:"Allow adding CPUs while the VM runs (changing it needs the VM powered off)"`
+	MemoryHotAdd   *bool    `json:"memory_hot_add,omitempty" jsonschema:"Allow adding memory while the VM runs (changing it needs the VM powered off)"`
+	BootOrder      []string `json:"boot_order,omitempty" jsonschema:"disk, cdrom, network, floppy, in order"`
+	BootDelayMS    *int64   `json:"boot_delay_ms,omitempty" jsonschema:"Pause at power-on, ms"`
+	EnterSetup     *bool    `json:"enter_setup,omitempty" jsonschema:"BIOS/EFI setup at next boot"`
+	Firmware       string   `json:"firmware,omitempty" jsonschema_description:"VM off" jsonschema:"enum=bios,enum=efi"`
+	SecureBoot     *bool    `json:"secure_boot,omitempty" jsonschema:"EFI only; VM off"`
+	params.SnapshotFirst
 }
 
 func (a *VMReconfigureArgs) Validate() error {
 	if err := toolkit.RequireIdent("vm", a.VM, "VM"); err != nil {
 		return err
 	}
-	if a.CPUs == nil && a.CoresPerSocket == nil && a.MemoryMB == nil && a.Annotation == nil && a.CPUHotAdd == nil && a.MemoryHotAdd == nil {
-		return errors.New("nothing to change: pass at least one of cpus, cores_per_socket, memory_mb, annotation, cpu_hot_add, memory_hot_add")
+	if a.CPUs == nil && a.CoresPerSocket == nil && a.MemoryMB == nil && a.Annotation == nil && a.CPUHotAdd == nil && a.MemoryHotAdd == nil && !a.bootGiven() {
+		return errors.New("nothing to change: pass at least one of cpus, cores_per_socket, memory_mb, annotation, cpu_hot_add, memory_hot_add, boot_order, boot_delay_ms, enter_setup, firmware, secure_boot")
+	}
+	if err := a.validateBoot(); err != nil {
+		return err
 	}
 	if a.CPUs != nil {
 		if err := checkCPUs("cpus", *a.CPUs); err != nil {
@@ -64,12 +74,14 @@ type VMChange struct {
 
 // VMReconfigureResult reports the settings changed.
 type VMReconfigureResult struct {
-	Action     string     `json:"action" jsonschema:"Reconfigured, or Unchanged when the VM already had every value"`
-	ID         string     `json:"id"`
-	Path       string     `json:"path"`
-	PowerState string     `json:"power_state"`
-	Changes    []VMChange `json:"changes"`
-	Tasks      []string   `json:"tasks"`
+	Action     string                 `json:"action" jsonschema:"Reconfigured, or Unchanged when the VM already had every value"`
+	ID         string                 `json:"id"`
+	Path       string                 `json:"path"`
+	PowerState string                 `json:"power_state"`
+	Changes    []VMChange             `json:"changes"`
+	Boot       *VMBoot                `json:"boot,omitempty"`
+	Snapshot   *params.SafetySnapshot `json:"snapshot,omitempty"`
+	Tasks      []string               `json:"tasks"`
 }
 
 // Text renders one line per change.
@@ -86,6 +98,12 @@ func (r VMReconfigureResult) Text() string {
 	for _, ch := range r.Changes {
 		fmt.Fprintf(&b, "%s: %s → %s\n", ch.Setting, ch.Before, ch.After)
 	}
+	if r.Boot != nil {
+		fmt.Fprintf(&b, "boot now: %s\n", r.Boot.text())
+	}
+	if r.Snapshot != nil {
+		fmt.Fprintf(&b, "snapshot_first: %s (%s); snapshot_revert returns to it\n", toolkit.Quote(r.Snapshot.Name, 0), r.Snapshot.ID)
+	}
 	return b.String()
 }
 
@@ -95,12 +113,15 @@ var vmReconfigProps = []string{
 	"config.memoryHotAddEnabled",
 }
 
+// vmBootProps are read as well when boot options change.
+var vmBootProps = []string{"config.bootOptions", "config.firmware", "config.hardware.device"}
+
 func vmReconfigure() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
 		Name:  "vm_reconfigure",
-		Title: "Change a VM's CPU, memory or notes",
-		Description: "Change a VM's CPUs, cores per socket, memory, annotation or CPU/memory hot-add. Reads the VM first: a change that needs it " +
-			"powered off (lowering CPU or memory, raising without hot-add, toggling hot-add, cores per socket) is refused with that reason, " +
+		Title: "Change a VM's CPU, memory, notes or boot options",
+		Description: "Change a VM's CPUs, cores per socket, memory, annotation, CPU/memory hot-add or boot options. Reads the VM first: a change that needs it " +
+			"powered off (lowering CPU or memory, raising without hot-add, toggling hot-add, cores per socket, firmware, secure boot) is refused with the reason " +
 			"before vCenter is asked. Reports each setting before and after.",
 		Risk:       policy.RiskWrite,
 		Idempotent: true,
@@ -112,7 +133,11 @@ func vmReconfigure() toolkit.Tool {
 				return err
 			}
 			out = VMReconfigureResult{Action: "Reconfigured", ID: vm.ID(), Path: vm.Path, Changes: []VMChange{}, Tasks: []string{}}
-			m, err := readVMProps(ctx, c, vm, vmReconfigProps)
+			props := vmReconfigProps
+			if a.bootGiven() {
+				props = append(slices.Clone(props), vmBootProps...)
+			}
+			m, err := readVMProps(ctx, c, vm, props)
 			if err != nil {
 				return err
 			}
@@ -140,13 +165,26 @@ func vmReconfigure() toolkit.Tool {
 			if err := guard.Act(ctx, "Reconfigure VM ("+strings.Join(names, ", ")+")", vm); err != nil {
 				return err
 			}
+			progress, from := guard.NewProgress(ctx), 0.0
+			if a.SnapshotFirst.SnapshotFirst {
+				if out.Snapshot, err = params.TakeSafetySnapshot(ctx, c, vm, "vm_reconfigure", progress); err != nil {
+					return err
+				}
+				from = 20
+			}
 			task, err := object.NewVirtualMachine(c.Client, vm.Ref).Reconfigure(ctx, *cs)
 			if err != nil {
-				return params.ExplainVMFault(fmt.Errorf("reconfigure %s: %w", toolkit.Path(vm.Path), err), vm.Name, "")
+				return params.WrapAfterSnapshot(params.ExplainVMFault(fmt.Errorf("reconfigure %s: %w", toolkit.Path(vm.Path), err), vm.Name, ""), vm.Name, out.Snapshot)
 			}
 			out.Tasks = append(out.Tasks, task.Reference().Value)
-			if _, err := guard.WaitTask(ctx, task, "reconfigure "+toolkit.Name(vm.Name), guard.NewProgress(ctx), 0, 100); err != nil {
-				return params.SessionSafe(params.ExplainVMFault(err, vm.Name, ""), true)
+			if _, err := guard.WaitTask(ctx, task, "reconfigure "+toolkit.Name(vm.Name), progress, from, 100); err != nil {
+				return params.WrapAfterSnapshot(params.SessionSafe(params.ExplainVMFault(err, vm.Name, ""), true), vm.Name, out.Snapshot)
+			}
+			if a.bootGiven() {
+				// Say what vCenter has now, not what was asked.
+				if m, err := readVMProps(ctx, c, vm, vmBootProps[:2]); err == nil {
+					out.Boot = bootOf(m.Config)
+				}
 			}
 			return nil
 		})
@@ -238,6 +276,9 @@ func planReconfigure(a VMReconfigureArgs, m *mo.VirtualMachine) (*types.VirtualM
 			spec.Annotation = " "
 		}
 		changes = append(changes, VMChange{"annotation", quoteShort(cfg.Annotation), quoteShort(*a.Annotation)})
+	}
+	if err := planBoot(a, cfg, running, spec, &changes, &blockers); err != nil {
+		return nil, nil, nil, err
 	}
 	return spec, changes, blockers, nil
 }
