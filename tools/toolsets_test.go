@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/vapi/tags"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -341,6 +344,24 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	if err := offVM.AddDevice(ctx, offDevices.ConnectSerialPort(serial, "telnet://:7001", false, "")); err != nil {
 		t.Fatal(err)
 	}
+	// A tag on the protected VM, to refuse attaching, detaching and
+	// deleting (it would change the VM).
+	rc := rest.NewClient(e.Vim)
+	if err := rc.Login(ctx, url.UserPassword(e.Sim.Config.Username, e.Sim.Config.Password)); err != nil {
+		t.Fatal(err)
+	}
+	tm := tags.NewManager(rc)
+	catID, err := tm.CreateCategory(ctx, &tags.Category{Name: "zone", Cardinality: "MULTIPLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagID, err := tm.CreateTag(ctx, &tags.Tag{Name: "a", CategoryID: catID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.AttachTag(ctx, tagID, e.VMRef(vm)); err != nil {
+		t.Fatal(err)
+	}
 	state := func() string {
 		var b strings.Builder
 		for _, v := range e.AllVMs("name", "parent", "runtime.powerState", "config.template", "config.hardware.numCPU", "snapshot", "resourcePool") {
@@ -388,6 +409,17 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"folder_create":           {"parent": "/DC0/vm", "name": "new-folder"},
+		"folder_rename":           {"folder": "/DC0/vm/elsewhere", "new_name": "renamed"},
+		"folder_delete":           {"folder": "/DC0/vm/elsewhere"},
+		"resource_pool_create":    {"parent": "DC0_C1", "name": "new-pool"},
+		"resource_pool_update":    {"resource_pool": "/DC0/host/DC0_C1/Resources/DC0_C1_RP1", "cpu_limit_mhz": 1000},
+		"resource_pool_delete":    {"resource_pool": "/DC0/host/DC0_C1/Resources/DC0_C1_RP1"},
+		"tag_attach":              {"tag": "zone:a", "objects": []string{"DC0_C1_H0"}},
+		"tag_detach":              {"tag": "zone:a", "objects": []string{vm}},
+		"tag_delete":              {"tag": "zone:a"},
+		"tag_category_delete":     {"category": "zone"},
+		"custom_attribute_set":    {"object": vm, "key": "owner", "value": "x"},
 		"host_ntp_configure":      {"filter": map[string]any{"cluster": "DC0_C1"}, "servers": []string{"10.0.0.1"}, "start": true},
 		"host_maintenance_enter":  {"host": "DC0_C1_H0"},
 		"host_maintenance_exit":   {"host": "DC0_C1_H0"},
@@ -422,8 +454,9 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	// alarm_acknowledge and alarm_reset act on a triggered alarm, which
 	// needs one triggered first: tools/event's TestAlarmsProtected refuses
 	// them on a protected target (the same Act).
+	// Creating a tag or category touches no inventory object.
 	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true,
-		"alarm_acknowledge": true, "alarm_reset": true}
+		"alarm_acknowledge": true, "alarm_reset": true, "tag_create": true, "tag_category_create": true}
 	// The guest tools need a guest login and a running guest OS before they
 	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
 	// the same refusal.
