@@ -357,15 +357,26 @@ func (v vmFiles) describe(vms []types.ManagedObjectReference) string {
 	return strings.Join(names, ", ")
 }
 
-// explainFileFault turns the FileManager's faults into what to do.
+// explainFileFault turns the FileManager's faults into what to do; the
+// fault stays in the chain (fault.Is sees it).
 func explainFileFault(err error, where string) error {
+	msg := vcenter.Explain(err)
 	switch {
 	case fault.Is(err, &types.FileNotFound{}):
-		return fmt.Errorf("%s does not exist (list the folder with datastore_browse): %s", toolkit.Path(where), vcenter.Explain(err))
+		msg = fmt.Sprintf("%s does not exist (list the folder with datastore_browse): %s", toolkit.Path(where), msg)
 	case fault.Is(err, &types.FileAlreadyExists{}):
-		return fmt.Errorf("%s already exists: pass overwrite: true to replace it, or choose another name (%s)", toolkit.Path(where), vcenter.Explain(err))
+		msg = fmt.Sprintf("%s already exists: pass overwrite: true to replace it, or choose another name (%s)", toolkit.Path(where), msg)
 	case fault.Is(err, &types.InvalidDatastore{}), fault.Is(err, &types.InvalidDatastorePath{}):
-		return fmt.Errorf("%s is not a path on a datastore of this datacenter: %s", toolkit.Path(where), vcenter.Explain(err))
+		msg = fmt.Sprintf("%s is not a path on a datastore of this datacenter: %s", toolkit.Path(where), msg)
 	}
-	return fmt.Errorf("%s", vcenter.Explain(err))
+	return &explainedError{msg: msg, err: err}
 }
+
+// explainedError is an error's explained text over the error itself.
+type explainedError struct {
+	msg string
+	err error
+}
+
+func (e *explainedError) Error() string { return e.msg }
+func (e *explainedError) Unwrap() error { return e.err }
