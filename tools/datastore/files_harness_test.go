@@ -39,6 +39,12 @@ func fileModel() *simulator.Model {
 // allowed directory (nil: that directory for reading and writing).
 func newFileEnv(t *testing.T, m *simulator.Model, lf func(local string) toolstest.LocalFiles) *fenv {
 	t.Helper()
+	return newFileEnvAs(t, m, lf, toolstest.Policy(t, "vm-admin", nil, nil))
+}
+
+// newFileEnvAs is newFileEnv under policy p.
+func newFileEnvAs(t *testing.T, m *simulator.Model, lf func(local string) toolstest.LocalFiles, p *guard.Policy) *fenv {
+	t.Helper()
 	if m == nil {
 		m = fileModel()
 	}
@@ -50,7 +56,6 @@ func newFileEnv(t *testing.T, m *simulator.Model, lf func(local string) toolstes
 	if lf != nil {
 		files = lf(local)
 	}
-	p := toolstest.Policy(t, "vm-admin", nil, nil)
 	person := &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true}
 	e := &fenv{env: &env{toolstest.NewOn(t, served(), toolstest.Options{Policy: p, Elicit: person, LocalFiles: files}, m)}, p: p, person: person, local: local, ds: map[string]string{}}
 	dss, err := find.NewFinder(e.Vim).DatastoreList(e.Ctx, "/DC0/datastore/*")
