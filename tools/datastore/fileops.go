@@ -153,9 +153,13 @@ func startFileTask(ctx context.Context, c *vcenter.Conn, op fileOp, src dsTarget
 	return object.NewTask(c.Client, ref), nil
 }
 
-// waitFileTask waits for a file task with progress.
-func waitFileTask(ctx context.Context, task *object.Task, label, where string) error {
-	if _, err := guard.WaitTask(ctx, task, label, guard.NewProgress(ctx), 0, 100); err != nil {
+// waitFileTask waits for a file task with progress from..to on p (nil:
+// a new one, 0..100).
+func waitFileTask(ctx context.Context, task *object.Task, label, where string, p *guard.Progress, from, to float64) error {
+	if p == nil {
+		p, from, to = guard.NewProgress(ctx), 0, 100
+	}
+	if _, err := guard.WaitTask(ctx, task, label, p, from, to); err != nil {
 		return explainFileFault(err, where)
 	}
 	return nil

@@ -224,7 +224,7 @@ func transfer(ctx context.Context, d toolkit.Deps, a DatastoreFileTransferArgs, 
 			return fmt.Errorf("%s %s: %w", verb, toolkit.Path(sp.String()), explainFileFault(err, dp.String()))
 		}
 		out = FileActionResult{Action: done, Path: sp.String(), Destination: dp.String(), Type: se.Type, Bytes: size, Files: files, Task: task.Reference().Value}
-		return waitFileTask(ctx, task, verb+" "+toolkit.Path(sp.String()), dp.String())
+		return waitFileTask(ctx, task, verb+" "+toolkit.Path(sp.String()), dp.String(), nil, 0, 100)
 	})
 	return out, err
 }
@@ -276,7 +276,7 @@ func datastoreFileDelete() toolkit.Tool {
 				return fmt.Errorf("delete %s: %w", toolkit.Path(p.String()), explainFileFault(err, p.String()))
 			}
 			out = FileActionResult{Action: "Deleted", Path: p.String(), Type: e.Type, Bytes: size, Files: files, Task: task.Reference().Value}
-			return waitFileTask(ctx, task, "delete "+toolkit.Path(p.String()), p.String())
+			return waitFileTask(ctx, task, "delete "+toolkit.Path(p.String()), p.String(), nil, 0, 100)
 		})
 		return out, err
 	})

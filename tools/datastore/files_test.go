@@ -154,6 +154,15 @@ func TestDatastoreFileDelete(t *testing.T) {
 		t.Fatalf("asked %q", asked)
 	}
 
+	// An orphaned disk goes with its extent (the virtual disk manager).
+	e.put("LocalDS_1", "old2/o.vmdk", 10)
+	e.put("LocalDS_1", "old2/o-flat.vmdk", 20)
+	e.put("LocalDS_1", "old2/keep.txt", 1)
+	e.OK("datastore_file_delete", map[string]any{"path": "[LocalDS_1] old2/o.vmdk"}, nil)
+	if files := e.dsFiles("LocalDS_1", "old2"); len(files) != 1 || files[0] != "keep.txt" {
+		t.Fatalf("disk delete left %v", files)
+	}
+
 	for _, tc := range []struct {
 		name string
 		path string

@@ -197,7 +197,7 @@ func datastoreUpload() toolkit.Tool {
 			}
 			task, err := startFileTask(ctx, c, opMove, t, tmp, t, p, a.Overwrite)
 			if err == nil {
-				err = waitFileTask(ctx, task, "rename upload into place", p.String())
+				err = waitFileTask(ctx, task, "rename upload into place", p.String(), pr.p, 95, 100)
 			}
 			if err != nil {
 				removeRemote(ctx, c, t, tmp)
@@ -317,6 +317,7 @@ func datastoreDownload() toolkit.Tool {
 			if err := w.Commit(); err != nil {
 				return err
 			}
+			pr.p.Report(100, "download "+toolkit.Name(p.Name())+": done")
 			out = TransferResult{Action: "Downloaded", LocalPath: final, Path: p.String(), Bytes: got, Seconds: time.Since(start).Seconds()}
 			return nil
 		})

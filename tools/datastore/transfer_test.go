@@ -6,12 +6,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vmware/govmomi/simulator"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
@@ -172,76 +176,187 @@ func (s slowReader) Read(b []byte) (int, error) {
 	return s.r.Read(b[:min(len(b), 16<<10)])
 }
 
-// TestDatastoreUploadCancelled: an upload running as an MCP task and
-// cancelled through tasks/cancel stops, and leaves no file, partial or
-// final, on the datastore.
-func TestDatastoreUploadCancelled(t *testing.T) {
-	t.Parallel()
+// slowWriter hands a download's bytes to the client slowly.
+type slowWriter struct{ http.ResponseWriter }
+
+func (s slowWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		time.Sleep(20 * time.Millisecond)
+		k, err := s.ResponseWriter.Write(b[:min(len(b), 16<<10)])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+// slowModel is fileModel whose /folder/slow/ transfers run at ~800 KB/s
+// through the simulator's own datastore handler: slow enough to cancel one
+// midway.
+func slowModel(t *testing.T) *simulator.Model {
+	t.Helper()
 	m := fileModel()
 	if err := m.Create(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Remove)
-	// Uploads under /folder/slow/ reach the simulator's datastore handler
-	// at ~800 KB/s: slow enough to cancel one midway.
 	m.Service.ServeMux = http.NewServeMux()
 	m.Service.ServeMux.HandleFunc("/folder/slow/", func(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(slowReader{r.Body})
-		m.Service.ServeDatastore(w, r)
+		m.Service.ServeDatastore(slowWriter{w}, r)
 	})
-	e := newFileEnv(t, m, nil)
+	return m
+}
+
+// startTask starts a task-augmented tools/call and returns the task's ID.
+func startTask(t *testing.T, e *fenv, c *client.Client, tool string, args map[string]any) string {
+	t.Helper()
+	params := mcp.CallToolParams{Name: tool, Arguments: args, Task: &mcp.TaskParams{}}
+	resp, err := c.GetTransport().SendRequest(e.Ctx, transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(time.Now().UnixNano()), Method: string(mcp.MethodToolsCall), Params: params})
+	if err != nil || resp.Error != nil {
+		t.Fatalf("%s as a task: %v %+v", tool, err, resp)
+	}
+	var created mcp.CreateTaskResult
+	if err := json.Unmarshal(resp.Result, &created); err != nil || created.Task.TaskId == "" {
+		t.Fatalf("no task in %s (%v)", resp.Result, err)
+	}
+	return created.Task.TaskId
+}
+
+// waitPartial waits until dir holds a non-empty temporary file.
+func waitPartial(t *testing.T, dir string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, n := range localNames(t, dir) {
+			if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && strings.Contains(n, ".partial-") && fi.Size() > 0 {
+				return
+			}
+		}
+	}
+	t.Fatalf("the transfer never started: %v", localNames(t, dir))
+}
+
+// cancelAndWaitEmpty cancels an MCP task and waits until dir holds
+// nothing but keep.
+func cancelAndWaitEmpty(t *testing.T, e *fenv, c *client.Client, task, dir string, keep ...string) {
+	t.Helper()
+	if _, err := c.CancelTask(e.Ctx, mcp.CancelTaskRequest{Params: mcp.CancelTaskParams{TaskId: task}}); err != nil {
+		t.Fatal(err)
+	}
+	left := func() []string {
+		var out []string
+		for _, n := range localNames(t, dir) {
+			if !slices.Contains(keep, n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(left()) > 0; time.Sleep(50 * time.Millisecond) {
+	}
+	if l := left(); len(l) != 0 {
+		t.Fatalf("a cancelled transfer left %v", l)
+	}
+	got, err := c.GetTask(e.Ctx, mcp.GetTaskRequest{Params: mcp.GetTaskParams{TaskId: task}})
+	if err != nil || got.Status != mcp.TaskStatusCancelled {
+		t.Fatalf("MCP task after cancel: %+v %v", got, err)
+	}
+	// Still nothing once the call has surely ended.
+	time.Sleep(300 * time.Millisecond)
+	if l := left(); len(l) != 0 {
+		t.Fatalf("a cancelled transfer left %v", l)
+	}
+}
+
+// TestDatastoreUploadCancelled: an upload running as an MCP task and
+// cancelled through tasks/cancel stops, and leaves no file, partial or
+// final, on the datastore.
+func TestDatastoreUploadCancelled(t *testing.T) {
+	t.Parallel()
+	e := newFileEnv(t, slowModel(t), nil)
 	if err := os.MkdirAll(filepath.Join(e.ds["LocalDS_1"], "slow"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writeLocal(t, filepath.Join(e.local, "big.iso"), strings.Repeat("z", 8<<20))
 	c := e.At(t).Connect(toolstest.Options{Policy: e.p, Protocol: mcp.ProtocolVersion20251125, Tasks: true,
 		LocalFiles: toolstest.LocalFiles{Dirs: localfiles.Dirs{Read: []string{e.local}}}})
-
-	params := mcp.CallToolParams{Name: "datastore_upload", Arguments: map[string]any{"local_path": filepath.Join(e.local, "big.iso"), "path": "[LocalDS_1] slow/big.iso"}, Task: &mcp.TaskParams{}}
-	resp, err := c.GetTransport().SendRequest(e.Ctx, transport.JSONRPCRequest{JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(time.Now().UnixNano()), Method: string(mcp.MethodToolsCall), Params: params})
-	if err != nil || resp.Error != nil {
-		t.Fatalf("upload as a task: %v %+v", err, resp)
-	}
-	started := time.Now()
-	var created mcp.CreateTaskResult
-	if err := json.Unmarshal(resp.Result, &created); err != nil || created.Task.TaskId == "" {
-		t.Fatalf("no task in %s (%v)", resp.Result, err)
-	}
-	// Wait until part of the file is on the datastore.
+	task := startTask(t, e, c, "datastore_upload", map[string]any{"local_path": filepath.Join(e.local, "big.iso"), "path": "[LocalDS_1] slow/big.iso"})
 	slow := filepath.Join(e.ds["LocalDS_1"], "slow")
-	partial := false
-	for deadline := time.Now().Add(10 * time.Second); !partial && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, n := range localNames(t, slow) {
-			if fi, err := os.Stat(filepath.Join(slow, n)); err == nil && strings.Contains(n, ".partial-") && fi.Size() > 0 {
-				partial = true
-			}
-		}
-	}
-	if !partial {
-		t.Fatalf("the upload never started: %v", localNames(t, slow))
-	}
-	t.Logf("partial file after %s", time.Since(started))
-	cancelled := time.Now()
-	if _, err := c.CancelTask(e.Ctx, mcp.CancelTaskRequest{Params: mcp.CancelTaskParams{TaskId: created.Task.TaskId}}); err != nil {
+	waitPartial(t, slow)
+	cancelAndWaitEmpty(t, e, c, task, slow)
+}
+
+// TestDatastoreDownloadCancelled: a download cancelled midway leaves no
+// local file, partial or final.
+func TestDatastoreDownloadCancelled(t *testing.T) {
+	t.Parallel()
+	e := newFileEnv(t, slowModel(t), nil)
+	e.put("LocalDS_1", "slow/big.iso", 8<<20)
+	c := e.At(t).Connect(toolstest.Options{Policy: e.p, Protocol: mcp.ProtocolVersion20251125, Tasks: true,
+		LocalFiles: toolstest.LocalFiles{Dirs: localfiles.Dirs{Write: []string{e.local}}}})
+	task := startTask(t, e, c, "datastore_download", map[string]any{"path": "[LocalDS_1] slow/big.iso", "local_path": e.local})
+	waitPartial(t, e.local)
+	cancelAndWaitEmpty(t, e, c, task, e.local)
+}
+
+// TestDatastoreTransferProgress: an upload and a download with a progress
+// token report bytes as they go, never backwards, ending at 100.
+func TestDatastoreTransferProgress(t *testing.T) {
+	t.Parallel()
+	e := newFileEnv(t, slowModel(t), nil)
+	if err := os.MkdirAll(filepath.Join(e.ds["LocalDS_1"], "slow"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var left []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if left = localNames(t, slow); len(left) == 0 {
-			break
+	writeLocal(t, filepath.Join(e.local, "mid.iso"), strings.Repeat("m", 1<<20))
+	var mu sync.Mutex
+	seen := map[string][]float64{}
+	msgs := map[string][]string{}
+	e.Client.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method != "notifications/progress" {
+			return
+		}
+		tok, _ := n.Params.AdditionalFields["progressToken"].(string)
+		var p float64
+		switch v := n.Params.AdditionalFields["progress"].(type) {
+		case float64:
+			p = v
+		case int:
+			p = float64(v)
+		}
+		m, _ := n.Params.AdditionalFields["message"].(string)
+		mu.Lock()
+		seen[tok] = append(seen[tok], p)
+		msgs[tok] = append(msgs[tok], m)
+		mu.Unlock()
+	})
+	call := func(tool, token string, args map[string]any) {
+		req := mcp.CallToolRequest{}
+		req.Params.Name, req.Params.Arguments = tool, args
+		req.Params.Meta = &mcp.Meta{ProgressToken: token}
+		if res, err := e.Client.CallTool(e.Ctx, req); err != nil || res.IsError {
+			t.Fatalf("%s: %v %s", tool, err, toolstest.ResultText(res))
 		}
 	}
-	if len(left) != 0 {
-		t.Fatalf("a cancelled upload left %v", left)
-	}
-	t.Logf("removed %s after the cancel", time.Since(cancelled))
-	got, err := c.GetTask(e.Ctx, mcp.GetTaskRequest{Params: mcp.GetTaskParams{TaskId: created.Task.TaskId}})
-	if err != nil || got.Status != mcp.TaskStatusCancelled {
-		t.Fatalf("MCP task after cancel: %+v %v", got, err)
-	}
-	// Still nothing after the call has surely ended.
-	time.Sleep(300 * time.Millisecond)
-	if left := localNames(t, slow); len(left) != 0 {
-		t.Fatalf("a cancelled upload left %v", left)
+	call("datastore_upload", "up", map[string]any{"local_path": filepath.Join(e.local, "mid.iso"), "path": "[LocalDS_1] slow/"})
+	call("datastore_download", "down", map[string]any{"path": "[LocalDS_1] slow/mid.iso", "local_path": filepath.Join(e.local, "back.iso")})
+	for _, tok := range []string{"up", "down"} {
+		var got []float64
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			got = slices.Clone(seen[tok])
+			mu.Unlock()
+			if len(got) > 0 && got[len(got)-1] == 100 {
+				break
+			}
+		}
+		if len(got) < 3 || got[len(got)-1] != 100 || !slices.IsSorted(got) {
+			t.Errorf("%s progress %v", tok, got)
+		}
+		mu.Lock()
+		toolstest.MustContain(t, strings.Join(msgs[tok], "\n"), "of 1.0 MB")
+		mu.Unlock()
 	}
 }
