@@ -116,6 +116,8 @@ func TestDatastoreUploadDownload(t *testing.T) {
 		{"upload through a symlink out", "datastore_upload", map[string]any{"local_path": filepath.Join(e.local, "out", "id_rsa"), "path": "[LocalDS_1] iso/"}, []string{"outside", "resolved"}},
 		{"upload a relative path", "datastore_upload", map[string]any{"local_path": "ubuntu.iso", "path": "[LocalDS_1] iso/"}, []string{"relative"}},
 		{"upload a directory", "datastore_upload", map[string]any{"local_path": e.local, "path": "[LocalDS_1] iso/"}, []string{"not a regular file"}},
+		{"upload over a VM's file", "datastore_upload", map[string]any{"local_path": filepath.Join(e.local, "ubuntu.iso"), "path": "[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0.vmx", "overwrite": true}, []string{"registered VM DC0_H0_VM0"}},
+		{"upload into a missing folder", "datastore_upload", map[string]any{"local_path": filepath.Join(e.local, "ubuntu.iso"), "path": "[LocalDS_1] nowhere/x.iso"}, []string{"datastore_mkdir"}},
 		{"download to outside", "datastore_download", map[string]any{"path": "[LocalDS_1] logs/vmware.log", "local_path": outside}, []string{"local_files.write"}},
 		{"download through a symlink out", "datastore_download", map[string]any{"path": "[LocalDS_1] logs/vmware.log", "local_path": filepath.Join(e.local, "out", "x.log")}, []string{"outside"}},
 		{"download a folder", "datastore_download", map[string]any{"path": "[LocalDS_1] logs", "local_path": e.local}, []string{"folder"}},

@@ -3,10 +3,12 @@ package datastore
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vmware/govmomi/vim25/mo"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -79,5 +81,37 @@ func TestDatastoreUsage(t *testing.T) {
 	e.OK("datastore_usage", map[string]any{"datastore": "LocalDS_0", "limit": 2, "cursor": p1.NextCursor}, &p2)
 	if p1.Totals == nil || p2.Totals != nil || len(p2.Items) != 2 || p1.Total != len(r.Items) || p1.Items[0] != r.Items[0] || p2.Items[0] != r.Items[2] {
 		t.Errorf("pages %+v / %+v", p1, p2)
+	}
+}
+
+// TestDatastoreUsageScoped: under a role that sees one VM, the other VMs'
+// files still count (and are still refused by delete), but unnamed.
+func TestDatastoreUsageScoped(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"one-vm": {Inherits: "vm-admin", Scope: policy.Scope{VMs: []string{"DC0_H0_VM0"}}}}
+	e := newFileEnvAs(t, nil, nil, toolstest.Policy(t, "one-vm", custom, nil))
+	var r DatastoreUsage
+	text := e.OK("datastore_usage", map[string]any{"datastore": "LocalDS_0", "limit": 1000}, &r)
+	named, hidden := 0, 0
+	for _, u := range r.Items {
+		switch {
+		case u.Kind != "vm":
+		case u.VM == "DC0_H0_VM0":
+			named++
+		case u.VMID == "" && strings.Contains(u.VM, "outside"):
+			hidden++
+		default:
+			t.Errorf("row names a VM outside the scope: %+v", u)
+		}
+	}
+	// Folder names are the datastore's own (anyone browsing sees them);
+	// the VM column names only what the scope shows.
+	if named != 1 || hidden == 0 || strings.Contains(text, "\tDC0_H0_VM1\t") {
+		t.Errorf("named %d hidden %d:\n%s", named, hidden, text)
+	}
+	msg := e.Fails("datastore_file_delete", map[string]any{"path": "[LocalDS_0] DC0_H0_VM1"})
+	toolstest.MustContain(t, msg, "outside this profile's scope")
+	if strings.Contains(msg, "VM DC0_H0_VM1") {
+		t.Errorf("refusal names the hidden VM: %s", msg)
 	}
 }
