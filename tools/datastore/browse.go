@@ -120,6 +120,11 @@ func datastoreBrowse() toolkit.Tool {
 			page, n, next, err := vcenter.PageCollected(d.Session, key, a.Size(), a.Cursor, func() ([]DatastoreFile, error) {
 				entries, err := search(ctx, c, t, folder, patterns(a.Pattern), a.Recursive, true)
 				if err != nil {
+					// A file rather than a folder: its own row.
+					if e, serr := stat(ctx, c, t, folder); serr == nil && e != nil && e.Type != typeFolder {
+						e.Path = folder
+						return []DatastoreFile{{Name: folder.Name(), Path: folder.String(), Type: e.Type, Size: e.Size, Provisioned: e.Provisioned, Thin: e.Thin, Modified: e.Modified}}, nil
+					}
 					return nil, err
 				}
 				rows := make([]DatastoreFile, 0, len(entries))

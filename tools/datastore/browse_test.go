@@ -60,6 +60,14 @@ func TestDatastoreBrowse(t *testing.T) {
 		}
 	})
 
+	t.Run("a file", func(t *testing.T) {
+		var r DatastoreBrowse
+		e.at(t).OK("datastore_browse", map[string]any{"path": "[LocalDS_1] iso/b.iso"}, &r)
+		if len(r.Items) != 1 || r.Items[0].Name != "b.iso" || r.Items[0].Size != 10 || r.Items[0].Type != "iso" {
+			t.Fatalf("%+v", r.Items)
+		}
+	})
+
 	t.Run("VM folders and disks", func(t *testing.T) {
 		var r DatastoreBrowse
 		e.at(t).OK("datastore_browse", map[string]any{"datastore": "LocalDS_0", "recursive": true}, &r)
