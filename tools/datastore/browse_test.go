@@ -1,9 +1,14 @@
 package datastore
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vmware/govmomi/vmdk"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 func TestDatastoreBrowse(t *testing.T) {
@@ -122,4 +127,36 @@ func TestDatastoreBrowse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDatastoreBrowseDisks: a disk is one entry with its provisioned and
+// used size (the browser extended to answer as vCenter does), its extent
+// not listed apart.
+func TestDatastoreBrowseDisks(t *testing.T) {
+	t.Parallel()
+	m := fileModel()
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Remove)
+	installCapBrowser(m)
+	e := newFileEnv(t, m, nil)
+	var desc strings.Builder
+	if err := vmdk.NewDescriptor(vmdk.Extent{Type: "VMFS", Permission: "RW", Size: 8192, Info: `"o-flat.vmdk"`}).Write(&desc); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(e.ds["LocalDS_1"], "old")
+	writeLocal(t, filepath.Join(dir, "o.vmdk"), desc.String())
+	writeLocal(t, filepath.Join(dir, "o-flat.vmdk"), strings.Repeat("d", 1000))
+
+	var r DatastoreBrowse
+	text := e.OK("datastore_browse", map[string]any{"path": "[LocalDS_1] old"}, &r)
+	if len(r.Items) != 1 {
+		t.Fatalf("entries %+v", r.Items)
+	}
+	d := r.Items[0]
+	if d.Name != "o.vmdk" || d.Type != "disk" || d.Provisioned != 8192*512 || d.Size != int64(desc.Len())+1000 || d.Thin == nil || !*d.Thin {
+		t.Fatalf("disk %+v", d)
+	}
+	toolstest.MustContain(t, text, "4.0 MB thin")
 }
