@@ -11,6 +11,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/device"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
@@ -37,6 +38,7 @@ func Toolsets() []toolkit.Toolset {
 		device.Toolset(),
 		console.Toolset(),
 		metrics.Toolset(),
+		guest.Toolset(),
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -318,6 +320,27 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	if _, err := folders.VmFolder.CreateFolder(ctx, "elsewhere"); err != nil {
 		t.Fatal(err)
 	}
+	// An ISO for vm_cdrom_insert to find, and a serial port on the
+	// powered-off VM for the serial tools to refuse changing.
+	for _, ds := range toolstest.RetrieveIn[mo.Datastore](e.Env, dc.Reference(), "Datastore", "name", "info") {
+		if ds.Name == "LocalDS_0" {
+			if err := os.WriteFile(filepath.Join(ds.Info.GetDatastoreInfo().Url, "boot.iso"), []byte("iso"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	offVM := object.NewVirtualMachine(e.Vim, e.VMRef("/DC0/vm/"+off))
+	offDevices, err := offVM.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := offDevices.CreateSerialPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := offVM.AddDevice(ctx, offDevices.ConnectSerialPort(serial, "telnet://:7001", false, "")); err != nil {
+		t.Fatal(err)
+	}
 	state := func() string {
 		var b strings.Builder
 		for _, v := range e.AllVMs("name", "parent", "runtime.powerState", "config.template", "config.hardware.numCPU", "snapshot", "resourcePool") {
@@ -379,6 +402,15 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"vm_disk_resize":          {"vm": off, "disk": "Hard disk 1", "size_gb": 100},
 		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
 		"vm_hardware_upgrade":     {"vm": off},
+		"vm_tools_upgrade":        {"vm": vm},
+		"vm_nic_add":              {"vm": vm, "network": "VM Network"},
+		"vm_nic_update":           {"vm": vm, "nic": "Network adapter 1", "start_connected": false},
+		"vm_nic_remove":           {"vm": vm, "nic": "Network adapter 1"},
+		"vm_cdrom_insert":         {"vm": vm, "iso": "[LocalDS_0] boot.iso"},
+		"vm_cdrom_eject":          {"vm": vm},
+		"vm_serial_add":           {"vm": off, "backing": "network", "uri": "telnet://:7002"},
+		"vm_serial_update":        {"vm": off, "serial": "Serial port 1", "start_connected": false},
+		"vm_serial_remove":        {"vm": off, "serial": "Serial port 1"},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
@@ -397,6 +429,12 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"alarm_acknowledge": true, "alarm_reset": true,
 		"datastore_mkdir": true, "datastore_file_move": true, "datastore_file_copy": true, "datastore_file_delete": true,
 		"datastore_upload": true, "datastore_download": true}
+	// The guest tools need a guest login and a running guest OS before they
+	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
+	// the same refusal.
+	for _, name := range []string{"guest_run", "guest_process_kill", "guest_file_write", "guest_dir_create", "guest_file_move", "guest_file_delete"} {
+		exempt[name] = true
+	}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {

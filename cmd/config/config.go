@@ -102,6 +102,12 @@ type Profile struct {
 	// Defaults are where new VMs, disks and NICs go when a tool's argument
 	// is absent.
 	Defaults Defaults `mapstructure:"defaults"`
+
+	// GuestCredentials are the logins the guest tools use inside VMs,
+	// first match wins (see guest.go).
+	GuestCredentials []GuestCredential `mapstructure:"guest_credentials"`
+	// Guest holds the guest tools' settings.
+	Guest GuestSettings `mapstructure:"guest"`
 	// LocalFiles are the local directories tools may read (uploads) and
 	// write (downloads, exports), besides the MCP client's roots; none by
 	// default.
@@ -323,6 +329,12 @@ func (f *File) normalize(getenv func(string) string) error {
 		if p.CAFile, err = expandPath(p.CAFile, base, getenv); err != nil {
 			return fmt.Errorf("profiles.%s.ca_file: %w", name, err)
 		}
+		for i := range p.GuestCredentials {
+			g := &p.GuestCredentials[i]
+			if g.PasswordFile, err = expandPath(g.PasswordFile, base, getenv); err != nil {
+				return fmt.Errorf("profiles.%s.guest_credentials[%d].password_file: %w", name, i, err)
+			}
+		}
 		if p.LocalFiles, err = p.LocalFiles.expand(getenv); err != nil {
 			return fmt.Errorf("profiles.%s.%w", name, err)
 		}
@@ -348,8 +360,11 @@ func (f *File) normalize(getenv func(string) string) error {
 }
 
 func (p Profile) validate() error {
-	if srcs := p.passwordSources(); len(srcs) > 1 {
-		return fmt.Errorf("more than one password source (%s): keep one", strings.Join(srcs, ", "))
+	if err := p.secret().check(); err != nil {
+		return err
+	}
+	if err := p.checkGuest(); err != nil {
+		return err
 	}
 	if _, err := policy.ParseFallback(p.ConfirmFallback); err != nil {
 		return err
@@ -361,9 +376,6 @@ func (p Profile) validate() error {
 		if _, err := ParseCallTimeout(p.CallTimeout); err != nil {
 			return fmt.Errorf("call_timeout: %w", err)
 		}
-	}
-	if p.PasswordEnv != "" && strings.ContainsAny(p.PasswordEnv, "=$ ") {
-		return fmt.Errorf("password_env must be the name of an environment variable, like LAB_VC_PASSWORD, not %s", describeEnvMistake(p.PasswordEnv))
 	}
 	return nil
 }
@@ -386,25 +398,7 @@ func describeEnvMistake(s string) string {
 	return "a value with spaces or '='"
 }
 
-func (p Profile) passwordSources() []string {
-	var out []string
-	if p.PasswordEnv != "" {
-		out = append(out, "password_env")
-	}
-	if p.PasswordFile != "" {
-		out = append(out, "password_file")
-	}
-	if p.PasswordCommand != "" {
-		out = append(out, "password_command")
-	}
-	if p.Keyring {
-		out = append(out, "keyring")
-	}
-	if p.Password != "" {
-		out = append(out, "password")
-	}
-	return out
-}
+func (p Profile) passwordSources() []string { return p.secret().sources() }
 
 func (f *File) plainPasswordProfiles() []string {
 	var out []string

@@ -8,6 +8,7 @@ package toolstest
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -62,6 +63,11 @@ type Options struct {
 	Tasks bool
 	// Defaults are the placement defaults the server's tools see.
 	Defaults vcenter.Defaults
+	// Guest resolves guest logins for the guest tools; nil: none.
+	Guest toolkit.GuestCredentials
+	// Log, when set, also receives the server's and session's log at
+	// debug level (to check what a log never holds).
+	Log io.Writer
 	// LocalFiles are the profile's local_files directories the tools see;
 	// the client offers roots when LocalFiles.Roots is not nil.
 	LocalFiles LocalFiles
@@ -85,6 +91,16 @@ func (l LocalFiles) ListRoots(context.Context, mcp.ListRootsRequest) (*mcp.ListR
 		res.Roots = append(res.Roots, mcp.Root{URI: r})
 	}
 	return res, nil
+}
+
+// logger is the log of a server or session under o.
+func logger(t *testing.T, o Options) *slog.Logger {
+	var w io.Writer = Writer{t}
+	level := slog.LevelWarn
+	if o.Log != nil {
+		w, level = io.MultiWriter(Writer{t}, o.Log), slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // Tools lists the tools of toolsets, for New and NewWith.
@@ -125,7 +141,7 @@ func NewOn(t *testing.T, tools []toolkit.Tool, o Options, model ...*simulator.Mo
 // through cfg.
 func NewWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg vcenter.Config, tools []toolkit.Tool, o Options) *Env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := logger(t, o)
 	var sessOpts []vcenter.SessionOption
 	if o.Policy != nil {
 		if g := guard.ScopeGate(o.Policy.Role); g != nil {
@@ -146,8 +162,8 @@ func NewWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg vcen
 func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
+	log := logger(t, o)
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))

@@ -64,7 +64,7 @@ type VMItem struct {
 	CPUUsageMHz   int32   `json:"cpu_usage_mhz,omitempty"`
 	MemoryUsageMB int32   `json:"memory_usage_mb,omitempty"`
 	// Question is set, whatever the fields, when the VM is blocked on one.
-	Question *VMQuestion `json:"question,omitempty"`
+	Question *params.Question `json:"question,omitempty"`
 }
 
 // VMList is vm_list's result.
@@ -214,7 +214,7 @@ func (l VMList) Text() string {
 	b.WriteString(t.String())
 	for i := range l.Items {
 		if q := l.Items[i].Question; q != nil {
-			q.render(&b, "question of "+toolkit.Name(l.Items[i].Name)+" ("+l.Items[i].ID+")")
+			renderQuestion(&b, "question of "+toolkit.Name(l.Items[i].Name)+" ("+l.Items[i].ID+")", q)
 		}
 	}
 	return b.String()
@@ -266,7 +266,7 @@ func vmList() toolkit.Tool {
 		out := VMList{Items: make([]VMItem, 0, len(vms)), Total: page.Total, NextCursor: page.NextCursor, columns: cols}
 		for i := range vms {
 			vm := &vms[i]
-			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template, Question: vmQuestion(vm.Runtime.Question)}
+			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template, Question: params.QuestionOf(vm.Runtime.Question)}
 			for _, c := range cols {
 				c.set(&it, &vm.Summary, hosts)
 			}

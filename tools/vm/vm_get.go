@@ -70,8 +70,8 @@ type VMDetail struct {
 	Annotation      string   `json:"annotation,omitempty"`
 	// Question is what the VM is blocked on, if anything: answer it with
 	// vm_question_answer (console toolset).
-	Question *VMQuestion `json:"question,omitempty"`
-	Boot     *VMBoot     `json:"boot,omitempty"`
+	Question *params.Question `json:"question,omitempty"`
+	Boot     *VMBoot          `json:"boot,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -150,7 +150,7 @@ func (v VMDetail) Text() string {
 	if v.Annotation != "" {
 		b.WriteString(toolkit.FreeText("annotation", v.Annotation) + "\n")
 	}
-	v.Question.render(&b, "question")
+	renderQuestion(&b, "question", v.Question)
 	return b.String()
 }
 
@@ -213,7 +213,7 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		Disks:         []VMDisk{},
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
-		Question:      vmQuestion(vm.Runtime.Question),
+		Question:      params.QuestionOf(vm.Runtime.Question),
 		Boot:          bootOf(vm.Config),
 	}
 	if vm.Summary.Storage != nil {
