@@ -455,8 +455,13 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	// needs one triggered first: tools/event's TestAlarmsProtected refuses
 	// them on a protected target (the same Act).
 	// Creating a tag or category touches no inventory object.
+	// The datastore file tools act on datastores, not on what this test
+	// protects: tools/datastore's TestDatastoreFilesProtected refuses each
+	// on a protected datastore (the same Act) and reads the files back.
 	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true,
-		"alarm_acknowledge": true, "alarm_reset": true, "tag_create": true, "tag_category_create": true}
+		"alarm_acknowledge": true, "alarm_reset": true, "tag_create": true, "tag_category_create": true,
+		"datastore_mkdir": true, "datastore_file_move": true, "datastore_file_copy": true, "datastore_file_delete": true,
+		"datastore_upload": true, "datastore_download": true}
 	// The guest tools need a guest login and a running guest OS before they
 	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
 	// the same refusal.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +29,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
@@ -66,6 +68,29 @@ type Options struct {
 	// Log, when set, also receives the server's and session's log at
 	// debug level (to check what a log never holds).
 	Log io.Writer
+	// LocalFiles are the profile's local_files directories the tools see;
+	// the client offers roots when LocalFiles.Roots is not nil.
+	LocalFiles LocalFiles
+}
+
+// LocalFiles are a test profile's local_files and the client's roots.
+type LocalFiles struct {
+	localfiles.Dirs
+	// Roots the client offers (file:// URIs or paths); nil: the client
+	// has no roots capability.
+	Roots []string
+}
+
+// ListRoots answers the server's roots/list.
+func (l LocalFiles) ListRoots(context.Context, mcp.ListRootsRequest) (*mcp.ListRootsResult, error) {
+	res := &mcp.ListRootsResult{Roots: []mcp.Root{}}
+	for _, r := range l.Roots {
+		if !strings.HasPrefix(r, "file://") {
+			r = "file://" + filepath.ToSlash(r)
+		}
+		res.Roots = append(res.Roots, mcp.Root{URI: r})
+	}
+	return res, nil
 }
 
 // logger is the log of a server or session under o.
@@ -138,10 +163,13 @@ func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
 	log := logger(t, o)
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))
+	}
+	if o.LocalFiles.Roots != nil {
+		copts = append(copts, client.WithRootsHandler(o.LocalFiles))
 	}
 	c, err := client.NewInProcessClientWithOptions(srv, copts...)
 	if err != nil {
