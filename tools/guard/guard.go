@@ -346,16 +346,34 @@ func (g *Guard) vcenterEvents(ctx context.Context, c *call, rec audit.Record) {
 	defer cancel()
 	vcenter.Permit(ctx) // the guard's own record, whatever the call's outcome
 	err := g.session.Do(ctx, func(conn *vcenter.Conn) error {
-		for _, t := range targets[:min(len(targets), 10)] {
+		logged := 0
+		for _, t := range targets {
+			if logged == 10 {
+				break
+			}
+			if !managedEntity(t.Ref.Type) {
+				continue // a snapshot, a tag: vCenter logs events on inventory objects only
+			}
 			if err := conn.LogUserEvent(ctx, t.Ref, msg); err != nil {
 				return err
 			}
+			logged++
 		}
 		return nil
 	})
 	if err != nil {
 		g.log.Warn("vCenter user event not logged", "tool", rec.Tool, "error", err)
 	}
+}
+
+// managedEntity reports whether a target of this type is an inventory
+// object, which vCenter can log an event on.
+func managedEntity(kind string) bool {
+	switch kind {
+	case "VirtualMachineSnapshot", "Tag", "TagCategory", "Task", "":
+		return false
+	}
+	return true
 }
 
 func clientInfo(ctx context.Context) *mcp.Implementation {
