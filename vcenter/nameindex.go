@@ -223,7 +223,7 @@ func (ix *nameIndex) loop(ctx context.Context) error {
 }
 
 // indexFilterBatch is how many objects one name filter names.
-const indexFilterBatch = 5000
+const indexFilterBatch = 1000
 
 // watchNames adds a filter on the names of refs, for their changes, and
 // reads their names now: vCenter reports a new filter's objects in the
