@@ -234,6 +234,7 @@ type Conn struct {
 	views   viewCache
 	gate    Gate
 	index   *nameIndex // nil: names are found by a scan
+	rest    restConn   // the vAPI REST client (rest.go)
 }
 
 // IsVC reports whether the connection is to vCenter (not a bare ESXi host).
@@ -312,6 +313,7 @@ func dial(ctx context.Context, cfg Config, writes *writeCounter) (*Conn, error) 
 		cfg:     cfg,
 		soap:    sc,
 		manager: m,
+		rest:    restConn{user: url.UserPassword(user, pass)},
 	}, nil
 }
 
@@ -320,6 +322,7 @@ func (c *Conn) logout(ctx context.Context) error {
 	defer cancel()
 	c.index.stop()
 	c.views.destroyAll(ctx, c.Client)
+	c.logoutREST(ctx)
 	defer c.Client.CloseIdleConnections()
 	return c.manager.Logout(ctx)
 }
@@ -332,6 +335,8 @@ func (c *Conn) discard() {
 	// Logout on a dead session fails with NotAuthenticated; its only effect
 	// here is stopping the keep-alive goroutine, which is what we want.
 	c.index.stop()
+	// The REST session may outlive it: end that one too.
+	c.logoutREST(ctx)
 	_ = c.manager.Logout(ctx)
 	c.Client.CloseIdleConnections()
 }
