@@ -529,3 +529,29 @@ func TestToolsetsPrecedence(t *testing.T) {
 		t.Errorf("unknown toolset: %v", err)
 	}
 }
+
+func TestConfigShowLocalFiles(t *testing.T) {
+	f := newFixture(t)
+	f.writeConfig(`
+default_profile: lab
+profiles:
+  lab:
+    url: https://vc.example/sdk
+    local_files: {read: [/data/isos], write: [/data/out, /tmp/x]}
+`)
+	out, stderr, err := f.run(nil, "config", "show")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if l := line(out, "read "); !strings.Contains(l, "/data/isos") || !strings.Contains(l, "local_files.read") {
+		t.Errorf("read line: %q\n%s", l, out)
+	}
+	if l := line(out, "write "); !strings.Contains(l, "/data/out, /tmp/x") {
+		t.Errorf("write line: %q", l)
+	}
+	f.writeConfig("default_profile: lab\nprofiles:\n  lab: {url: https://vc.example/sdk}\n")
+	out, _, _ = f.run(nil, "config", "show")
+	if l := line(out, "read "); !strings.Contains(l, "(none)") {
+		t.Errorf("default read line: %q", l)
+	}
+}

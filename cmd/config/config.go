@@ -102,6 +102,41 @@ type Profile struct {
 	// Defaults are where new VMs, disks and NICs go when a tool's argument
 	// is absent.
 	Defaults Defaults `mapstructure:"defaults"`
+	// LocalFiles are the local directories tools may read (uploads) and
+	// write (downloads, exports), besides the MCP client's roots; none by
+	// default.
+	LocalFiles LocalFiles `mapstructure:"local_files"`
+}
+
+// LocalFiles is a profile's local_files: directories, absolute or ~/.
+type LocalFiles struct {
+	Read  []string `mapstructure:"read"`
+	Write []string `mapstructure:"write"`
+}
+
+// expand expands ~ in every directory and refuses relative ones: what a
+// tool may touch on this machine should not depend on where the config
+// file lies.
+func (l LocalFiles) expand(getenv func(string) string) (LocalFiles, error) {
+	var out LocalFiles
+	for _, k := range []struct {
+		key string
+		in  []string
+		out *[]string
+	}{{"local_files.read", l.Read, &out.Read}, {"local_files.write", l.Write, &out.Write}} {
+		for _, d := range k.in {
+			t := strings.TrimSpace(d)
+			if !(filepath.IsAbs(t) || t == "~" || strings.HasPrefix(t, "~/") || strings.HasPrefix(t, `~\`)) {
+				return out, fmt.Errorf("%s: %q is not an absolute directory path: write paths like /data/isos or ~/Downloads", k.key, d)
+			}
+			p, err := expandPath(t, "", getenv)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", k.key, err)
+			}
+			*k.out = append(*k.out, p)
+		}
+	}
+	return out, nil
 }
 
 // Defaults are a profile's placement defaults: identifiers of any kind
@@ -287,6 +322,9 @@ func (f *File) normalize(getenv func(string) string) error {
 		}
 		if p.CAFile, err = expandPath(p.CAFile, base, getenv); err != nil {
 			return fmt.Errorf("profiles.%s.ca_file: %w", name, err)
+		}
+		if p.LocalFiles, err = p.LocalFiles.expand(getenv); err != nil {
+			return fmt.Errorf("profiles.%s.%w", name, err)
 		}
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("profiles.%s: %w", name, err)

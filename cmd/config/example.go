@@ -53,6 +53,9 @@ profiles:
     #   cluster: Lab                     # (or host, resource_pool); also folder, datastore, network
     #   datastore: vsanDatastore         # doctor checks that each resolves
     #   network: VLAN120
+    # local_files:                       # local directories tools may use, besides the MCP client's roots
+    #   read: [~/Downloads/isos]         # uploads read from here (default: none)
+    #   write: [~/Downloads]             # downloads and exports write here (default: none)
     role: viewer                         # viewer (the default), operator, vm-admin, admin, or a role below
     # role: lab-operator                 # the scoped role below: power and snapshots, but only in DC1's lab
     #                                    # folder; lists then show only what its scope lets through

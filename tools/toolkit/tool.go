@@ -20,6 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
@@ -62,6 +63,10 @@ type Deps struct {
 	// profile, VSPHERE_* and GOVC_* variables): what a tool uses when an
 	// argument such as datastore or network is absent.
 	Defaults vcenter.Defaults
+	// LocalFiles are the profile's local_files directories: with the MCP
+	// client's roots, the only local paths a tool may read or write (see
+	// params.LocalFiles).
+	LocalFiles localfiles.Dirs
 }
 
 // Result is a tool's structured output; Text is the compact rendering the

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
@@ -60,6 +62,29 @@ type Options struct {
 	Tasks bool
 	// Defaults are the placement defaults the server's tools see.
 	Defaults vcenter.Defaults
+	// LocalFiles are the profile's local_files directories the tools see;
+	// the client offers roots when LocalFiles.Roots is not nil.
+	LocalFiles LocalFiles
+}
+
+// LocalFiles are a test profile's local_files and the client's roots.
+type LocalFiles struct {
+	localfiles.Dirs
+	// Roots the client offers (file:// URIs or paths); nil: the client
+	// has no roots capability.
+	Roots []string
+}
+
+// ListRoots answers the server's roots/list.
+func (l LocalFiles) ListRoots(context.Context, mcp.ListRootsRequest) (*mcp.ListRootsResult, error) {
+	res := &mcp.ListRootsResult{Roots: []mcp.Root{}}
+	for _, r := range l.Roots {
+		if !strings.HasPrefix(r, "file://") {
+			r = "file://" + filepath.ToSlash(r)
+		}
+		res.Roots = append(res.Roots, mcp.Root{URI: r})
+	}
+	return res, nil
 }
 
 // Tools lists the tools of toolsets, for New and NewWith.
@@ -122,10 +147,13 @@ func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))
+	}
+	if o.LocalFiles.Roots != nil {
+		copts = append(copts, client.WithRootsHandler(o.LocalFiles))
 	}
 	c, err := client.NewInProcessClientWithOptions(srv, copts...)
 	if err != nil {
