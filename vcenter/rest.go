@@ -182,6 +182,8 @@ func restStatus(err error) int {
 // restReadActions are the vAPI POST actions that only read.
 var restReadActions = map[string]bool{
 	"get": true, "list": true,
+	// The OVF filter of a library item describes it for a target.
+	"filter":             true,
 	"list-attached-tags": true, "list-attached-objects": true,
 	"list-attached-tags-on-objects": true, "list-attached-objects-on-tags": true,
 	"list-tags-for-category": true, "list-used-tags": true, "list-used-categories": true,
