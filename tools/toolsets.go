@@ -13,8 +13,10 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/library"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/ovf"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/task"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
@@ -37,6 +39,8 @@ func Toolsets() []toolkit.Toolset {
 		device.Toolset(),
 		console.Toolset(),
 		metrics.Toolset(),
+		ovf.Toolset(),
+		library.Toolset(),
 	}
 }
 

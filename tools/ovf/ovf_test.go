@@ -1,0 +1,158 @@
+package ovf
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
+)
+
+func TestOVFInspect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil, nil)
+	ova := writeOVA(t, e.dir, "appliance.ova")
+	ovfPath := writeOVF(t, e.dir)
+	for _, src := range []string{ova, ovfPath} {
+		t.Run(filepath.Ext(src), func(t *testing.T) {
+			var out OVFInspectResult
+			text := e.at(t).OK("ovf_inspect", map[string]any{"source": src}, &out)
+			if out.Name != "appliance" || !out.EULA || out.Checked || out.MemoryMB != 512 {
+				t.Errorf("summary %+v", out.OVFSummary)
+			}
+			if len(out.Disks) != 1 || out.Disks[0].CapacityBytes != 1<<30 || out.Disks[0].File != "appliance-disk1.vmdk" || out.Disks[0].FileBytes == 0 {
+				t.Errorf("disks %+v", out.Disks)
+			}
+			if len(out.Networks) != 2 || out.Networks[0].Name != "Management" || len(out.DeploymentOptions) != 2 || !out.DeploymentOptions[0].Default {
+				t.Errorf("networks %+v options %+v", out.Networks, out.DeploymentOptions)
+			}
+			keys := []string{}
+			for _, p := range out.Properties {
+				keys = append(keys, p.Key)
+			}
+			if !slices.Equal(keys, []string{"ip0", "port", "debug", "role", "build"}) || out.Properties[1].Type != "uint16" || out.Properties[1].Default != "8080" || out.Properties[4].UserConfigurable {
+				t.Errorf("properties %+v", out.Properties)
+			}
+			toolstest.MustContain(t, text, "VM appliance", "EULA: yes", "network Management", "deployment option small (default)", "uint16")
+		})
+	}
+	t.Run("accepted on a target", func(t *testing.T) {
+		var out OVFInspectResult
+		text := e.at(t).OK("ovf_inspect", map[string]any{"source": ova, "cluster": cluster, "network_mapping": map[string]any{"Data": "DC0_DVPG0"}}, &out)
+		if !out.Checked || !out.Accepted || len(out.Errors) != 0 {
+			t.Errorf("check %+v", out)
+		}
+		toolstest.MustContain(t, text, "vCenter accepts it on pool /DC0/host/DC0_C0/Resources")
+		if len(e.AllVMs("name")) != 30 {
+			t.Error("inspect created a VM")
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want string
+	}{
+		{"outside the allowed directories", map[string]any{"source": "/etc/passwd.ova"}, "local_files"},
+		{"dot-dot out of the directory", map[string]any{"source": filepath.Join(e.dir, "..", "x.ova")}, "local_files"},
+		{"not a package", map[string]any{"source": filepath.Join(e.dir, "x.txt")}, "not an OVF package"},
+		{"source and library", map[string]any{"source": ova, "library": "l", "item": "i"}, "not both"},
+		{"nothing", map[string]any{}, "source is required"},
+		{"unknown OVF network", map[string]any{"source": ova, "cluster": cluster, "network_mapping": map[string]any{"Nope": "DC0_DVPG0"}}, "does not have"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			toolstest.MustContain(t, e.at(t).Fails("ovf_inspect", tc.args), tc.want)
+		})
+	}
+}
+
+func TestOVFDeploy(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	ova := writeOVA(t, e.dir, "appliance.ova")
+	var out OVFDeployResult
+	text := e.OK("ovf_deploy", map[string]any{
+		"source": ova, "name": "appliance-01", "cluster": cluster, "datastore": "LocalDS_0",
+		"network_mapping":   map[string]any{"Management": "VM Network", "Data": "DC0_DVPG0"},
+		"properties":        map[string]any{"ip0": "10.0.30.5", "port": "9443", "role": "db"},
+		"deployment_option": "large", "power_on": true,
+	}, &out)
+	toolstest.MustContain(t, text, "Deployed VM appliance-01", "network Data → DC0_DVPG0", "ip0")
+	if out.Path != "/DC0/vm/appliance-01" || out.CPUs != 4 || out.MemoryMB != 512 || out.PowerState != "poweredOn" || out.Uploaded == 0 {
+		t.Errorf("result %+v", out)
+	}
+	// Read back through govmomi.
+	vm, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, "/DC0/vm/appliance-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m mo.VirtualMachine
+	if err := vm.Properties(e.Ctx, vm.Reference(), []string{"config", "runtime.powerState", "datastore", "resourcePool"}, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.Hardware.NumCPU != 4 || m.Config.Hardware.MemoryMB != 512 || m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		t.Errorf("hardware %d CPU %d MB %s", m.Config.Hardware.NumCPU, m.Config.Hardware.MemoryMB, m.Runtime.PowerState)
+	}
+	devs := object.VirtualDeviceList(m.Config.Hardware.Device)
+	nics := devs.SelectByType((*types.VirtualEthernetCard)(nil))
+	if len(nics) != 2 || len(devs.SelectByType((*types.VirtualDisk)(nil))) != 1 {
+		t.Fatalf("devices: %d NICs", len(nics))
+	}
+	if b, ok := nics[0].GetVirtualDevice().Backing.(*types.VirtualEthernetCardNetworkBackingInfo); !ok || b.DeviceName != "VM Network" {
+		t.Errorf("NIC 0 backing %#v", nics[0].GetVirtualDevice().Backing)
+	}
+	if _, ok := nics[1].GetVirtualDevice().Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo); !ok {
+		t.Errorf("NIC 1 backing %#v", nics[1].GetVirtualDevice().Backing)
+	}
+	vals := map[string]string{}
+	for _, pr := range m.Config.VAppConfig.(*types.VmConfigInfo).Property {
+		vals[pr.Id] = pr.Value
+	}
+	if vals["ip0"] != "10.0.30.5" || vals["port"] != "9443" || vals["role"] != "db" {
+		t.Errorf("vApp properties %v", vals)
+	}
+	if rec := toolstest.LastAudit(t, p); rec.Tool != "ovf_deploy" || rec.Outcome != "ok" {
+		t.Errorf("audit %+v", rec)
+	}
+}
+
+func TestOVFDeployRefused(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	ova := writeOVA(t, e.dir, "appliance.ova")
+	base := func(extra map[string]any) map[string]any {
+		a := map[string]any{"source": ova, "name": "bad-01", "cluster": cluster}
+		for k, v := range extra {
+			a[k] = v
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		name string
+		args map[string]any
+		want string
+	}{
+		{"port not a uint16", base(map[string]any{"properties": map[string]any{"port": "70000"}}), "uint16"},
+		{"role outside its value map", base(map[string]any{"properties": map[string]any{"role": "mail"}}), "ValueMap"},
+		{"ip too long", base(map[string]any{"properties": map[string]any{"ip0": "1234567890123456"}}), "MaxLen"},
+		{"boolean", base(map[string]any{"properties": map[string]any{"debug": "yes"}}), "true or false"},
+		{"not user-configurable", base(map[string]any{"properties": map[string]any{"build": "43"}}), "not user-configurable"},
+		{"unknown property", base(map[string]any{"properties": map[string]any{"nope": "1"}}), "no property"},
+		{"unknown deployment option", base(map[string]any{"deployment_option": "huge"}), "no deployment option"},
+		{"bad disk provisioning", base(map[string]any{"disk_provisioning": "sparse"}), "disk_provisioning"},
+		{"name taken", base(map[string]any{"name": "DC0_C0_RP1_VM2"}), "already exists"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			toolstest.MustContain(t, e.at(t).Fails("ovf_deploy", tc.args), tc.want)
+		})
+	}
+	if e.Exists("/DC0/vm/bad-01") {
+		t.Error("a refused deploy left a VM")
+	}
+}
