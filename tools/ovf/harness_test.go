@@ -180,3 +180,15 @@ func writeOVA(t testing.TB, dir, name string) string {
 	}
 	return out
 }
+
+// writeStreamVMDK writes data as a streamOptimized VMDK.
+func writeStreamVMDK(path string, data []byte) error {
+	w, err := vmdk.NewStreamOptimizedWriter(path, 1<<20)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(strings.NewReader(string(data))); err != nil {
+		return err
+	}
+	return w.Close()
+}

@@ -22,5 +22,6 @@ func Toolset() toolkit.Toolset {
 	return toolkit.NewToolset(ID, "OVF and OVA packages: inspect one, deploy one as a VM (local file or content library item), export a VM to local files", false, schemas,
 		ovfInspect(),
 		ovfDeploy(),
+		ovfExport(),
 	)
 }
