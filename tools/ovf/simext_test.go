@@ -141,7 +141,10 @@ func (m *descOvfManager) CreateDescriptor(ctx *simulator.Context, req *types.Cre
 	}
 	var refs, disks, items strings.Builder
 	id := 10
-	item := func(s string) { fmt.Fprintf(&items, "      <Item>%s<rasd:InstanceID>%d</rasd:InstanceID></Item>\n", s, id); id++ }
+	item := func(s string) {
+		fmt.Fprintf(&items, "      <Item>%s<rasd:InstanceID>%d</rasd:InstanceID></Item>\n", s, id)
+		id++
+	}
 	item("<rasd:ElementName>SCSI controller 0</rasd:ElementName><rasd:ResourceSubType>lsilogic</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType>")
 	ctlr := id - 1
 	devs := object.VirtualDeviceList(vm.Config.Hardware.Device)
