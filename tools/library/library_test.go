@@ -9,6 +9,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -120,4 +121,21 @@ func TestLibraryUploadListDeploy(t *testing.T) {
 	if items, _ := m.GetLibraryItems(e.Ctx, libID); len(items) != 2 {
 		t.Errorf("refusals changed the library: %d items", len(items))
 	}
+}
+
+// TestProtected: uploading onto a protected datastore, or deploying into a
+// protected folder, is refused before anything changes.
+func TestProtected(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"guarded": {Inherits: "vm-admin", Protect: []string{"/DC0/datastore/LocalDS_0", "/DC0/vm/locked"}}}
+	p := toolstest.Policy(t, "guarded", custom, nil)
+	e := newEnv(t, p, nil)
+	m := e.vapi()
+	libID := e.newLibrary(m, "images")
+	ova := writeOVA(t, e.dir, "appliance.ova")
+	toolstest.MustContain(t, e.Fails("library_item_upload", map[string]any{"local_path": ova, "library": "images", "name": "appliance"}), "is protected by policy")
+	if items, _ := m.GetLibraryItems(e.Ctx, libID); len(items) != 0 {
+		t.Fatalf("a refused upload made %d items", len(items))
+	}
+	toolstest.MustContain(t, e.Fails("library_deploy", map[string]any{"library": "images", "item": "nope", "name": "x", "cluster": cluster}), "has no item")
 }

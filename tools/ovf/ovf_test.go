@@ -1,6 +1,7 @@
 package ovf
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -154,5 +157,36 @@ func TestOVFDeployRefused(t *testing.T) {
 	}
 	if e.Exists("/DC0/vm/bad-01") {
 		t.Error("a refused deploy left a VM")
+	}
+}
+
+// TestProtected: deploying into, or exporting, a protected object is
+// refused before anything changes.
+func TestProtected(t *testing.T) {
+	t.Parallel()
+	m, x := extendExport(t)
+	custom := map[string]policy.RoleSpec{"guarded": {Inherits: "vm-admin", Protect: []string{"/DC0/vm/DC0_C0_RP1_VM2", "/DC0/vm/locked"}}}
+	p := toolstest.Policy(t, "guarded", custom, nil)
+	dir := t.TempDir()
+	lf := toolstest.LocalFiles{Dirs: localfiles.Dirs{Read: []string{dir}, Write: []string{dir}}}
+	e := &env{Env: toolstest.NewOn(t, served(), toolstest.Options{Policy: p, LocalFiles: lf}, m), dir: dir}
+	e.Sim.Model.Service.Handle("/ovfexport/", x)
+	vmPath := e.poweredOff()
+	folders, err := find.NewFinder(e.Vim).Folder(e.Ctx, "/DC0/vm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := folders.CreateFolder(e.Ctx, "locked"); err != nil {
+		t.Fatal(err)
+	}
+	ova := writeOVA(t, dir, "appliance.ova")
+	toolstest.MustContain(t, e.Fails("ovf_deploy", map[string]any{"source": ova, "name": "guarded-01", "cluster": cluster, "folder": "/DC0/vm/locked"}), "is protected by policy")
+	toolstest.MustContain(t, e.Fails("ovf_export", map[string]any{"vm": vmPath, "local_path": dir}), "is protected by policy")
+	if e.Exists("/DC0/vm/locked/guarded-01") {
+		t.Error("a refused deploy made a VM")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("a refused export wrote files: %v", entries)
 	}
 }
