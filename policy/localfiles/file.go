@@ -75,6 +75,9 @@ func Create(final string, overwrite bool) (*Pending, error) {
 		return nil, err
 	}
 	dir, base := filepath.Split(final)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("local directory %q does not exist: create it first or choose an existing directory", dir)
+	}
 	f, err := os.CreateTemp(dir, "."+base+".partial-*")
 	if err != nil {
 		return nil, fmt.Errorf("create a temporary file in %q: %w", dir, err)
