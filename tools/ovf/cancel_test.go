@@ -76,7 +76,7 @@ func TestOVFDeployCancelledLeavesNoVM(t *testing.T) {
 	ova := writeOVA(t, dir, "appliance.ova")
 	c := e.Connect(toolstest.Options{Policy: p, Protocol: mcp.ProtocolVersion20251125, Tasks: true, LocalFiles: lf})
 
-	params := mcp.CallToolParams{Name: "ovf_deploy", Arguments: map[string]any{"source": ova, "name": "never", "cluster": cluster}, Task: &mcp.TaskParams{}}
+	params := mcp.CallToolParams{Name: "ovf_deploy", Arguments: map[string]any{"source": ova, "name": "never", "cluster": cluster, "accept_eula": true}, Task: &mcp.TaskParams{}}
 	resp, err := c.GetTransport().SendRequest(e.Ctx, transport.JSONRPCRequest{
 		JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(time.Now().UnixNano()), Method: string(mcp.MethodToolsCall), Params: params,
 	})

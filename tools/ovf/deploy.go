@@ -30,6 +30,7 @@ type OVFDeployArgs struct {
 	Properties       map[string]string `json:"properties,omitempty" jsonschema:"vApp property key → value (ovf_inspect lists the keys and types); checked against the package's types before anything is uploaded"`
 	DeploymentOption string            `json:"deployment_option,omitempty" jsonschema:"Deployment option (sizing) ID; default the package's default"`
 	DiskProvisioning string            `json:"disk_provisioning,omitempty" jsonschema:"enum=thin,enum=thick,enum=eagerZeroedThick"`
+	AcceptEULA       bool              `json:"accept_eula,omitempty" jsonschema:"Accept the package's EULA (a package with one is refused otherwise, as vCenter and ovftool do); only when the person you work for agrees"`
 	PowerOn          bool              `json:"power_on,omitempty" jsonschema:"Power the VM on once deployed"`
 }
 
@@ -127,6 +128,9 @@ func ovfDeploy() toolkit.Tool {
 		}
 		if err := params.CheckDeploymentOption(a.DeploymentOption, sum.DeploymentOptions); err != nil {
 			return OVFDeployResult{}, &toolkit.ArgError{Msg: err.Error()}
+		}
+		if sum.EULA && !a.AcceptEULA {
+			return OVFDeployResult{}, &toolkit.ArgError{Msg: "the package has a EULA, which the deployer must accept: read it (ovf_inspect says it is there) and pass accept_eula: true if the person you work for agrees; nothing was deployed"}
 		}
 		out := OVFDeployResult{Action: "Deployed", Name: a.Name, Source: pkg.Path, Networks: []params.NetworkChoice{}}
 		started := false

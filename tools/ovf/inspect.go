@@ -149,9 +149,9 @@ func (r OVFInspectResult) Text() string {
 		for _, w := range r.Warnings {
 			fmt.Fprintf(&b, "warning: %s\n", w)
 		}
-		for _, d := range r.Defaults {
-			fmt.Fprintf(&b, "default: %s\n", d)
-		}
+	}
+	for _, d := range r.Defaults {
+		fmt.Fprintf(&b, "default: %s\n", d)
 	}
 	return b.String()
 }
@@ -273,16 +273,12 @@ func inspectLibraryItem(ctx context.Context, d toolkit.Deps, a OVFInspectArgs) (
 			return err
 		}
 		if pl == nil {
-			root, err := params.DefaultDatacenter(ctx, c, d.Defaults)
-			if err != nil {
-				return err
-			}
-			compute, err := params.OnlyCompute(ctx, c, root)
-			if err != nil {
-				return fmt.Errorf("vCenter describes a library item for a target: %w", err)
-			}
-			if pl, err = params.PlacementFor(ctx, c, compute); err != nil {
-				return err
+			// vCenter describes an item for a target; without one, the
+			// inventory's only cluster or host, else the item alone.
+			if root, err := params.DefaultDatacenter(ctx, c, d.Defaults); err == nil {
+				if compute, err := params.OnlyCompute(ctx, c, root); err == nil {
+					pl, _ = params.PlacementFor(ctx, c, compute)
+				}
 			}
 		}
 		return c.DoREST(ctx, func(rc *rest.Client) error {
@@ -300,7 +296,12 @@ func inspectLibraryItem(ctx context.Context, d toolkit.Deps, a OVFInspectArgs) (
 			}
 			out = OVFInspectResult{Source: "library " + lib.Name + " item " + it.Name, Library: lib.Name, Item: it.Name}
 			out.OVFSummary = params.OVFSummary{Name: it.Name, Disks: []params.OVFDisk{}, Networks: []params.OVFNetwork{}, Properties: []params.OVFProperty{}}
-			out.SizeBytes = params.LibraryItemSize(ctx, m, it)
+			size := params.LibraryItemSize(ctx, m, it)
+			if pl == nil {
+				out.SizeBytes = size
+				out.Defaults = []string{"pass cluster, host or resource_pool for vCenter's description of the item's networks and properties"}
+				return nil
+			}
 			tgt := vapivc.Target{ResourcePoolID: pl.Pool.ID()}
 			if pl.Host != nil {
 				tgt.HostID = pl.Host.ID()
@@ -310,7 +311,7 @@ func inspectLibraryItem(ctx context.Context, d toolkit.Deps, a OVFInspectArgs) (
 				return fmt.Errorf("ask vCenter to describe library item %s: %w", toolkit.Name(it.Name), vcenter.RESTCause(err))
 			}
 			out.OVFSummary = params.SummarizeFilter(f, it.Name)
-			out.SizeBytes = max(out.SizeBytes, out.OVFSummary.SizeBytes)
+			out.SizeBytes = max(size, out.SizeBytes)
 			out.Checked, out.Accepted = true, true
 			out.Target = "pool " + toolkit.Path(pl.Pool.Path)
 			return nil

@@ -18,7 +18,7 @@ func deployFromLibrary(ctx context.Context, d toolkit.Deps, a OVFDeployArgs) (OV
 		prog := guard.NewProgress(ctx)
 		res, err := params.DeployLibraryItem(ctx, c, d.Defaults, params.LibraryDeployArgs{
 			DeployArgs: deployArgs(a), Library: a.Library, Item: a.Item, Properties: a.Properties,
-			DeploymentOption: a.DeploymentOption, DiskProvisioning: a.DiskProvisioning,
+			DeploymentOption: a.DeploymentOption, DiskProvisioning: a.DiskProvisioning, AcceptEULA: a.AcceptEULA,
 		}, prog)
 		if vcenter.Permitted(ctx) {
 			started = true

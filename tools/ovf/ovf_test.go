@@ -83,7 +83,7 @@ func TestOVFDeploy(t *testing.T) {
 		"source": ova, "name": "appliance-01", "cluster": cluster, "datastore": "LocalDS_0",
 		"network_mapping":   map[string]any{"Management": "VM Network", "Data": "DC0_DVPG0"},
 		"properties":        map[string]any{"ip0": "10.0.30.5", "port": "9443", "role": "db"},
-		"deployment_option": "large", "power_on": true,
+		"deployment_option": "large", "power_on": true, "accept_eula": true,
 	}, &out)
 	toolstest.MustContain(t, text, "Deployed VM appliance-01", "network Data → DC0_DVPG0", "ip0")
 	if out.Path != "/DC0/vm/appliance-01" || out.CPUs != 4 || out.MemoryMB != 512 || out.PowerState != "poweredOn" || out.Uploaded == 0 {
@@ -130,7 +130,7 @@ func TestOVFDeployRefused(t *testing.T) {
 	e := newEnv(t, p, nil)
 	ova := writeOVA(t, e.dir, "appliance.ova")
 	base := func(extra map[string]any) map[string]any {
-		a := map[string]any{"source": ova, "name": "bad-01", "cluster": cluster}
+		a := map[string]any{"source": ova, "name": "bad-01", "cluster": cluster, "accept_eula": true}
 		for k, v := range extra {
 			a[k] = v
 		}
@@ -149,6 +149,7 @@ func TestOVFDeployRefused(t *testing.T) {
 		{"unknown property", base(map[string]any{"properties": map[string]any{"nope": "1"}}), "no property"},
 		{"unknown deployment option", base(map[string]any{"deployment_option": "huge"}), "no deployment option"},
 		{"bad disk provisioning", base(map[string]any{"disk_provisioning": "sparse"}), "disk_provisioning"},
+		{"EULA not accepted", base(map[string]any{"accept_eula": false}), "accept_eula"},
 		{"name taken", base(map[string]any{"name": "DC0_C0_RP1_VM2"}), "already exists"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +181,7 @@ func TestProtected(t *testing.T) {
 		t.Fatal(err)
 	}
 	ova := writeOVA(t, dir, "appliance.ova")
-	toolstest.MustContain(t, e.Fails("ovf_deploy", map[string]any{"source": ova, "name": "guarded-01", "cluster": cluster, "folder": "/DC0/vm/locked"}), "is protected by policy")
+	toolstest.MustContain(t, e.Fails("ovf_deploy", map[string]any{"source": ova, "name": "guarded-01", "cluster": cluster, "folder": "/DC0/vm/locked", "accept_eula": true}), "is protected by policy")
 	toolstest.MustContain(t, e.Fails("ovf_export", map[string]any{"vm": vmPath, "local_path": dir}), "is protected by policy")
 	if e.Exists("/DC0/vm/locked/guarded-01") {
 		t.Error("a refused deploy made a VM")

@@ -81,7 +81,7 @@ func (vm *exportVM) ExportVm(ctx *simulator.Context, req *types.ExportVm) soap.H
 	lease := &exportLease{}
 	lease.Self = types.ManagedObjectReference{Type: "HttpNfcLease", Value: fmt.Sprintf("export-%s-%d", vm.Self.Value, len(vm.x.disks))}
 	ctx.Session.Put(lease)
-	u, _ := url(ctx)
+	u, _ := simURL(ctx)
 	info := &types.HttpNfcLeaseInfo{Lease: lease.Self, Entity: vm.Self, LeaseTimeout: 300}
 	devs := object.VirtualDeviceList(vm.Config.Hardware.Device)
 	for i, d := range devs.SelectByType((*types.VirtualDisk)(nil)) {
@@ -103,8 +103,8 @@ func (vm *exportVM) ExportVm(ctx *simulator.Context, req *types.ExportVm) soap.H
 	return &methods.ExportVmBody{Res: &types.ExportVmResponse{Returnval: lease.Self}}
 }
 
-// url is the simulator's base URL, as its leases give it.
-func url(ctx *simulator.Context) (string, error) {
+// simURL is the simulator's base URL, as its leases give it.
+func simURL(ctx *simulator.Context) (string, error) {
 	for _, o := range ctx.Map.OptionManager().Setting {
 		if ov := o.GetOptionValue(); ov.Key == "vcsim.server.url" {
 			return strings.TrimSuffix(fmt.Sprint(ov.Value), "/sdk"), nil
