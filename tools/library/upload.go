@@ -74,6 +74,8 @@ type upload struct {
 	name string
 	size int64
 	open func() (io.ReadCloser, error)
+	// verify checks what is read against the package's manifest.
+	verify func(io.Reader) (io.Reader, *params.Verifier)
 }
 
 // plan lists what to upload from the local path.
@@ -102,7 +104,7 @@ func plan(path string) (string, []upload, error) {
 		ups = append(ups, upload{name: name, size: size, open: func() (io.ReadCloser, error) {
 			r, _, err := pkg.Open(name)
 			return r, err
-		}})
+		}, verify: func(r io.Reader) (io.Reader, *params.Verifier) { return pkg.Verify(name, r) }})
 	}
 	return library.ItemTypeOVF, ups, nil
 }
@@ -220,10 +222,18 @@ func uploadItem(ctx context.Context, rc *rest.Client, lib *library.Library, a Li
 			if err != nil {
 				return fmt.Errorf("open %s: %w", toolkit.Quote(u.name, 0), err)
 			}
-			err = rc.Upload(ctx, &counting{r: r, n: &sent}, dst, &soap.Upload{Method: "PUT", ContentLength: u.size, Type: "application/octet-stream"})
+			var src io.Reader = r
+			var v *params.Verifier
+			if u.verify != nil {
+				src, v = u.verify(r)
+			}
+			err = rc.Upload(ctx, &counting{r: src, n: &sent}, dst, &soap.Upload{Method: "PUT", ContentLength: u.size, Type: "application/octet-stream"})
 			_ = r.Close()
 			if err != nil {
 				return fmt.Errorf("upload %s: %w", toolkit.Quote(u.name, 0), vcenter.RESTCause(err))
+			}
+			if err := v.Check(); err != nil {
+				return err
 			}
 			out.Files = append(out.Files, u.name)
 		}

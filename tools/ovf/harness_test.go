@@ -192,3 +192,54 @@ func writeStreamVMDK(path string, data []byte) error {
 	}
 	return w.Close()
 }
+
+// tamperOVA rewrites the OVA at path with the manifest's digest of entry
+// changed, as if the file had been altered after packing.
+func tamperOVA(t testing.TB, path, entry string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ent struct {
+		name string
+		b    []byte
+	}
+	var ents []ent
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		if strings.HasSuffix(h.Name, ".mf") {
+			var out []string
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				if strings.Contains(line, "("+entry+")") {
+					line = line[:strings.Index(line, "= ")+2] + strings.Repeat("0", 64)
+				}
+				out = append(out, line)
+			}
+			b = []byte(strings.Join(out, "\n") + "\n")
+		}
+		ents = append(ents, ent{h.Name, b})
+	}
+	_ = f.Close()
+	w, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(w)
+	for _, e := range ents {
+		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o600, Size: int64(len(e.b))}); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = tw.Write(e.b)
+	}
+	_ = tw.Close()
+	_ = w.Close()
+}

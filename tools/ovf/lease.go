@@ -108,12 +108,13 @@ func uploadItem(ctx context.Context, lease *nfc.Lease, pkg *params.OVFPackage, i
 		return fmt.Errorf("open %s of the package: %w", toolkit.Quote(item.Path, 0), err)
 	}
 	defer f.Close()
-	r := &countingReader{r: f, n: sent}
+	vr, v := pkg.Verify(item.Path, f)
+	r := &countingReader{r: vr, n: sent}
 	opts := soap.Upload{ContentLength: size, Progress: drain{}}
 	if err := lease.Upload(ctx, item, r, opts); err != nil {
 		return fmt.Errorf("upload %s: %w", toolkit.Quote(item.Path, 0), err)
 	}
-	return nil
+	return v.Check()
 }
 
 type countingReader struct {

@@ -191,3 +191,21 @@ func TestProtected(t *testing.T) {
 		t.Errorf("a refused export wrote files: %v", entries)
 	}
 }
+
+// TestOVFDeployManifestMismatch: a package whose files do not match its
+// manifest is refused (the descriptor before anything starts, a disk once
+// its bytes are read) and leaves no VM.
+func TestOVFDeployManifestMismatch(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	for _, tc := range []struct{ entry, name string }{{"appliance.ovf", "bad-desc"}, {"appliance-disk1.vmdk", "bad-disk"}} {
+		ova := writeOVA(t, e.dir, tc.name+".ova")
+		tamperOVA(t, ova, tc.entry)
+		text := e.Fails("ovf_deploy", map[string]any{"source": ova, "name": tc.name, "cluster": cluster, "accept_eula": true})
+		toolstest.MustContain(t, text, "does not match the package's manifest")
+		if e.Exists("/DC0/vm/" + tc.name) {
+			t.Errorf("%s: a refused deploy left a VM", tc.name)
+		}
+	}
+}

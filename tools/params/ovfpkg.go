@@ -3,6 +3,11 @@ package params
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"hash"
 	"errors"
 	"fmt"
 	"io"
@@ -37,12 +42,78 @@ type OVFPackage struct {
 	Env        *ovf.Envelope
 	// Sizes are the package's files (not the descriptor) by name.
 	Sizes map[string]int64
+	// Manifest holds the digests of the package's manifest (.mf) by file
+	// name, when it has one.
+	Manifest map[string]Digest
+	// descName is the descriptor's name in the package.
+	descName string
+}
+
+// Digest is one manifest line: SHA256(file)= hex.
+type Digest struct{ Alg, Sum string }
+
+// maxManifest bounds a manifest read into memory.
+const maxManifest = 1 << 20
+
+var digestAlgs = map[string]func() hash.Hash{"SHA1": sha1.New, "SHA256": sha256.New, "SHA512": sha512.New}
+
+// parseManifest reads "SHA256(name)= hex" lines; others are ignored.
+func parseManifest(b []byte) map[string]Digest {
+	out := map[string]Digest{}
+	for _, line := range strings.Split(string(b), "\n") {
+		alg, rest, ok := strings.Cut(strings.TrimSpace(line), "(")
+		if !ok {
+			continue
+		}
+		name, sum, ok := strings.Cut(rest, ")=")
+		if !ok || digestAlgs[strings.ToUpper(alg)] == nil {
+			continue
+		}
+		out[name] = Digest{Alg: strings.ToUpper(alg), Sum: strings.ToLower(strings.TrimSpace(sum))}
+	}
+	return out
+}
+
+// Verifier hashes what is read of file name and checks it against the
+// manifest at Check; without a manifest entry it checks nothing.
+type Verifier struct {
+	name string
+	want Digest
+	h    hash.Hash
+}
+
+// Verify returns a reader of r that hashes name's bytes for the manifest.
+func (p *OVFPackage) Verify(name string, r io.Reader) (io.Reader, *Verifier) {
+	d, ok := p.Manifest[name]
+	if !ok {
+		return r, &Verifier{name: name}
+	}
+	v := &Verifier{name: name, want: d, h: digestAlgs[d.Alg]()}
+	return io.TeeReader(r, v.h), v
+}
+
+// Check compares the digest of what was read with the manifest.
+func (v *Verifier) Check() error {
+	if v == nil || v.h == nil {
+		return nil
+	}
+	if got := hex.EncodeToString(v.h.Sum(nil)); got != v.want.Sum {
+		return fmt.Errorf("%s does not match the package's manifest (%s %s, manifest says %s): the package is damaged or was altered", toolkit.Quote(v.name, 0), v.want.Alg, got, toolkit.Quote(v.want.Sum, 200))
+	}
+	return nil
+}
+
+// checkDescriptor verifies the descriptor against the manifest.
+func (p *OVFPackage) checkDescriptor(name string) error {
+	r, v := p.Verify(name, bytes.NewReader(p.Descriptor))
+	_, _ = io.Copy(io.Discard, r)
+	return v.Check()
 }
 
 // OpenOVFPackage reads the descriptor of the package at path (a local
 // path the caller has already checked against the local-files rule).
 func OpenOVFPackage(path string) (*OVFPackage, error) {
-	p := &OVFPackage{Path: path, Sizes: map[string]int64{}}
+	p := &OVFPackage{Path: path, Sizes: map[string]int64{}, descName: filepath.Base(path)}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".ova":
 		p.OVA = true
@@ -55,8 +126,17 @@ func OpenOVFPackage(path string) (*OVFPackage, error) {
 			return nil, err
 		}
 		p.Descriptor = b
+		mf := strings.TrimSuffix(path, filepath.Ext(path)) + ".mf"
+		if st, err := os.Stat(mf); err == nil && st.Mode().IsRegular() {
+			if m, err := readLimited(mf, maxManifest); err == nil {
+				p.Manifest = parseManifest(m)
+			}
+		}
 	default:
 		return nil, fmt.Errorf("%s is not an OVF package: give a .ova file or a .ovf descriptor (with its disks beside it)", toolkit.Quote(path, 0))
+	}
+	if err := p.checkDescriptor(p.descName); err != nil {
+		return nil, err
 	}
 	env, err := ovf.Unmarshal(bytes.NewReader(p.Descriptor))
 	if err != nil {
@@ -150,8 +230,15 @@ func (p *OVFPackage) scanOVA() error {
 			if err != nil {
 				return fmt.Errorf("read %s in %s: %w", toolkit.Quote(name, 0), toolkit.Quote(p.Path, 0), err)
 			}
-			p.Descriptor = b
+			p.Descriptor, p.descName = b, name
 			continue
+		}
+		if strings.EqualFold(filepath.Ext(name), ".mf") && h.Size <= maxManifest && p.Manifest == nil {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				return fmt.Errorf("read %s in %s: %w", toolkit.Quote(name, 0), toolkit.Quote(p.Path, 0), err)
+			}
+			p.Manifest = parseManifest(b)
 		}
 		p.Sizes[name] = h.Size
 	}
@@ -171,11 +258,8 @@ func (p *OVFPackage) Entries() []string {
 	return out
 }
 
-// DescriptorName is the descriptor's file name.
-func (p *OVFPackage) DescriptorName() string {
-	base := filepath.Base(p.Path)
-	return strings.TrimSuffix(base, filepath.Ext(base)) + ".ovf"
-}
+// DescriptorName is the descriptor's file name in the package.
+func (p *OVFPackage) DescriptorName() string { return p.descName }
 
 // Open opens one file of the package by name (an OVF reference).
 func (p *OVFPackage) Open(name string) (io.ReadCloser, int64, error) {
