@@ -127,6 +127,9 @@ func libraryDeploy() toolkit.Tool {
 			vm, err := params.FinishDeploy(ctx, c, res.VM, a.Name, t.Folder.Path, a.PowerOn, prog)
 			out.ID, out.Path, out.PowerState, out.Host = vm.ID, vm.Path, vm.PowerState, vm.Host
 			out.CPUs, out.MemoryMB, out.Disks, out.Properties = vm.CPUs, vm.MemoryMB, vm.Disks, vm.Properties
+			if err == nil {
+				prog.Report(100, "deployed VM "+toolkit.Name(a.Name))
+			}
 			return err
 		})
 		return out, params.SessionSafe(err, started)

@@ -236,14 +236,12 @@ func uploadItem(ctx context.Context, rc *rest.Client, lib *library.Library, a Li
 				return err
 			}
 			out.Files = append(out.Files, u.name)
+			prog.Report(99*float64(sent.Load())/float64(max(total, 1)), fmt.Sprintf("uploaded %s (%s of %s GB)", toolkit.Quote(u.name, 0), toolkit.GiB(sent.Load()), toolkit.GiB(total)))
 		}
 		if err := m.CompleteLibraryItemUpdateSession(ctx, sid); err != nil {
 			return fmt.Errorf("complete the update session: %w", vcenter.RESTCause(err))
 		}
-		if err := m.WaitOnLibraryItemUpdateSession(ctx, sid, 500*time.Millisecond, nil); err != nil {
-			return fmt.Errorf("vCenter did not take the files: %w", vcenter.RESTCause(err))
-		}
-		return nil
+		return waitFiles(ctx, m, id, out.Files)
 	}()
 	close(done)
 	if err == nil && ctx.Err() != nil {
@@ -285,4 +283,40 @@ func (c *counting) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// waitFiles waits until the item lists every uploaded file. (The update
+// session's own state is not polled: the simulator sets it from a
+// goroutine without its lock, which the race detector reports.)
+func waitFiles(ctx context.Context, m *library.Manager, id string, names []string) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		files, err := m.ListLibraryItemFiles(ctx, id)
+		if err != nil {
+			return fmt.Errorf("read the item's files: %w", vcenter.RESTCause(err))
+		}
+		have := map[string]bool{}
+		for _, f := range files {
+			if f.Size != nil {
+				have[f.Name] = true
+			}
+		}
+		missing := 0
+		for _, n := range names {
+			if !have[n] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("vCenter has not taken %d of the uploaded files after 5 minutes; check the item in vCenter", missing)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

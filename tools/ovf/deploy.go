@@ -175,6 +175,9 @@ func finishDeploy(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectR
 	vm, err := params.FinishDeploy(ctx, c, ref, name, folder, powerOn, prog)
 	out.ID, out.Path, out.PowerState, out.Host = vm.ID, vm.Path, vm.PowerState, vm.Host
 	out.CPUs, out.MemoryMB, out.Disks, out.Properties = vm.CPUs, vm.MemoryMB, vm.Disks, vm.Properties
+	if err == nil {
+		prog.Report(100, "deployed VM "+toolkit.Name(name))
+	}
 	return err
 }
 

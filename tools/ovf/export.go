@@ -211,7 +211,7 @@ func runExport(ctx context.Context, c *vcenter.Conn, o vcenter.Object, p exportP
 			case <-tick.C:
 				pct := percentOf(sent.Load(), total)
 				_ = lease.Progress(ctx, pct)
-				prog.Report(float64(pct)*0.95, fmt.Sprintf("downloaded %s of %s GB", toolkit.GiB(sent.Load()), toolkit.GiB(total)))
+				prog.Report(float64(pct)*0.95, fmt.Sprintf("downloaded %s of %s", byteSize(sent.Load()), byteSize(total)))
 			}
 		}
 	}()

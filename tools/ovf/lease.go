@@ -62,7 +62,7 @@ func importPackage(ctx context.Context, c *vcenter.Conn, pkg *params.OVFPackage,
 			case <-tick.C:
 				pct := percentOf(sent.Load(), total)
 				_ = lease.Progress(ctx, pct)
-				prog.Report(1+0.97*float64(pct), fmt.Sprintf("uploaded %s of %s GB", toolkit.GiB(sent.Load()), toolkit.GiB(total)))
+				prog.Report(1+0.97*float64(pct), fmt.Sprintf("uploaded %s of %s", byteSize(sent.Load()), byteSize(total)))
 			}
 		}
 	}()
@@ -75,6 +75,7 @@ func importPackage(ctx context.Context, c *vcenter.Conn, pkg *params.OVFPackage,
 			if err := uploadItem(ctx, lease, pkg, item, &sent); err != nil {
 				return err
 			}
+			prog.Report(1+0.97*float64(percentOf(sent.Load(), total)), fmt.Sprintf("uploaded %s (%s of %s)", toolkit.Quote(item.Path, 0), byteSize(sent.Load()), byteSize(total)))
 		}
 		return nil
 	}()
@@ -177,4 +178,12 @@ func abortImport(ctx context.Context, c *vcenter.Conn, lease *nfc.Lease, info *n
 		return fmt.Errorf("%w; the import was aborted, but removing the half-imported VM %s failed (%v): delete it with vm_delete", why, ref.Value, err)
 	}
 	return fmt.Errorf("%w; the import was aborted and the half-imported VM removed", why)
+}
+
+// byteSize renders a transfer's size for progress messages.
+func byteSize(n int64) string {
+	if n >= 1<<30 {
+		return toolkit.GiB(n) + " GB"
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }

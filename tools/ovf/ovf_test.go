@@ -4,8 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -207,5 +211,46 @@ func TestOVFDeployManifestMismatch(t *testing.T) {
 		if e.Exists("/DC0/vm/" + tc.name) {
 			t.Errorf("%s: a refused deploy left a VM", tc.name)
 		}
+	}
+}
+
+// TestOVFDeployProgress: a client that asks for progress hears how the
+// upload goes, by bytes, ending at 100.
+func TestOVFDeployProgress(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	ova := writeOVA(t, e.dir, "appliance.ova")
+	var mu sync.Mutex
+	var msgs []string
+	var last float64
+	e.Client.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method != "notifications/progress" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if m, ok := n.Params.AdditionalFields["message"].(string); ok {
+			msgs = append(msgs, m)
+		}
+		if v, ok := n.Params.AdditionalFields["progress"].(float64); ok {
+			last = v
+		}
+	})
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "ovf_deploy"
+	req.Params.Arguments = map[string]any{"source": ova, "name": "progress-01", "cluster": cluster, "accept_eula": true}
+	req.Params.Meta = &mcp.Meta{ProgressToken: "deploy-1"}
+	res, err := e.Client.CallTool(e.Ctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("deploy: %v %s", err, toolstest.ResultText(res))
+	}
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	joined := strings.Join(msgs, "\n")
+	toolstest.MustContain(t, joined, "uploaded", "appliance-disk1.vmdk", "MB of")
+	if last != 100 {
+		t.Errorf("last progress %v, want 100; messages:\n%s", last, joined)
 	}
 }
