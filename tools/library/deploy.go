@@ -17,7 +17,7 @@ import (
 // LibraryDeployArgs describe a deploy of a library OVF item.
 type LibraryDeployArgs struct {
 	Library          string            `json:"library" jsonschema:"The content library: name or ID"`
-	Item             string            `json:"item" jsonschema:"The OVF item: name or ID (library_item_list shows them)"`
+	Item             string            `json:"item" jsonschema:"The OVF or vm-template item: name or ID (library_item_list shows them)"`
 	Name             string            `json:"name" jsonschema:"Name of the new VM: at most 80 characters, no / or \\"`
 	Folder           string            `json:"folder,omitempty" jsonschema:"VM folder (path or ID); default the placement default, else the datacenter's vm folder"`
 	Cluster          string            `json:"cluster,omitempty" jsonschema:"Cluster to run on (its root resource pool)"`
@@ -100,9 +100,9 @@ func (r LibraryDeployResult) Text() string {
 func libraryDeploy() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
 		Name:  "library_deploy",
-		Title: "Deploy a content library OVF item as a VM",
-		Description: "Deploy an OVF item of a content library as a new VM called name. Placement, folder, datastore and networks default from the placement defaults, " +
-			"then the inventory when unambiguous; network_mapping maps the item's networks, properties sets its vApp properties (checked against the item's OVF types first). " +
+		Title: "Deploy a content library item as a VM",
+		Description: "Deploy an OVF or vm-template item of a content library as a new VM called name. Placement, folder, datastore and networks default from the placement defaults, " +
+			"then the inventory when unambiguous; for OVF items network_mapping maps the item's networks and properties sets its vApp properties (checked against the item's OVF types first). " +
 			"vCenter copies the disks from the library: minutes for large items; can run as a background task.",
 		Risk:       policy.RiskWrite,
 		Background: true,

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vmware/govmomi/find"
+	vapivc "github.com/vmware/govmomi/vapi/vcenter"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -108,7 +109,7 @@ func TestLibraryUploadListDeploy(t *testing.T) {
 	}{
 		{"library_item_list", map[string]any{"library": "nope"}, "no content library"},
 		{"library_item_list", map[string]any{"library": "images", "cursor": "x"}, "cursor"},
-		{"library_deploy", map[string]any{"library": "images", "item": "tools", "name": "x", "cluster": cluster}, "only OVF items"},
+		{"library_deploy", map[string]any{"library": "images", "item": "tools", "name": "x", "cluster": cluster}, "only OVF and vm-template items"},
 		{"library_deploy", map[string]any{"library": "images", "item": "nope", "name": "x"}, "has no item"},
 		{"library_item_upload", map[string]any{"local_path": ova, "library": "images", "name": "appliance"}, "already has an item"},
 		{"library_item_upload", map[string]any{"local_path": "/etc/hosts.iso", "library": "images", "name": "h"}, "local_files"},
@@ -138,4 +139,43 @@ func TestProtected(t *testing.T) {
 		t.Fatalf("a refused upload made %d items", len(items))
 	}
 	toolstest.MustContain(t, e.Fails("library_deploy", map[string]any{"library": "images", "item": "nope", "name": "x", "cluster": cluster}), "has no item")
+}
+
+func TestLibraryDeployTemplate(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	m := e.vapi()
+	libID := e.newLibrary(m, "templates")
+	src, err := find.NewFinder(e.Vim).VirtualMachine(e.Ctx, "/DC0/vm/DC0_C0_RP1_VM2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fnd := find.NewFinder(e.Vim)
+	folder, err := fnd.Folder(e.Ctx, "/DC0/vm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := fnd.ResourcePool(e.Ctx, "/DC0/host/DC0_C0/Resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vapivc.NewManager(m.Client).CreateTemplate(e.Ctx, vapivc.Template{Name: "photon-5", Library: libID, SourceVM: src.Reference().Value,
+		Placement: &vapivc.Placement{Folder: folder.Reference().Value, ResourcePool: pool.Reference().Value}}); err != nil {
+		t.Fatal(err)
+	}
+	var page LibraryItemListResult
+	e.OK("library_item_list", map[string]any{"library": "templates"}, &page)
+	if len(page.Items) != 1 || page.Items[0].Type != "vm-template" {
+		t.Fatalf("items %+v", page.Items)
+	}
+	toolstest.MustContain(t, e.Fails("library_deploy", map[string]any{"library": "templates", "item": "photon-5", "name": "web-07", "cluster": cluster,
+		"properties": map[string]any{"a": "b"}}), "takes no properties")
+	var dep LibraryDeployResult
+	// (vcsim's deployed copy stays a template, which cannot be powered
+	// on; vCenter deploys a VM.)
+	e.OK("library_deploy", map[string]any{"library": "templates", "item": "photon-5", "name": "web-07", "cluster": cluster}, &dep)
+	if dep.Path != "/DC0/vm/web-07" || !e.Exists("/DC0/vm/web-07") {
+		t.Errorf("deployed %+v", dep)
+	}
 }

@@ -159,15 +159,6 @@ func offsetOf(cursor string) (int, error) {
 	return n, nil
 }
 
-// ItemType is the kind of an item as the tool reports it.
-func ItemType(t string) string {
-	switch strings.ToLower(t) {
-	case "ovf", "vm-template", "iso":
-		return strings.ToLower(t)
-	}
-	return "file"
-}
-
 func libraryItemList() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
 		Name:        "library_item_list",
@@ -195,7 +186,7 @@ func libraryItemList() toolkit.Tool {
 				}
 				end := min(len(items), off+a.Size())
 				for _, it := range items[off:end] {
-					li := LibraryItem{Name: it.Name, ID: it.ID, Type: ItemType(it.Type), SizeBytes: params.LibraryItemSize(ctx, m, &it)}
+					li := LibraryItem{Name: it.Name, ID: it.ID, Type: params.ItemKind(it.Type), SizeBytes: params.LibraryItemSize(ctx, m, &it)}
 					if it.CreationTime != nil {
 						li.Created = it.CreationTime.UTC().Format(time.RFC3339)
 					}

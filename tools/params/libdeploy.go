@@ -64,8 +64,12 @@ func DeployLibraryItem(ctx context.Context, c *vcenter.Conn, defs vcenter.Defaul
 	if err != nil {
 		return nil, err
 	}
-	if it.Type != library.ItemTypeOVF {
-		return nil, &toolkit.PlainError{Msg: fmt.Sprintf("item %s of library %s is of type %s; only OVF items can be deployed here (a vm-template item is cloned with vm_clone from its template)", toolkit.Name(it.Name), toolkit.Name(lib.Name), toolkit.Name(it.Type))}
+	switch it.Type {
+	case library.ItemTypeOVF:
+	case library.ItemTypeVMTX:
+		return deployTemplateItem(ctx, c, defs, a, lib, it, prog)
+	default:
+		return nil, &toolkit.PlainError{Msg: fmt.Sprintf("item %s of library %s is of type %s; only OVF and vm-template items can be deployed as VMs", toolkit.Name(it.Name), toolkit.Name(lib.Name), toolkit.Name(ItemKind(it.Type)))}
 	}
 	if libDS, err = LibraryDatastore(ctx, c, lib); err != nil {
 		return nil, err
@@ -244,4 +248,47 @@ func itemDescriptor(ctx context.Context, rc *rest.Client, it *library.Item) (*ov
 		return nil, fmt.Errorf("item %s does not describe one VM (no VirtualSystem)", toolkit.Name(it.Name))
 	}
 	return env, nil
+}
+
+// ItemKind is the kind of a library item as the tools report it: ovf,
+// vm-template, iso or file.
+func ItemKind(t string) string {
+	switch strings.ToLower(t) {
+	case "ovf", "vm-template", "iso":
+		return strings.ToLower(t)
+	}
+	return "file"
+}
+
+// deployTemplateItem deploys a vm-template item: vCenter clones the
+// library's template onto the placement.
+func deployTemplateItem(ctx context.Context, c *vcenter.Conn, defs vcenter.Defaults, a LibraryDeployArgs, lib *library.Library, it *library.Item, prog *guard.Progress) (*LibraryDeployed, error) {
+	if len(a.Properties) > 0 || len(a.NetworkMapping) > 0 || a.DeploymentOption != "" || a.DiskProvisioning != "" {
+		return nil, &toolkit.ArgError{Msg: fmt.Sprintf("item %s is a VM template: it takes no properties, network_mapping, deployment_option or disk_provisioning (change the VM afterwards with vm_reconfigure)", toolkit.Name(it.Name))}
+	}
+	t, err := ResolveDeployTarget(ctx, c, defs, DeployArgs{Name: a.Name, Folder: a.Folder, Cluster: a.Cluster, Host: a.Host, ResourcePool: a.ResourcePool, Datastore: a.Datastore}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := guard.ActOn(ctx, fmt.Sprintf("Deploy VM template %s of content library %s as VM %s in folder", toolkit.Quote(it.Name, toolkit.NameMax), toolkit.Quote(lib.Name, toolkit.NameMax), toolkit.Quote(a.Name, toolkit.NameMax)), t.Folder, t.Touches()...); err != nil {
+		return nil, err
+	}
+	spec := vapivc.DeployTemplate{
+		Name:          a.Name,
+		Placement:     &vapivc.Placement{ResourcePool: t.Place.Pool.ID(), Host: hostID(t), Folder: t.Folder.ID()},
+		DiskStorage:   &vapivc.DiskStorage{Datastore: t.Datastore.ID()},
+		VMHomeStorage: &vapivc.DiskStorage{Datastore: t.Datastore.ID()},
+	}
+	prog.Report(5, fmt.Sprintf("vCenter deploys template %s", toolkit.Name(it.Name)))
+	var ref *types.ManagedObjectReference
+	err = c.DoREST(ctx, func(rc *rest.Client) error {
+		var err error
+		ref, err = vapivc.NewManager(rc).DeployTemplateLibraryItem(ctx, it.ID, spec)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vCenter did not deploy template %s of library %s: %w", toolkit.Name(it.Name), toolkit.Name(lib.Name), vcenter.RESTCause(err))
+	}
+	prog.Report(95, "deployed")
+	return &LibraryDeployed{VM: *ref, Target: t, Library: lib.Name, Item: it.Name}, nil
 }

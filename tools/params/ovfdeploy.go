@@ -156,6 +156,9 @@ func ResolveDeployTarget(ctx context.Context, c *vcenter.Conn, defs vcenter.Defa
 		t.Defaults = append(t.Defaults, detail)
 	}
 	t.Datastore = ds
+	if err := t.pickHost(ctx, c); err != nil {
+		return nil, err
+	}
 	for _, on := range ovfNetworks {
 		n, detail, err := PickNetworkOrDefault(ctx, c, defs, a.NetworkMapping[on], nets, where)
 		if err != nil {
@@ -206,4 +209,38 @@ func CheckDeploymentOption(opt string, opts []OVFOption) error {
 		return fmt.Errorf("the package has no deployment options; leave deployment_option out")
 	}
 	return fmt.Errorf("the package has no deployment option %s; it has %s", toolkit.Quote(opt, 0), toolkit.Names(ids))
+}
+
+// pickHost names the host an import runs on when vCenter needs one: a
+// cluster without DRS (vCenter chooses only with DRS, ImportVApp's host
+// "can be omitted" for a standalone host or a DRS cluster). It takes the
+// first connected host outside maintenance mode that mounts the datastore.
+func (t *DeployTarget) pickHost(ctx context.Context, c *vcenter.Conn) error {
+	if t.Place.Host != nil || !t.Place.IsCluster() {
+		return nil
+	}
+	var cl mo.ClusterComputeResource
+	if err := c.ReadRef(ctx, t.Place.Compute.Ref, []string{"host", "configurationEx"}, &cl); err != nil {
+		return fmt.Errorf("read cluster %s: %w", toolkit.Path(t.Place.Compute.Path), err)
+	}
+	if ci, ok := cl.ConfigurationEx.(*types.ClusterConfigInfoEx); ok && ci.DrsConfig.Enabled != nil && *ci.DrsConfig.Enabled {
+		return nil
+	}
+	for _, ref := range cl.Host {
+		var h mo.HostSystem
+		if err := c.ReadRef(ctx, ref, []string{"runtime.connectionState", "runtime.inMaintenanceMode", "datastore"}, &h); err != nil {
+			continue
+		}
+		if h.Runtime.ConnectionState != types.HostSystemConnectionStateConnected || h.Runtime.InMaintenanceMode || !slices.Contains(h.Datastore, t.Datastore.Ref) {
+			continue
+		}
+		o, err := c.Resolve(ctx, "HostSystem", ref.Value) // applies the scope
+		if err != nil {
+			continue
+		}
+		t.Place.Host = &o
+		t.Defaults = append(t.Defaults, fmt.Sprintf("host %s: cluster %s has no DRS to choose one, so the first connected host with datastore %s (pass host to choose)", toolkit.Name(o.Name), toolkit.Name(t.Place.Compute.Name), toolkit.Name(t.Datastore.Name)))
+		return nil
+	}
+	return &toolkit.PlainError{Msg: fmt.Sprintf("cluster %s has no DRS and no connected host outside maintenance mode that mounts datastore %s; pass host, or another datastore", toolkit.Path(t.Place.Compute.Path), toolkit.Name(t.Datastore.Name))}
 }
