@@ -1,6 +1,7 @@
 package library
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -177,5 +178,27 @@ func TestLibraryDeployTemplate(t *testing.T) {
 	e.OK("library_deploy", map[string]any{"library": "templates", "item": "photon-5", "name": "web-07", "cluster": cluster}, &dep)
 	if dep.Path != "/DC0/vm/web-07" || !e.Exists("/DC0/vm/web-07") {
 		t.Errorf("deployed %+v", dep)
+	}
+}
+
+// TestLibraryUploadFailureLeavesNoItem: an upload vCenter refuses (here a
+// disk that is not a VMDK) removes the half-made item.
+func TestLibraryUploadFailureLeavesNoItem(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	m := e.vapi()
+	libID := e.newLibrary(m, "images")
+	dir := e.dir
+	if err := os.WriteFile(filepath.Join(dir, "appliance-disk1.vmdk"), make([]byte, 4096), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "appliance.ovf"), []byte(fmt.Sprintf(appliance, 4096)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := e.Fails("library_item_upload", map[string]any{"local_path": filepath.Join(dir, "appliance.ovf"), "library": "images", "name": "broken"})
+	toolstest.MustContain(t, text, "the half-made item was removed")
+	if items, err := m.GetLibraryItems(e.Ctx, libID); err != nil || len(items) != 0 {
+		t.Errorf("items left: %+v %v", items, err)
 	}
 }
