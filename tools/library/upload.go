@@ -83,7 +83,7 @@ func plan(path string) (string, []upload, error) {
 	if strings.EqualFold(filepath.Ext(path), ".iso") {
 		st, err := os.Stat(path)
 		if err != nil {
-			return "", nil, fmt.Errorf("local_path: %w", errors.Unwrap(err))
+			return "", nil, fmt.Errorf("local_path: %w", params.PathCause(err))
 		}
 		if !st.Mode().IsRegular() {
 			return "", nil, fmt.Errorf("local_path %s is not a regular file", toolkit.Quote(path, 0))

@@ -157,7 +157,7 @@ func OpenOVFPackage(path string) (*OVFPackage, error) {
 			}
 			st, err := os.Stat(filepath.Join(dir, f.Href))
 			if err != nil {
-				return nil, fmt.Errorf("the OVF references %s, which is not beside %s: %w", toolkit.Quote(f.Href, 0), toolkit.Quote(path, 0), errors.Unwrap(err))
+				return nil, fmt.Errorf("the OVF references %s, which is not beside %s: %w", toolkit.Quote(f.Href, 0), toolkit.Quote(path, 0), PathCause(err))
 			}
 			if !st.Mode().IsRegular() {
 				return nil, fmt.Errorf("%s referenced by the OVF is not a regular file", toolkit.Quote(f.Href, 0))
@@ -186,7 +186,7 @@ func CheckOVFFileName(name string) error {
 func readLimited(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", toolkit.Quote(path, 0), errors.Unwrap(err))
+		return nil, fmt.Errorf("open %s: %w", toolkit.Quote(path, 0), PathCause(err))
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
@@ -203,7 +203,7 @@ func readLimited(path string, max int64) ([]byte, error) {
 func (p *OVFPackage) scanOVA() error {
 	f, err := os.Open(p.Path)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", toolkit.Quote(p.Path, 0), errors.Unwrap(err))
+		return fmt.Errorf("open %s: %w", toolkit.Quote(p.Path, 0), PathCause(err))
 	}
 	defer f.Close()
 	tr := tar.NewReader(f)
@@ -480,4 +480,13 @@ func DiskCapacityBytes(capacity string, units *string) int64 {
 		}
 	}
 	return n
+}
+
+// PathCause is a file error without the path it repeats (the message
+// names the path already).
+func PathCause(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
 }
