@@ -21,6 +21,11 @@ import (
 // exportEnv serves this toolset as vm-admin on the simulator extended
 // with ExportVm and CreateDescriptor, with one local directory allowed.
 func exportEnv(t *testing.T) *env {
+	e, _ := exportEnvX(t)
+	return e
+}
+
+func exportEnvX(t *testing.T) (*env, *exports) {
 	t.Helper()
 	m, x := extendExport(t)
 	dir := t.TempDir()
@@ -28,7 +33,7 @@ func exportEnv(t *testing.T) *env {
 	lf := toolstest.LocalFiles{Dirs: localfiles.Dirs{Read: []string{dir}, Write: []string{dir}}}
 	e := &env{Env: toolstest.NewOn(t, served(), toolstest.Options{Policy: p, LocalFiles: lf}, m), dir: dir}
 	e.Sim.Model.Service.Handle("/ovfexport/", x)
-	return e
+	return e, x
 }
 
 // poweredOff returns the path of a powered-off demo VM, powering one off
@@ -171,4 +176,22 @@ func vmPowerOn(e *env, path string) error {
 		return err
 	}
 	return task.Wait(e.Ctx)
+}
+
+// TestOVFExportInterrupted: a download cut off half-way fails the export,
+// which aborts its lease and leaves nothing in the directory.
+func TestOVFExportInterrupted(t *testing.T) {
+	t.Parallel()
+	e, x := exportEnvX(t)
+	vmPath := e.poweredOff()
+	x.mu.Lock()
+	x.cut = true
+	x.mu.Unlock()
+	for _, format := range []string{"ovf", "ova"} {
+		text := e.Fails("ovf_export", map[string]any{"vm": vmPath, "local_path": e.dir, "format": format})
+		toolstest.MustContain(t, text, "nothing was written")
+		if entries, _ := os.ReadDir(e.dir); len(entries) != 0 {
+			t.Errorf("%s: an interrupted export left %v", format, entries)
+		}
+	}
 }

@@ -34,14 +34,28 @@ type exports struct {
 	mu    sync.Mutex
 	disks map[string]string // URL path → local VMDK file
 	dir   string
+	// cut makes every download stop half-way, as a dropped connection.
+	cut bool
 }
 
 func (x *exports) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x.mu.Lock()
 	f, ok := x.disks[r.URL.Path]
+	cut := x.cut
 	x.mu.Unlock()
 	if !ok || r.Method != http.MethodGet {
 		http.NotFound(w, r)
+		return
+	}
+	if cut {
+		b, _ := os.ReadFile(f)
+		w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+		_, _ = w.Write(b[:len(b)/2])
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+			}
+		}
 		return
 	}
 	http.ServeFile(w, r, f)
