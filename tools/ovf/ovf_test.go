@@ -254,3 +254,34 @@ func TestOVFDeployProgress(t *testing.T) {
 		t.Errorf("last progress %v, want 100; messages:\n%s", last, joined)
 	}
 }
+
+// TestOVFImportSpecErrors: what vCenter's CreateImportSpec refuses (here
+// hardware of an unknown kind) is explained by ovf_inspect on a target and
+// stops ovf_deploy before any upload.
+func TestOVFImportSpecErrors(t *testing.T) {
+	t.Parallel()
+	p := toolstest.Policy(t, "vm-admin", nil, nil)
+	e := newEnv(t, p, nil)
+	good := writeOVF(t, e.dir)
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := strings.Replace(string(b), "    </VirtualHardwareSection>",
+		"      <Item><rasd:ElementName>odd device</rasd:ElementName><rasd:InstanceID>9</rasd:InstanceID><rasd:ResourceType>99</rasd:ResourceType></Item>\n    </VirtualHardwareSection>", 1)
+	if err := os.WriteFile(good, []byte(odd), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var in OVFInspectResult
+	text := e.OK("ovf_inspect", map[string]any{"source": good, "cluster": cluster}, &in)
+	if !in.Checked || in.Accepted || len(in.Errors) != 1 {
+		t.Fatalf("inspect %+v", in)
+	}
+	toolstest.MustContain(t, text, "vCenter refuses it", "OvfUnsupportedType", "the package asks for hardware this host cannot give")
+	before := len(e.AllVMs("name"))
+	text = e.Fails("ovf_deploy", map[string]any{"source": good, "name": "odd-01", "cluster": cluster, "accept_eula": true})
+	toolstest.MustContain(t, text, "vCenter refuses to import", "nothing was uploaded", "OvfUnsupportedType")
+	if len(e.AllVMs("name")) != before {
+		t.Error("a refused import made a VM")
+	}
+}
