@@ -126,6 +126,16 @@ func TestOVFDeploy(t *testing.T) {
 	if rec := toolstest.LastAudit(t, p); rec.Tool != "ovf_deploy" || rec.Outcome != "ok" {
 		t.Errorf("audit %+v", rec)
 	}
+	// A .ovf with its disk beside it deploys the same way.
+	dir := filepath.Join(e.dir, "unpacked")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var out2 OVFDeployResult
+	e.OK("ovf_deploy", map[string]any{"source": writeOVF(t, dir), "name": "appliance-02", "cluster": cluster, "accept_eula": true}, &out2)
+	if out2.CPUs != 2 || out2.Uploaded == 0 || !e.Exists("/DC0/vm/appliance-02") {
+		t.Errorf("deploy from .ovf %+v", out2)
+	}
 }
 
 func TestOVFDeployRefused(t *testing.T) {
