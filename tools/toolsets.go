@@ -15,9 +15,11 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/library"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/pool"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/ovf"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/tag"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/task"
@@ -45,6 +47,8 @@ func Toolsets() []toolkit.Toolset {
 		console.Toolset(),
 		metrics.Toolset(),
 		guest.Toolset(),
+		ovf.Toolset(),
+		library.Toolset(),
 	}
 }
 

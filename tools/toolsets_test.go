@@ -458,10 +458,15 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	// The datastore file tools act on datastores, not on what this test
 	// protects: tools/datastore's TestDatastoreFilesProtected refuses each
 	// on a protected datastore (the same Act) and reads the files back.
+	// ovf_deploy, ovf_export, library_deploy and library_item_upload read
+	// or write local files, which this server's profile allows none of:
+	// tools/ovf's and tools/library's TestProtected refuse them on
+	// protected targets with a local directory allowed (the same Act).
 	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true,
 		"alarm_acknowledge": true, "alarm_reset": true, "tag_create": true, "tag_category_create": true,
 		"datastore_mkdir": true, "datastore_file_move": true, "datastore_file_copy": true, "datastore_file_delete": true,
-		"datastore_upload": true, "datastore_download": true}
+		"datastore_upload": true, "datastore_download": true,
+		"ovf_deploy": true, "ovf_export": true, "library_deploy": true, "library_item_upload": true}
 	// The guest tools need a guest login and a running guest OS before they
 	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
 	// the same refusal.

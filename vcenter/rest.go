@@ -67,7 +67,7 @@ func (c *Conn) REST(ctx context.Context) (*rest.Client, error) {
 }
 
 // errNoVAPI: an ESXi host serves no Automation API.
-var errNoVAPI = errors.New("tags need vCenter: this is an ESXi host, which has no Automation API (tags and categories live in vCenter)")
+var errNoVAPI = errors.New("this is an ESXi host, which has no Automation API: tags, categories and content libraries live in vCenter; connect to vCenter to use them")
 
 // DoREST runs fn with the REST client. When vCenter answers 401 (the REST
 // session expired or was ended), it logs in again and runs fn once more,
@@ -191,6 +191,8 @@ var restReadActions = map[string]bool{
 	"list-attached-tags": true, "list-attached-objects": true,
 	"list-attached-tags-on-objects": true, "list-attached-objects-on-tags": true,
 	"list-tags-for-category": true, "list-used-tags": true, "list-used-categories": true,
+	// The OVF filter of a library item describes it for a target.
+	"filter": true,
 }
 
 // IsRESTRead reports whether a vAPI request leaves vCenter as it is: GET

@@ -225,6 +225,8 @@ func TestIsRESTRead(t *testing.T) {
 		{"DELETE", "/rest/com/vmware/cis/tagging/tag/id:x", false},
 		{"POST", "/rest/com/vmware/cis/session?~action=delete-everything", false},
 		{"POST", "/rest/vcenter/vm", false},
+		{"POST", "/rest/com/vmware/vcenter/ovf/library-item/id:x?~action=filter", true},
+		{"POST", "/rest/com/vmware/vcenter/ovf/library-item/id:x?~action=deploy", false},
 	} {
 		u, err := url.Parse(tc.url)
 		if err != nil {

@@ -337,6 +337,8 @@ func (c *Conn) discard() {
 	// The REST session may outlive it: end that one too.
 	c.logoutREST(ctx)
 	c.index.stop()
+	// The REST session may outlive it: end that one too.
+	c.logoutREST(ctx)
 	_ = c.manager.Logout(ctx)
 	c.Client.CloseIdleConnections()
 }

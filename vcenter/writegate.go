@@ -126,6 +126,8 @@ var readMethods = map[string]bool{
 	// Reads that are not named like one.
 	"SearchDatastore_Task": true, "SearchDatastoreSubFolders_Task": true, "RecommendHostsForVm": true,
 	"PlaceVm": true, "EstimateStorageForConsolidateSnapshots_Task": true, "DoesCustomizationSpecExist": true,
+	// OVF descriptors: computed from the arguments, nothing is created.
+	"CreateImportSpec": true, "ParseDescriptor": true,
 	// Guest reads: downloading a file from the guest and reading its
 	// environment change nothing in vCenter or the guest.
 	"InitiateFileTransferFromGuest": true, "ReadEnvironmentVariableInGuest": true,
