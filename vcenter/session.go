@@ -334,8 +334,6 @@ func (c *Conn) discard() {
 	defer cancel()
 	// Logout on a dead session fails with NotAuthenticated; its only effect
 	// here is stopping the keep-alive goroutine, which is what we want.
-	// The REST session may outlive it: end that one too.
-	c.logoutREST(ctx)
 	c.index.stop()
 	// The REST session may outlive it: end that one too.
 	c.logoutREST(ctx)
