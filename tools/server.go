@@ -11,6 +11,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/mcpctx"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -63,6 +64,9 @@ func NewServer(d Deps, o Options) (*server.MCPServer, error) {
 		Instructions: Instructions(sel, o.ReadOnly, role),
 		Policy:       o.Policy,
 		Logging:      o.Logging,
+		// Resources, subscriptions, prompts and completions over the
+		// served tools.
+		Extend: mcpctx.New(served, All()),
 	}), nil
 }
 

@@ -60,6 +60,9 @@ type Options struct {
 	Tasks bool
 	// Defaults are the placement defaults the server's tools see.
 	Defaults vcenter.Defaults
+	// Extend adds resources, prompts and completions to the server (see
+	// guard.ServerOptions.Extend); nil: tools only.
+	Extend func(toolkit.Deps, *guard.Guard) guard.Extension
 }
 
 // Tools lists the tools of toolsets, for New and NewWith.
@@ -122,7 +125,7 @@ func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy, Extend: o.Extend})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))
