@@ -47,7 +47,14 @@ type promptArg struct {
 // maxPromptArg bounds an argument a user gives a prompt.
 const maxPromptArg = 200
 
-func q(s string) string { return toolkit.Quote(s, maxPromptArg) }
+// q renders a user's argument for the model: as it is when plain, quoted
+// and escaped otherwise (a newline cannot start an instruction of its own).
+func q(s string) string {
+	if n := toolkit.Name(s); n == s {
+		return s
+	}
+	return toolkit.Quote(s, maxPromptArg)
+}
 
 var prompts = []promptDef{
 	{

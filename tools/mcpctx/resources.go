@@ -167,3 +167,22 @@ func sameID(structured any, id string) bool {
 	}
 	return m.ID == nil || *m.ID == id
 }
+
+// refusedRead audits a resources/read that mcp-go answered as not found
+// because the resource is not registered here — its tool is not served or
+// the role may not call it — as the guard audits a hidden tool's call: the
+// guard refuses the tool, which writes the line.
+func (e *ext) refusedRead(ctx context.Context, _ any, method mcp.MCPMethod, message any, err error) {
+	if method != mcp.MethodResourcesRead || !errors.Is(err, server.ErrResourceNotFound) {
+		return
+	}
+	req, ok := message.(*mcp.ReadResourceRequest)
+	if !ok {
+		return
+	}
+	ref, perr := ParseURI(req.Params.URI)
+	if perr != nil || e.offered(ref.Res.tool) {
+		return
+	}
+	_, _ = e.run(ctx, "resources/read", ref)
+}

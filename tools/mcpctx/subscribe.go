@@ -90,6 +90,7 @@ func (s *subscriptions) hooks(h *server.Hooks) {
 			}
 		}()
 	})
+	h.AddOnError(s.e.refusedRead)
 	h.AddOnUnregisterSession(func(ctx context.Context, sess server.ClientSession) {
 		s.removeSession(ctx, sess.SessionID())
 	})
