@@ -266,6 +266,7 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 
 	filters := map[WatchTarget]types.ManagedObjectReference{}
 	byFilter := map[types.ManagedObjectReference]WatchTarget{}
+	gone := map[WatchTarget]bool{} // objects vCenter no longer has
 	version := ""
 	for {
 		w.mu.Lock()
@@ -290,22 +291,33 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 			if _, ok := filters[t]; ok {
 				continue
 			}
+			if gone[t] {
+				continue
+			}
 			spec := watchSpec(c, t)
 			res, err := methods.CreateFilter(ctx, c.Client, &types.CreateFilter{This: pc, Spec: spec})
+			if fault.Is(err, &types.ManagedObjectNotFound{}) {
+				// Deleted: that is the news; the others go on.
+				gone[t] = true
+				changed = append(changed, t)
+				continue
+			}
 			if err != nil {
 				return err
 			}
 			filters[t], byFilter[res.Returnval] = res.Returnval, t
 			// The baseline: what the filter's first update will also say.
-			base, err := methods.RetrievePropertiesEx(ctx, c.Client, &types.RetrievePropertiesEx{This: pc, SpecSet: []types.PropertyFilterSpec{spec}})
+			objs, err := retrieveAll(ctx, c, pc, spec)
+			if fault.Is(err, &types.ManagedObjectNotFound{}) {
+				if err := w.drop(ctx, c, t, filters, byFilter); err != nil {
+					return err
+				}
+				gone[t] = true
+				changed = append(changed, t)
+				continue
+			}
 			if err != nil {
 				return err
-			}
-			var objs []types.ObjectContent
-			if base.Returnval != nil {
-				objs = base.Returnval.Objects
-				// Continue pages are not needed: the sets are small (one
-				// object, or the recent tasks).
 			}
 			if w.baseline(t, objs, relogin) {
 				changed = append(changed, t)
@@ -342,6 +354,17 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 			if fault.Is(err, &types.RequestCanceled{}) {
 				continue // the watched set changed
 			}
+			if t, ok := missing(err, filters); ok {
+				// The simulator fails the whole wait for a filter whose
+				// object was deleted (vCenter reports it leaving): drop
+				// that one, report it, go on with the others.
+				if err := w.drop(ctx, c, t, filters, byFilter); err != nil {
+					return err
+				}
+				gone[t] = true
+				w.notify(t)
+				continue
+			}
 			return err
 		}
 		set := res.Returnval
@@ -361,6 +384,46 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 			}
 		}
 	}
+}
+
+// drop destroys t's filter.
+func (w *Watcher) drop(ctx context.Context, c *Conn, t WatchTarget, filters map[WatchTarget]types.ManagedObjectReference, byFilter map[types.ManagedObjectReference]WatchTarget) error {
+	f, ok := filters[t]
+	if !ok {
+		return nil
+	}
+	delete(filters, t)
+	delete(byFilter, f)
+	_, err := methods.DestroyPropertyFilter(ctx, c.Client, &types.DestroyPropertyFilter{This: f})
+	return err
+}
+
+// missing is the watched object a ManagedObjectNotFound fault names.
+func missing(err error, filters map[WatchTarget]types.ManagedObjectReference) (WatchTarget, bool) {
+	var nf *types.ManagedObjectNotFound
+	if _, ok := fault.As(err, &nf); !ok || nf == nil {
+		return WatchTarget{}, false
+	}
+	t := WatchTarget{Kind: nf.Obj.Type, ID: nf.Obj.Value}
+	_, ok := filters[t]
+	return t, ok
+}
+
+// retrieveAll reads what spec selects, every page.
+func retrieveAll(ctx context.Context, c *Conn, pc types.ManagedObjectReference, spec types.PropertyFilterSpec) ([]types.ObjectContent, error) {
+	res, err := methods.RetrievePropertiesEx(ctx, c.Client, &types.RetrievePropertiesEx{This: pc, SpecSet: []types.PropertyFilterSpec{spec}})
+	if err != nil || res.Returnval == nil {
+		return nil, err
+	}
+	objs, token := res.Returnval.Objects, res.Returnval.Token
+	for token != "" {
+		more, err := methods.ContinueRetrievePropertiesEx(ctx, c.Client, &types.ContinueRetrievePropertiesEx{This: pc, Token: token})
+		if err != nil {
+			return nil, err
+		}
+		objs, token = append(objs, more.Returnval.Objects...), more.Returnval.Token
+	}
+	return objs, nil
 }
 
 // watchSpec is the filter of one target.

@@ -139,6 +139,27 @@ func TestWatcher(t *testing.T) {
 	publishHost(t, sim, host.Reference(), false)
 	events.want(t, hostT)
 
+	// A watched VM deleted is a change; an ID that names nothing is
+	// watched quietly.
+	doomed, err := finder.VirtualMachine(ctx, "/DC0/vm/DC0_H0_VM1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doomedT := WatchTarget{Kind: "VirtualMachine", ID: doomed.Reference().Value}
+	ghostT := WatchTarget{Kind: "VirtualMachine", ID: "vm-99999"}
+	for _, tg := range []WatchTarget{doomedT, ghostT} {
+		if err := w.Add(ctx, tg); err != nil {
+			t.Fatalf("add %v: %v", tg, err)
+		}
+	}
+	if st, _ := doomed.PowerState(ctx); st == types.VirtualMachinePowerStatePoweredOn {
+		wait(doomed.PowerOff(ctx))
+	}
+	wait(doomed.Destroy(ctx))
+	events.want(t, doomedT)
+	w.Remove(ctx, doomedT)
+	w.Remove(ctx, ghostT)
+
 	// The last Remove stops the loop.
 	for _, tg := range []WatchTarget{hostT, WatchAlarms, WatchTasks} {
 		w.Remove(ctx, tg)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -212,7 +213,13 @@ func (s *subscriptions) add(ctx context.Context, sess server.ClientSession, uri 
 	return nil
 }
 
+// removeWait bounds how long removing a subscription waits for the
+// watcher to drop its filter (the filter goes anyway; only the wait ends).
+const removeWait = 2 * time.Second
+
 func (s *subscriptions) remove(ctx context.Context, k subKey) {
+	ctx, cancel := context.WithTimeout(ctx, removeWait)
+	defer cancel()
 	s.mu.Lock()
 	sb, ok := s.m[k]
 	delete(s.m, k)
@@ -223,6 +230,8 @@ func (s *subscriptions) remove(ctx context.Context, k subKey) {
 }
 
 func (s *subscriptions) removeSession(ctx context.Context, session string) {
+	ctx, cancel := context.WithTimeout(ctx, removeWait)
+	defer cancel()
 	s.mu.Lock()
 	var gone []*sub
 	for k, sb := range s.m {
