@@ -21,6 +21,7 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/mcpctx"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
@@ -31,8 +32,27 @@ import (
 // completions, under p (nil: viewer), speaking protocol (empty: latest).
 func newCtxEnv(t *testing.T, p *tools.Policy, toolsets []string, protocol string) *env {
 	t.Helper()
+	e, _ := newCtxEnvWatching(t, p, toolsets, protocol)
+	return e
+}
+
+// watching is what mcpctx's extension reports of its subscriptions.
+type watching interface{ Watching() (subscriptions, filters int) }
+
+// newCtxEnvWatching is newCtxEnv that also returns the server's extension.
+func newCtxEnvWatching(t *testing.T, p *tools.Policy, toolsets []string, protocol string) (*env, func() watching) {
+	t.Helper()
 	srv := served(t, envOptions{toolsets: toolsets})
-	return &env{toolstest.NewOn(t, srv, toolstest.Options{Policy: p, Protocol: protocol, Extend: mcpctx.New(srv, tools.All())})}
+	var mu sync.Mutex
+	var ext guard.Extension
+	extend := func(d toolkit.Deps, g *guard.Guard) guard.Extension {
+		mu.Lock()
+		defer mu.Unlock()
+		ext = mcpctx.New(srv, tools.All())(d, g)
+		return ext
+	}
+	e := &env{toolstest.NewOn(t, srv, toolstest.Options{Policy: p, Protocol: protocol, Extend: extend})}
+	return e, func() watching { mu.Lock(); defer mu.Unlock(); return ext.(watching) }
 }
 
 func (e *env) readResource(uri string) ([]mcp.ResourceContents, error) {
@@ -320,7 +340,7 @@ func (e *env) power(ref types.ManagedObjectReference, on bool) {
 // unsubscribe.
 func TestSubscriptionLegacy(t *testing.T) {
 	t.Parallel()
-	e := newCtxEnv(t, nil, nil, mcp.ProtocolVersion20251125)
+	e, ext := newCtxEnvWatching(t, nil, nil, mcp.ProtocolVersion20251125)
 	u := collectUpdates(e)
 	vm := e.firstVM("DC0_", types.VirtualMachinePowerStatePoweredOn)
 	uri := "vsphere://vm/" + vm.Self.Value
@@ -343,6 +363,30 @@ func TestSubscriptionLegacy(t *testing.T) {
 	if waitFor(2*time.Second, func() bool { return u.count(uri) > before }) {
 		t.Errorf("notified for %s after unsubscribe", uri)
 	}
+
+	if subs, filters := ext().Watching(); subs != 0 || filters != 0 {
+		t.Errorf("after unsubscribe: %d subscriptions, %d filters", subs, filters)
+	}
+
+	// The session's end removes its subscriptions and their filters.
+	for _, u := range []string{uri, "vsphere://alarms", "vsphere://tasks/recent"} {
+		req.Params.URI = u
+		if err := e.Client.Subscribe(e.Ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if subs, filters := ext().Watching(); subs != 3 || filters != 3 {
+		t.Errorf("subscribed: %d subscriptions, %d filters; want 3 and 3", subs, filters)
+	}
+	defer func() {
+		if err := e.Client.Close(); err != nil {
+			t.Error(err)
+		}
+		if !waitFor(5*time.Second, func() bool { s, f := ext().Watching(); return s == 0 && f == 0 }) {
+			s, f := ext().Watching()
+			t.Errorf("after the session ended: %d subscriptions, %d filters", s, f)
+		}
+	}()
 
 	// Refusals: what cannot be subscribed to says why.
 	for bad, want := range map[string]string{

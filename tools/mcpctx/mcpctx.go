@@ -80,3 +80,13 @@ func (e *ext) offered(tool string) bool {
 	_, ok := e.handlers[tool]
 	return ok && e.g.Allows(tool)
 }
+
+// Watching reports how many subscriptions the server holds and how many
+// targets its watcher has a property filter for: for tests and
+// diagnostics.
+func (e *ext) Watching() (subscriptions, filters int) {
+	if e.watch != nil {
+		filters = e.watch.Watching()
+	}
+	return e.subs.count(), filters
+}
