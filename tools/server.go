@@ -160,7 +160,8 @@ func Instructions(sel []toolkit.Toolset, readOnly bool, role *policy.Role) strin
 	}
 	b.WriteString("\nObjects are named by name, inventory path (/DC0/vm/web-01), managed object ID (vm-42) or UUID; an ambiguous name is an error that lists the paths.\n")
 	b.WriteString("Lists are paged: pass next_cursor back as cursor, and narrow with filters rather than paging through everything.\n")
-	b.WriteString("Start from inventory_summary for an overview, vm_list to find VMs and vm_get for one VM.")
+	b.WriteString("Start from inventory_summary for an overview, vm_list to find VMs and vm_get for one VM.\n")
+	b.WriteString("Resources (vsphere://summary, vsphere://alarms, vsphere://tasks/recent, vsphere://vm/{id} and host, cluster, datastore by ID) hold the same as those tools and can be subscribed to; prompts health_check, capacity_report, snapshot_hygiene and maintenance_prep are runbooks.")
 	return b.String()
 }
 
