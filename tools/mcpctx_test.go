@@ -37,7 +37,9 @@ func newCtxEnv(t *testing.T, p *tools.Policy, toolsets []string, protocol string
 }
 
 // watching is what mcpctx's extension reports of its subscriptions.
-type watching interface{ Watching() (subscriptions, filters int) }
+type watching interface {
+	Watching() (subscriptions, filters int)
+}
 
 // newCtxEnvWatching is newCtxEnv that also returns the server's extension.
 func newCtxEnvWatching(t *testing.T, p *tools.Policy, toolsets []string, protocol string) (*env, func() watching) {
