@@ -152,7 +152,8 @@ func (w *Watcher) Remove(ctx context.Context, t WatchTarget) {
 	_ = w.changedLocked(ctx)
 }
 
-// Watching reports how many targets have a filter, for tests.
+// Watching reports how many targets are watched (each has a filter while
+// the loop runs), for tests and diagnostics.
 func (w *Watcher) Watching() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
