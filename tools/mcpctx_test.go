@@ -106,8 +106,9 @@ func (e *env) firstVM(prefix string, state types.VirtualMachinePowerState) mo.Vi
 	return mo.VirtualMachine{}
 }
 
-// volatile are the parts of a result that differ between two calls.
-var volatile = regexp.MustCompile(`cursor=\S+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+// volatile are the parts of a result that differ between two calls: a
+// cursor's token, times, a host's clock drift.
+var volatile = regexp.MustCompile(`cursor=\S+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|drift [-+0-9.]+s`)
 
 func TestResourcesListedAndRead(t *testing.T) {
 	t.Parallel()
@@ -183,6 +184,7 @@ func TestResourcesListedAndRead(t *testing.T) {
 			for _, m := range []map[string]any{js, want} {
 				delete(m, "next_cursor")
 				delete(m, "host_time")
+				delete(m, "drift_s")
 			}
 			text, wantText = volatile.ReplaceAllString(text, "X"), volatile.ReplaceAllString(wantText, "X")
 			if !reflect.DeepEqual(js, want) {
@@ -407,7 +409,7 @@ func TestSubscriptionLegacy(t *testing.T) {
 // the stream's ID on each update; closing the stream ends it.
 func TestSubscriptionListen(t *testing.T) {
 	t.Parallel()
-	e := newCtxEnv(t, nil, nil, "")
+	e, ext := newCtxEnvWatching(t, nil, nil, "")
 	u := collectUpdates(e)
 	vm := e.firstVM("DC1_", types.VirtualMachinePowerStatePoweredOn)
 	uri := "vsphere://vm/" + vm.Self.Value
@@ -429,8 +431,15 @@ func TestSubscriptionListen(t *testing.T) {
 		}
 	}
 	u.mu.Unlock()
+	if subs, filters := ext().Watching(); subs != 2 || filters != 2 {
+		t.Errorf("listening: %d subscriptions, %d filters; want 2 and 2", subs, filters)
+	}
 	stop()
-	time.Sleep(200 * time.Millisecond) // the server sees the stream end
+	// The server sees the stream end and drops its subscriptions.
+	if !waitFor(5*time.Second, func() bool { s, f := ext().Watching(); return s == 0 && f == 0 }) {
+		s, f := ext().Watching()
+		t.Errorf("after the stream closed: %d subscriptions, %d filters", s, f)
+	}
 	before := u.count(uri)
 	e.power(vm.Self, true)
 	if waitFor(2*time.Second, func() bool { return u.count(uri) > before }) {
