@@ -215,6 +215,7 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 			if err := w.Flush(); err != nil {
 				return err
 			}
+			showLocalFiles(o.stdout, s)
 			if len(s.warnings) > 0 {
 				fmt.Fprintln(o.stdout, "\nwarnings")
 				for _, m := range s.warnings {

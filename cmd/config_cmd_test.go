@@ -450,8 +450,8 @@ roles:
 		t.Fatalf("roles: %v\n%s", err, stderr)
 	}
 	for _, want := range []string{
-		"viewer (built-in)", "operator (built-in; inherits viewer)", "vm-admin (built-in; inherits operator → viewer)", "admin (built-in)",
-		"lab-operator (custom; inherits operator → viewer)  * role of profile lab",
+		"viewer (built-in)", "operator (built-in)", "vm-admin (built-in; inherits operator)", "admin (built-in)",
+		"lab-operator (custom; inherits operator)  * role of profile lab",
 		"deny:      vm_reset", "scope:     datacenters DC1; vms lab-*", "protect:   *-prod-*", "limits:    5 calls/s, 30 writes/hour",
 	} {
 		if !strings.Contains(out, want) {
@@ -527,5 +527,31 @@ func TestToolsetsPrecedence(t *testing.T) {
 	_, _, err = f.run(nil, "tools", "list", "--toolsets", "vm,guests")
 	if err == nil || !strings.Contains(err.Error(), `unknown toolset "guests"`) || !strings.Contains(err.Error(), "inventory, vm") {
 		t.Errorf("unknown toolset: %v", err)
+	}
+}
+
+func TestConfigShowLocalFiles(t *testing.T) {
+	f := newFixture(t)
+	f.writeConfig(`
+default_profile: lab
+profiles:
+  lab:
+    url: https://vc.example/sdk
+    local_files: {read: [/data/isos], write: [/data/out, /tmp/x]}
+`)
+	out, stderr, err := f.run(nil, "config", "show")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if l := line(out, "read "); !strings.Contains(l, "/data/isos") || !strings.Contains(l, "local_files.read") {
+		t.Errorf("read line: %q\n%s", l, out)
+	}
+	if l := line(out, "write "); !strings.Contains(l, "/data/out, /tmp/x") {
+		t.Errorf("write line: %q", l)
+	}
+	f.writeConfig("default_profile: lab\nprofiles:\n  lab: {url: https://vc.example/sdk}\n")
+	out, _, _ = f.run(nil, "config", "show")
+	if l := line(out, "read "); !strings.Contains(l, "(none)") {
+		t.Errorf("default read line: %q", l)
 	}
 }

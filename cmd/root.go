@@ -260,7 +260,7 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 	}
 	// Placement defaults: none under --simulator (see defaults).
 	defaults, _ := o.defaults(cmd.Flags(), s, cfg.Datacenter)
-	deps := tools.Deps{Session: a.session, Log: log, Defaults: defaults}
+	deps := tools.Deps{Session: a.session, Log: log, Defaults: defaults, Guest: o.guestCredentials(s), LocalFiles: s.localFiles()}
 	a.tools = tools.Served(s.toolsets, s.readOnly)
 	if a.server, err = tools.NewServer(deps, tools.Options{Version: version, Toolsets: s.toolsetNames, ReadOnly: s.readOnly, Policy: a.policy, Logging: ml}); err != nil {
 		return nil, err

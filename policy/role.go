@@ -55,9 +55,13 @@ func BuiltinRoles() []string {
 func builtinSpec(name string) (RoleSpec, bool) {
 	switch name {
 	case RoleViewer:
-		return RoleSpec{Allow: []string{"risk:read"}}, true
+		// Guest file contents, directory listings and process lists can
+		// hold secrets: reading inside a guest starts at operator.
+		return RoleSpec{Allow: []string{"risk:read"}, Deny: guestReads()}, true
 	case RoleOperator:
-		return RoleSpec{Inherits: RoleViewer, Allow: []string{
+		// Not inherits: viewer, whose deny of guest reads would win.
+		return RoleSpec{Allow: []string{
+			"risk:read",
 			"vm_power_*", "vm_reset", "vm_suspend", "vm_shutdown_guest", "vm_reboot_guest",
 			"snapshot_create", "snapshot_revert", "task_cancel",
 			"guest_process_list", "guest_file_read", "guest_dir_list", "vm_question_answer",
@@ -74,6 +78,11 @@ func builtinSpec(name string) (RoleSpec, bool) {
 		return RoleSpec{Allow: []string{"*"}}, true
 	}
 	return RoleSpec{}, false
+}
+
+// guestReads are the read tools that look inside a guest OS.
+func guestReads() []string {
+	return []string{"guest_process_list", "guest_file_read", "guest_dir_list"}
 }
 
 // Role is a resolved role: inheritance followed and, after Cap, the system

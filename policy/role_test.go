@@ -32,6 +32,7 @@ var catalog = []ToolInfo{
 	{"vm_destroy", "vm", RiskIrreversible},
 	{"device_disk_add", "device", RiskWrite},
 	{"guest_run", "guest", RiskWrite},
+	{"guest_file_read", "guest", RiskRead},
 	{"tag_attach", "tag", RiskWrite},
 	{"ovf_deploy", "ovf", RiskWrite},
 	{"console_ticket", "console", RiskWrite},
@@ -154,6 +155,8 @@ func TestRoleToolTable(t *testing.T) {
 		{"vm_destroy", []string{"vm-admin", "admin", "no-host-admin"}, roles},
 		{"device_disk_add", []string{"vm-admin", "admin", "no-host-admin"}, nil},
 		{"guest_run", []string{"vm-admin", "admin", "no-host-admin"}, nil},
+		// Reading inside a guest starts at operator: viewer denies it.
+		{"guest_file_read", []string{"operator", "vm-admin", "admin", "lab-operator", "lab-junior", "no-host-admin", "readers"}, nil},
 		{"tag_attach", []string{"vm-admin", "admin", "no-host-admin", "readers"}, nil},
 		{"ovf_deploy", []string{"vm-admin", "admin", "no-host-admin"}, nil},
 		{"console_ticket", []string{"vm-admin", "admin", "no-host-admin"}, nil},
@@ -275,7 +278,7 @@ func TestInheritanceMerges(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := r.Describe()
-	if d.Name != "lab-junior" || !slices.Equal(d.Inherits, []string{"lab-operator", "operator", "viewer"}) {
+	if d.Name != "lab-junior" || !slices.Equal(d.Inherits, []string{"lab-operator", "operator"}) {
 		t.Errorf("name/chain = %s %v", d.Name, d.Inherits)
 	}
 	if len(d.Scopes) != 2 {

@@ -395,7 +395,7 @@ func TestAuditEveryDecision(t *testing.T) {
 	e.Fails("vm_get", map[string]any{"vm": "nope"})                        // allowed, failed
 	e.Call("vm_delete", map[string]any{"vm": "DC0_H0_VM0", "force": true}) // declined
 	req := mcp.CallToolRequest{}
-	req.Params.Name = "guest_run"
+	req.Params.Name = "no_such_tool"
 	req.Params.Arguments = map[string]any{"password": "hunter2", "token": "abc"}
 	_, _ = e.Client.CallTool(e.Ctx, req) // denied (unknown)
 	lines := toolstest.AuditLines(t, p)[before:]

@@ -11,11 +11,15 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/tools/datastore"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/device"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/event"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/folder"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guest"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/host"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/inventory"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/metrics"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/network"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/pool"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/snapshot"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/tag"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/task"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/vm"
@@ -34,9 +38,13 @@ func Toolsets() []toolkit.Toolset {
 		datastore.Toolset(),
 		network.Toolset(),
 		event.Toolset(),
+		tag.Toolset(),
+		folder.Toolset(),
+		pool.Toolset(),
 		device.Toolset(),
 		console.Toolset(),
 		metrics.Toolset(),
+		guest.Toolset(),
 	}
 }
 

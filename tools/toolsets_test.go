@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +15,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/vapi/tags"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -318,6 +323,45 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	if _, err := folders.VmFolder.CreateFolder(ctx, "elsewhere"); err != nil {
 		t.Fatal(err)
 	}
+	// An ISO for vm_cdrom_insert to find, and a serial port on the
+	// powered-off VM for the serial tools to refuse changing.
+	for _, ds := range toolstest.RetrieveIn[mo.Datastore](e.Env, dc.Reference(), "Datastore", "name", "info") {
+		if ds.Name == "LocalDS_0" {
+			if err := os.WriteFile(filepath.Join(ds.Info.GetDatastoreInfo().Url, "boot.iso"), []byte("iso"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	offVM := object.NewVirtualMachine(e.Vim, e.VMRef("/DC0/vm/"+off))
+	offDevices, err := offVM.Device(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, err := offDevices.CreateSerialPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := offVM.AddDevice(ctx, offDevices.ConnectSerialPort(serial, "telnet://:7001", false, "")); err != nil {
+		t.Fatal(err)
+	}
+	// A tag on the protected VM, to refuse attaching, detaching and
+	// deleting (it would change the VM).
+	rc := rest.NewClient(e.Vim)
+	if err := rc.Login(ctx, url.UserPassword(e.Sim.Config.Username, e.Sim.Config.Password)); err != nil {
+		t.Fatal(err)
+	}
+	tm := tags.NewManager(rc)
+	catID, err := tm.CreateCategory(ctx, &tags.Category{Name: "zone", Cardinality: "MULTIPLE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagID, err := tm.CreateTag(ctx, &tags.Tag{Name: "a", CategoryID: catID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tm.AttachTag(ctx, tagID, e.VMRef(vm)); err != nil {
+		t.Fatal(err)
+	}
 	state := func() string {
 		var b strings.Builder
 		for _, v := range e.AllVMs("name", "parent", "runtime.powerState", "config.template", "config.hardware.numCPU", "snapshot", "resourcePool") {
@@ -365,6 +409,17 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"host_service_stop":       {"hosts": []string{"DC0_C1_H0"}, "service": "DCUI"},
 		"host_service_restart":    {"filter": map[string]any{"cluster": "DC0_C1"}, "service": "ntpd"},
 		"host_service_set_policy": {"host": "DC0_C1_H1", "service": "TSM-SSH", "policy": "on"},
+		"folder_create":           {"parent": "/DC0/vm", "name": "new-folder"},
+		"folder_rename":           {"folder": "/DC0/vm/elsewhere", "new_name": "renamed"},
+		"folder_delete":           {"folder": "/DC0/vm/elsewhere"},
+		"resource_pool_create":    {"parent": "DC0_C1", "name": "new-pool"},
+		"resource_pool_update":    {"resource_pool": "/DC0/host/DC0_C1/Resources/DC0_C1_RP1", "cpu_limit_mhz": 1000},
+		"resource_pool_delete":    {"resource_pool": "/DC0/host/DC0_C1/Resources/DC0_C1_RP1"},
+		"tag_attach":              {"tag": "zone:a", "objects": []string{"DC0_C1_H0"}},
+		"tag_detach":              {"tag": "zone:a", "objects": []string{vm}},
+		"tag_delete":              {"tag": "zone:a"},
+		"tag_category_delete":     {"category": "zone"},
+		"custom_attribute_set":    {"object": vm, "key": "owner", "value": "x"},
 		"host_ntp_configure":      {"filter": map[string]any{"cluster": "DC0_C1"}, "servers": []string{"10.0.0.1"}, "start": true},
 		"host_maintenance_enter":  {"host": "DC0_C1_H0"},
 		"host_maintenance_exit":   {"host": "DC0_C1_H0"},
@@ -379,6 +434,15 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 		"vm_disk_resize":          {"vm": off, "disk": "Hard disk 1", "size_gb": 100},
 		"vm_disk_remove":          {"vm": vm, "disk": "Hard disk 1", "delete_file": true},
 		"vm_hardware_upgrade":     {"vm": off},
+		"vm_tools_upgrade":        {"vm": vm},
+		"vm_nic_add":              {"vm": vm, "network": "VM Network"},
+		"vm_nic_update":           {"vm": vm, "nic": "Network adapter 1", "start_connected": false},
+		"vm_nic_remove":           {"vm": vm, "nic": "Network adapter 1"},
+		"vm_cdrom_insert":         {"vm": vm, "iso": "[LocalDS_0] boot.iso"},
+		"vm_cdrom_eject":          {"vm": vm},
+		"vm_serial_add":           {"vm": off, "backing": "network", "uri": "telnet://:7002"},
+		"vm_serial_update":        {"vm": off, "serial": "Serial port 1", "start_connected": false},
+		"vm_serial_remove":        {"vm": off, "serial": "Serial port 1"},
 	}
 	// task_cancel acts on a running task; vcsim's finish at once, so there
 	// is none to refuse here (its protect check is the same Act).
@@ -390,8 +454,20 @@ func TestEveryWriteToolRefusesProtectedTarget(t *testing.T) {
 	// alarm_acknowledge and alarm_reset act on a triggered alarm, which
 	// needs one triggered first: tools/event's TestAlarmsProtected refuses
 	// them on a protected target (the same Act).
+	// Creating a tag or category touches no inventory object.
+	// The datastore file tools act on datastores, not on what this test
+	// protects: tools/datastore's TestDatastoreFilesProtected refuses each
+	// on a protected datastore (the same Act) and reads the files back.
 	exempt := map[string]bool{"task_cancel": true, "vm_question_answer": true, "cluster_drs_apply": true,
-		"alarm_acknowledge": true, "alarm_reset": true}
+		"alarm_acknowledge": true, "alarm_reset": true, "tag_create": true, "tag_category_create": true,
+		"datastore_mkdir": true, "datastore_file_move": true, "datastore_file_copy": true, "datastore_file_delete": true,
+		"datastore_upload": true, "datastore_download": true}
+	// The guest tools need a guest login and a running guest OS before they
+	// reach Act: tools/guest's TestProtectedGuest gives them both and checks
+	// the same refusal.
+	for _, name := range []string{"guest_run", "guest_process_kill", "guest_file_write", "guest_dir_create", "guest_file_move", "guest_file_delete"} {
+		exempt[name] = true
+	}
 	for _, tool := range tools.All() {
 		name := tool.Def.Name
 		if !tool.Risk.IsWrite() || exempt[name] {

@@ -133,29 +133,41 @@ func (ix *nameIndex) loop(ctx context.Context) error {
 	ix.mu.Lock()
 	ix.pc = pc
 	ix.mu.Unlock()
-	defer func() {
+	cleanup := func(f func(context.Context)) {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		f(cctx)
+	}
+	defer cleanup(func(cctx context.Context) {
 		_, _ = methods.DestroyPropertyCollector(cctx, c, &types.DestroyPropertyCollector{This: pc})
-	}()
-	// A traversal from the root folder rather than a container view: the
-	// simulator deadlocks a filter on a container view against objects
-	// being created into the view, and vCenter serves both alike.
-	spec := types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{Obj: c.ServiceContent.RootFolder, SelectSet: inventoryTraversal()}},
+	})
+	vRes, err := methods.CreateContainerView(ctx, c, &types.CreateContainerView{
+		This: *c.ServiceContent.ViewManager, Container: c.ServiceContent.RootFolder, Type: indexedKinds, Recursive: true})
+	if err != nil {
+		return err
 	}
-	for _, k := range indexedKinds {
-		spec.PropSet = append(spec.PropSet, types.PropertySpec{Type: k, PathSet: []string{"name"}})
+	view := vRes.Returnval
+	defer cleanup(func(cctx context.Context) { _, _ = methods.DestroyView(cctx, c, &types.DestroyView{This: view}) })
+
+	// Two kinds of filter, neither a traversal: one watches which objects
+	// the view holds; filters on the objects themselves, made as objects
+	// appear, watch their names. The simulator deadlocks a filter that
+	// traverses a view against objects being created into it, and spends
+	// minutes on a traversal of a large inventory from the root folder.
+	membership := types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{Obj: view}},
+		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
 	}
-	if _, err := methods.CreateFilter(ctx, c, &types.CreateFilter{This: pc, Spec: spec, PartialUpdates: false}); err != nil {
+	if _, err := methods.CreateFilter(ctx, c, &types.CreateFilter{This: pc, Spec: membership}); err != nil {
 		return err
 	}
 
+	known := map[types.ManagedObjectReference]bool{}
 	version := ""
 	for {
 		ix.mu.Lock()
-		// The writes vCenter has seen when this round starts: whatever
-		// this round or the one after returns includes them.
+		// The writes counted when this round starts: whatever this round
+		// or the one after returns includes their changes.
 		target := ix.writes.Load()
 		wait := ix.wait
 		if ix.syncWant || !ix.ready {
@@ -177,17 +189,27 @@ func (ix *nameIndex) loop(ctx context.Context) error {
 		}
 		set := res.Returnval
 		truncated := false
+		var added []types.ManagedObjectReference
 		if set != nil {
 			version = set.Version
 			truncated = set.Truncated != nil && *set.Truncated
-			ix.apply(set)
+			added = ix.apply(set, view, known)
+		}
+		for len(added) > 0 {
+			n := min(len(added), indexFilterBatch)
+			if err := ix.watchNames(ctx, pc, added[:n]); err != nil {
+				return err
+			}
+			added = added[n:]
 		}
 		if truncated || version == "" {
 			continue // more pages of this round: they come at once
 		}
 		ix.mu.Lock()
-		ix.ready = true // the first complete round filled the index
-		if wait == 0 {
+		if len(known) > 0 && len(ix.names) >= len(known) {
+			ix.ready = true // every object the view holds has its name
+		}
+		if wait == 0 && ix.ready {
 			// A round that asked for everything pending has it: the
 			// writes counted when it started are in the index.
 			ix.synced = max(ix.synced, target)
@@ -200,39 +222,64 @@ func (ix *nameIndex) loop(ctx context.Context) error {
 	}
 }
 
-// inventoryTraversal reaches every inventory object from the root
-// folder: folders' children, datacenters' four folders, compute
-// resources' hosts and pools, pools' child pools and vApps.
-func inventoryTraversal() []types.BaseSelectionSpec {
-	ref := func(name string) types.BaseSelectionSpec { return &types.SelectionSpec{Name: name} }
-	spec := func(name, typ, path string, next ...string) types.BaseSelectionSpec {
-		t := &types.TraversalSpec{SelectionSpec: types.SelectionSpec{Name: name}, Type: typ, Path: path}
-		for _, n := range next {
-			t.SelectSet = append(t.SelectSet, ref(n))
-		}
-		return t
-	}
-	all := []string{"folder", "dcVM", "dcHost", "dcDS", "dcNet", "crHost", "crPool", "pool", "poolVM"}
-	return []types.BaseSelectionSpec{
-		spec("folder", "Folder", "childEntity", all...),
-		spec("dcVM", "Datacenter", "vmFolder", "folder"),
-		spec("dcHost", "Datacenter", "hostFolder", "folder"),
-		spec("dcDS", "Datacenter", "datastoreFolder", "folder"),
-		spec("dcNet", "Datacenter", "networkFolder", "folder"),
-		spec("crHost", "ComputeResource", "host"),
-		spec("crPool", "ComputeResource", "resourcePool", "pool", "poolVM"),
-		spec("pool", "ResourcePool", "resourcePool", "pool", "poolVM"),
-		spec("poolVM", "VirtualApp", "vm"),
-	}
-}
+// indexFilterBatch is how many objects one name filter names.
+const indexFilterBatch = 5000
 
-// apply records the names an update set carries.
-func (ix *nameIndex) apply(set *types.UpdateSet) {
+// watchNames adds a filter on the names of refs, for their changes, and
+// reads their names now: vCenter reports a new filter's objects in the
+// next round, the simulator only once something changes.
+func (ix *nameIndex) watchNames(ctx context.Context, pc types.ManagedObjectReference, refs []types.ManagedObjectReference) error {
+	spec := types.PropertyFilterSpec{}
+	kinds := map[string]bool{}
+	for _, r := range refs {
+		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{Obj: r})
+		if !kinds[r.Type] {
+			kinds[r.Type] = true
+			spec.PropSet = append(spec.PropSet, types.PropertySpec{Type: r.Type, PathSet: []string{"name"}})
+		}
+	}
+	if _, err := methods.CreateFilter(ctx, ix.client, &types.CreateFilter{This: pc, Spec: spec}); err != nil {
+		return err
+	}
+	res, err := methods.RetrieveProperties(ctx, ix.client, &types.RetrieveProperties{This: ix.client.ServiceContent.PropertyCollector, SpecSet: []types.PropertyFilterSpec{spec}})
+	if err != nil {
+		if fault.Is(err, &types.ManagedObjectNotFound{}) {
+			return nil // one went meanwhile; the rest come with the filter's next round
+		}
+		return err
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	for _, oc := range res.Returnval {
+		for _, p := range oc.PropSet {
+			if n, ok := p.Val.(string); ok && p.Name == "name" {
+				ix.remove(oc.Obj)
+				ix.names[oc.Obj] = n
+				ix.byName[n] = append(ix.byName[n], oc.Obj)
+			}
+		}
+	}
+	return nil
+}
+
+// apply records what an update set carries: the view's membership
+// (returning the objects new to it, whose names are not watched yet) and
+// objects' names.
+func (ix *nameIndex) apply(set *types.UpdateSet, view types.ManagedObjectReference, known map[types.ManagedObjectReference]bool) []types.ManagedObjectReference {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var added []types.ManagedObjectReference
 	for _, fs := range set.FilterSet {
 		for _, ou := range fs.ObjectSet {
 			ref := ou.Obj
+			if ref == view {
+				for _, ch := range ou.ChangeSet {
+					if ch.Name == "view" {
+						added = append(added, ix.membership(ch.Val, known)...)
+					}
+				}
+				continue
+			}
 			if ou.Kind == types.ObjectUpdateKindLeave {
 				ix.remove(ref)
 				continue
@@ -241,17 +288,43 @@ func (ix *nameIndex) apply(set *types.UpdateSet) {
 				if ch.Name != "name" {
 					continue
 				}
-				n, ok := ch.Val.(string)
-				if !ok || ch.Op == types.PropertyChangeOpRemove {
-					ix.remove(ref)
-					continue
-				}
 				ix.remove(ref)
-				ix.names[ref] = n
-				ix.byName[n] = append(ix.byName[n], ref)
+				if n, ok := ch.Val.(string); ok && ch.Op != types.PropertyChangeOpRemove && known[ref] {
+					ix.names[ref] = n
+					ix.byName[n] = append(ix.byName[n], ref)
+				}
 			}
 		}
 	}
+	return added
+}
+
+// membership applies the view's new member list: objects gone leave the
+// index; new ones are returned to be watched.
+func (ix *nameIndex) membership(val any, known map[types.ManagedObjectReference]bool) []types.ManagedObjectReference {
+	var refs []types.ManagedObjectReference
+	switch a := val.(type) {
+	case types.ArrayOfManagedObjectReference:
+		refs = a.ManagedObjectReference
+	case []types.ManagedObjectReference:
+		refs = a
+	}
+	var added []types.ManagedObjectReference
+	now := make(map[types.ManagedObjectReference]bool, len(refs))
+	for _, r := range refs {
+		now[r] = true
+		if !known[r] {
+			known[r] = true
+			added = append(added, r)
+		}
+	}
+	for r := range known {
+		if !now[r] {
+			delete(known, r)
+			ix.remove(r)
+		}
+	}
+	return added
 }
 
 func (ix *nameIndex) remove(ref types.ManagedObjectReference) {

@@ -233,6 +233,7 @@ type Conn struct {
 	manager *session.Manager
 	views   viewCache
 	gate    Gate
+	rest    restConn   // the vAPI REST client (rest.go)
 	index   *nameIndex // nil: names are found by a scan
 }
 
@@ -312,6 +313,7 @@ func dial(ctx context.Context, cfg Config, writes *writeCounter) (*Conn, error) 
 		cfg:     cfg,
 		soap:    sc,
 		manager: m,
+		rest:    restConn{user: url.UserPassword(user, pass)},
 	}, nil
 }
 
@@ -320,6 +322,7 @@ func (c *Conn) logout(ctx context.Context) error {
 	defer cancel()
 	c.index.stop()
 	c.views.destroyAll(ctx, c.Client)
+	c.logoutREST(ctx)
 	defer c.Client.CloseIdleConnections()
 	return c.manager.Logout(ctx)
 }
@@ -331,6 +334,8 @@ func (c *Conn) discard() {
 	defer cancel()
 	// Logout on a dead session fails with NotAuthenticated; its only effect
 	// here is stopping the keep-alive goroutine, which is what we want.
+	// The REST session may outlive it: end that one too.
+	c.logoutREST(ctx)
 	c.index.stop()
 	_ = c.manager.Logout(ctx)
 	c.Client.CloseIdleConnections()

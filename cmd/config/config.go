@@ -102,6 +102,47 @@ type Profile struct {
 	// Defaults are where new VMs, disks and NICs go when a tool's argument
 	// is absent.
 	Defaults Defaults `mapstructure:"defaults"`
+
+	// GuestCredentials are the logins the guest tools use inside VMs,
+	// first match wins (see guest.go).
+	GuestCredentials []GuestCredential `mapstructure:"guest_credentials"`
+	// Guest holds the guest tools' settings.
+	Guest GuestSettings `mapstructure:"guest"`
+	// LocalFiles are the local directories tools may read (uploads) and
+	// write (downloads, exports), besides the MCP client's roots; none by
+	// default.
+	LocalFiles LocalFiles `mapstructure:"local_files"`
+}
+
+// LocalFiles is a profile's local_files: directories, absolute or ~/.
+type LocalFiles struct {
+	Read  []string `mapstructure:"read"`
+	Write []string `mapstructure:"write"`
+}
+
+// expand expands ~ in every directory and refuses relative ones: what a
+// tool may touch on this machine should not depend on where the config
+// file lies.
+func (l LocalFiles) expand(getenv func(string) string) (LocalFiles, error) {
+	var out LocalFiles
+	for _, k := range []struct {
+		key string
+		in  []string
+		out *[]string
+	}{{"local_files.read", l.Read, &out.Read}, {"local_files.write", l.Write, &out.Write}} {
+		for _, d := range k.in {
+			t := strings.TrimSpace(d)
+			if !(filepath.IsAbs(t) || t == "~" || strings.HasPrefix(t, "~/") || strings.HasPrefix(t, `~\`)) {
+				return out, fmt.Errorf("%s: %q is not an absolute directory path: write paths like /data/isos or ~/Downloads", k.key, d)
+			}
+			p, err := expandPath(t, "", getenv)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", k.key, err)
+			}
+			*k.out = append(*k.out, p)
+		}
+	}
+	return out, nil
 }
 
 // Defaults are a profile's placement defaults: identifiers of any kind
@@ -288,6 +329,15 @@ func (f *File) normalize(getenv func(string) string) error {
 		if p.CAFile, err = expandPath(p.CAFile, base, getenv); err != nil {
 			return fmt.Errorf("profiles.%s.ca_file: %w", name, err)
 		}
+		for i := range p.GuestCredentials {
+			g := &p.GuestCredentials[i]
+			if g.PasswordFile, err = expandPath(g.PasswordFile, base, getenv); err != nil {
+				return fmt.Errorf("profiles.%s.guest_credentials[%d].password_file: %w", name, i, err)
+			}
+		}
+		if p.LocalFiles, err = p.LocalFiles.expand(getenv); err != nil {
+			return fmt.Errorf("profiles.%s.%w", name, err)
+		}
 		if err := p.validate(); err != nil {
 			return fmt.Errorf("profiles.%s: %w", name, err)
 		}
@@ -310,8 +360,11 @@ func (f *File) normalize(getenv func(string) string) error {
 }
 
 func (p Profile) validate() error {
-	if srcs := p.passwordSources(); len(srcs) > 1 {
-		return fmt.Errorf("more than one password source (%s): keep one", strings.Join(srcs, ", "))
+	if err := p.secret().check(); err != nil {
+		return err
+	}
+	if err := p.checkGuest(); err != nil {
+		return err
 	}
 	if _, err := policy.ParseFallback(p.ConfirmFallback); err != nil {
 		return err
@@ -323,9 +376,6 @@ func (p Profile) validate() error {
 		if _, err := ParseCallTimeout(p.CallTimeout); err != nil {
 			return fmt.Errorf("call_timeout: %w", err)
 		}
-	}
-	if p.PasswordEnv != "" && strings.ContainsAny(p.PasswordEnv, "=$ ") {
-		return fmt.Errorf("password_env must be the name of an environment variable, like LAB_VC_PASSWORD, not %s", describeEnvMistake(p.PasswordEnv))
 	}
 	return nil
 }
@@ -348,25 +398,7 @@ func describeEnvMistake(s string) string {
 	return "a value with spaces or '='"
 }
 
-func (p Profile) passwordSources() []string {
-	var out []string
-	if p.PasswordEnv != "" {
-		out = append(out, "password_env")
-	}
-	if p.PasswordFile != "" {
-		out = append(out, "password_file")
-	}
-	if p.PasswordCommand != "" {
-		out = append(out, "password_command")
-	}
-	if p.Keyring {
-		out = append(out, "keyring")
-	}
-	if p.Password != "" {
-		out = append(out, "password")
-	}
-	return out
-}
+func (p Profile) passwordSources() []string { return p.secret().sources() }
 
 func (f *File) plainPasswordProfiles() []string {
 	var out []string

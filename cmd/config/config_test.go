@@ -114,6 +114,7 @@ func TestLoadErrors(t *testing.T) {
 		{"plain password readable by others", "profiles:\n  lab: {password: Hunter-2-secret}\n", 0o644, []string{"plain password", "profile lab", "chmod 600"}},
 		{"plain password readable by group", "profiles:\n  lab: {password: Hunter-2-secret}\n", 0o640, []string{"chmod 600"}},
 		{"password pasted into password_env", "profiles:\n  lab: {password_env: 'Hunter 2 secret'}\n", 0o600, []string{"name of an environment variable"}},
+		{"relative local_files dir", "profiles:\n  lab: {local_files: {read: [isos]}}\n", 0o600, []string{"profiles.lab.local_files.read", "not an absolute directory"}},
 		{"bad call_timeout", "profiles:\n  lab: {call_timeout: soon}\n", 0o600, []string{"profiles.lab", "call_timeout", "like 30s"}},
 		{"call_timeout without a unit", "profiles:\n  lab: {call_timeout: 30}\n", 0o600, []string{"call_timeout", "not a positive duration"}},
 		{"negative call_timeout", "profiles:\n  lab: {call_timeout: -1s}\n", 0o600, []string{"call_timeout"}},
@@ -156,6 +157,7 @@ profiles:
     ca_file: /etc/ca.pem
     insecure: true
     role: Lab-Ops
+    local_files: {read: [~/isos, /data/isos/], write: [~/Downloads]}
   lab.example:
     url: vc2.example
 roles:
@@ -177,6 +179,9 @@ roles:
 	}
 	if lab.PasswordFile != filepath.Join(dir, "secrets", "lab.pw") {
 		t.Errorf("relative password_file %q not resolved against the config's directory", lab.PasswordFile)
+	}
+	if lf := lab.LocalFiles; len(lf.Read) != 2 || lf.Read[0] != filepath.Join(home, "isos") || lf.Read[1] != "/data/isos" || len(lf.Write) != 1 || lf.Write[0] != filepath.Join(home, "Downloads") {
+		t.Errorf("local_files %+v: ~ not expanded", lf)
 	}
 	if len(f.AllowedVCenters) != 2 || f.AllowedVCenters[1] != "*.lab.example:8443" {
 		t.Errorf("allowed_vcenters %q", f.AllowedVCenters)

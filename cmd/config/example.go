@@ -53,12 +53,22 @@ profiles:
     #   cluster: Lab                     # (or host, resource_pool); also folder, datastore, network
     #   datastore: vsanDatastore         # doctor checks that each resolves
     #   network: VLAN120
+    # local_files:                       # local directories tools may use, besides the MCP client's roots
+    #   read: [~/Downloads/isos]         # uploads read from here (default: none)
+    #   write: [~/Downloads]             # downloads and exports write here (default: none)
     role: viewer                         # viewer (the default), operator, vm-admin, admin, or a role below
     # role: lab-operator                 # the scoped role below: power and snapshots, but only in DC1's lab
     #                                    # folder; lists then show only what its scope lets through
     # confirm_fallback: deny             # when the MCP client cannot ask you to confirm: deny, or preview
     # toolsets: [default, host]          # toolsets to serve: names, all or default (vsphere-mcp tools list shows them)
     # read_only: true                    # serve and allow only read tools, whatever the role
+    # guest_credentials:                 # logins inside VMs for the guest toolset; first match wins
+    #   - vms: ["web-*", "/DC1/vm/linux/*"]   # VM name globs, or inventory path globs starting with /
+    #     username: ops
+    #     password_env: LAB_GUEST_PW     # or password_file, password_command, keyring: true
+    #                                    # (vsphere-mcp login --profile lab --guest 'web-*')
+    # guest:
+    #   allow_argument_credentials: false  # true lets a tool call carry username + password
 
   prod:
     description: Production, read-only

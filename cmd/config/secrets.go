@@ -22,24 +22,88 @@ const KeyringService = AppName
 // which may wait on a desktop prompt).
 const PasswordCommandTimeout = 30 * time.Second
 
+// Secret names where one password comes from: at most one source. A
+// profile's vCenter password and each guest_credentials entry share this
+// one resolver, so the sources behave (and fail) the same everywhere.
+type Secret struct {
+	Env     string
+	File    string
+	Command string
+	Keyring bool
+	Plain   string // plain text in the config file: discouraged
+}
+
+// SecretOwner says whose secret it is: in messages (What, e.g. "profile
+// lab"), in the keyring (KeyringUser) and how to store it there (Login,
+// the command line).
+type SecretOwner struct {
+	What        string
+	KeyringUser string
+	Login       string
+}
+
+func (p Profile) secret() Secret {
+	return Secret{Env: p.PasswordEnv, File: p.PasswordFile, Command: p.PasswordCommand, Keyring: p.Keyring, Plain: p.Password}
+}
+
+func profileOwner(name string) SecretOwner {
+	return SecretOwner{What: "profile " + name, KeyringUser: name, Login: "vsphere-mcp login --profile " + name}
+}
+
 // PasswordSource describes where a profile's password comes from, for
 // display. It never includes the password, nor a password_command's
 // arguments (they may carry a token).
-func (p Profile) PasswordSource(name string) string {
+func (p Profile) PasswordSource(name string) string { return p.secret().Describe(name) }
+
+// Describe says where the secret comes from, for display and errors: never
+// the value, nor a command's arguments. keyringUser is the keyring entry.
+func (s Secret) Describe(keyringUser string) string {
 	switch {
-	case p.PasswordEnv != "":
-		return "password_env " + p.PasswordEnv
-	case p.PasswordFile != "":
-		return "password_file " + p.PasswordFile
-	case p.PasswordCommand != "":
-		prog, _, _ := strings.Cut(strings.TrimSpace(p.PasswordCommand), " ")
+	case s.Env != "":
+		return "password_env " + s.Env
+	case s.File != "":
+		return "password_file " + s.File
+	case s.Command != "":
+		prog, _, _ := strings.Cut(strings.TrimSpace(s.Command), " ")
 		return "password_command (runs " + prog + " …)"
-	case p.Keyring:
-		return fmt.Sprintf("keyring (service %s, user %s)", KeyringService, name)
-	case p.Password != "":
+	case s.Keyring:
+		return fmt.Sprintf("keyring (service %s, user %s)", KeyringService, keyringUser)
+	case s.Plain != "":
 		return "password (plain text in the config file)"
 	}
 	return ""
+}
+
+// sources lists the sources set, by their config keys.
+func (s Secret) sources() []string {
+	var out []string
+	if s.Env != "" {
+		out = append(out, "password_env")
+	}
+	if s.File != "" {
+		out = append(out, "password_file")
+	}
+	if s.Command != "" {
+		out = append(out, "password_command")
+	}
+	if s.Keyring {
+		out = append(out, "keyring")
+	}
+	if s.Plain != "" {
+		out = append(out, "password")
+	}
+	return out
+}
+
+// check validates what can be checked without reading the secret.
+func (s Secret) check() error {
+	if srcs := s.sources(); len(srcs) > 1 {
+		return fmt.Errorf("more than one password source (%s): keep one", strings.Join(srcs, ", "))
+	}
+	if s.Env != "" && strings.ContainsAny(s.Env, "=$ ") {
+		return fmt.Errorf("password_env must be the name of an environment variable, like LAB_VC_PASSWORD, not %s", describeEnvMistake(s.Env))
+	}
+	return nil
 }
 
 // HasPassword reports whether the profile names a password source.
@@ -49,21 +113,28 @@ func (p Profile) HasPassword() bool { return len(p.passwordSources()) > 0 }
 // the profile names none. name is the profile's name (the keyring user).
 // Errors say what to fix and never contain the password.
 func (p Profile) ResolvePassword(ctx context.Context, name string, getenv func(string) string) (string, error) {
+	return p.secret().Resolve(ctx, profileOwner(name), getenv)
+}
+
+// Resolve returns the secret from its source ("" when it names none).
+// Errors name the owner and the source, say what to fix, and never contain
+// the secret.
+func (s Secret) Resolve(ctx context.Context, o SecretOwner, getenv func(string) string) (string, error) {
 	switch {
-	case p.PasswordEnv != "":
-		v := getenv(p.PasswordEnv)
+	case s.Env != "":
+		v := getenv(s.Env)
 		if v == "" {
-			return "", fmt.Errorf("profile %s: password_env %s is not set: export it in the environment your MCP client starts vsphere-mcp with", name, p.PasswordEnv)
+			return "", fmt.Errorf("%s: password_env %s is not set: export it in the environment your MCP client starts vsphere-mcp with", o.What, s.Env)
 		}
 		return v, nil
-	case p.PasswordFile != "":
-		return readPasswordFile(name, p.PasswordFile)
-	case p.PasswordCommand != "":
-		return runPasswordCommand(ctx, name, p.PasswordCommand)
-	case p.Keyring:
-		return keyringGet(ctx, name)
+	case s.File != "":
+		return readPasswordFile(o.What, s.File)
+	case s.Command != "":
+		return runPasswordCommand(ctx, o.What, s.Command)
+	case s.Keyring:
+		return keyringGet(ctx, o)
 	}
-	return p.Password, nil
+	return s.Plain, nil
 }
 
 // CheckPrivate returns an error when a secret-holding file can be read (or
@@ -82,8 +153,8 @@ func CheckPrivate(what, path string) error {
 	return nil
 }
 
-func readPasswordFile(profile, path string) (string, error) {
-	what := "profile " + profile + ": password_file"
+func readPasswordFile(owner, path string) (string, error) {
+	what := owner + ": password_file"
 	if err := CheckPrivate(what, path); err != nil {
 		return "", err
 	}
@@ -101,11 +172,16 @@ func readPasswordFile(profile, path string) (string, error) {
 // runPasswordCommand runs cmd through the shell with a timeout and returns
 // its standard output without the trailing newline. The command gets no
 // standard input: the server's stdin is the MCP stream.
-func runPasswordCommand(ctx context.Context, profile, command string) (string, error) {
-	return runPasswordCommandWithin(ctx, profile, command, PasswordCommandTimeout)
+func runPasswordCommand(ctx context.Context, owner, command string) (string, error) {
+	return runPasswordCommandWithin(ctx, owner, command, PasswordCommandTimeout)
 }
 
-func runPasswordCommandWithin(ctx context.Context, profile, command string, timeout time.Duration) (string, error) {
+// runPasswordCommandWithin: owner names whose password it is ("profile
+// lab"; a bare name is taken for a profile's).
+func runPasswordCommandWithin(ctx context.Context, owner, command string, timeout time.Duration) (string, error) {
+	if !strings.Contains(owner, " ") {
+		owner = "profile " + owner
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var c *exec.Cmd
@@ -120,17 +196,17 @@ func runPasswordCommandWithin(ctx context.Context, profile, command string, time
 	err := c.Run()
 	switch {
 	case ctx.Err() != nil:
-		return "", fmt.Errorf("profile %s: password_command did not finish within %s", profile, timeout)
+		return "", fmt.Errorf("%s: password_command did not finish within %s", owner, timeout)
 	case err != nil:
 		msg := lastLine(stderr.String(), 200)
 		if msg != "" {
 			msg = ": " + msg
 		}
-		return "", fmt.Errorf("profile %s: password_command failed (%v)%s", profile, err, msg)
+		return "", fmt.Errorf("%s: password_command failed (%v)%s", owner, err, msg)
 	}
 	pw := strings.TrimRight(stdout.String(), "\r\n")
 	if pw == "" {
-		return "", fmt.Errorf("profile %s: password_command printed nothing on standard output", profile)
+		return "", fmt.Errorf("%s: password_command printed nothing on standard output", owner)
 	}
 	return pw, nil
 }
@@ -146,9 +222,9 @@ func lastLine(s string, max int) string {
 	return s
 }
 
-// keyringGet reads the profile's password from the OS keyring. The lookup
+// keyringGet reads the owner's password from the OS keyring. The lookup
 // runs with a timeout: a locked desktop keyring may wait for a person.
-func keyringGet(ctx context.Context, profile string) (string, error) {
+func keyringGet(ctx context.Context, o SecretOwner) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, PasswordCommandTimeout)
 	defer cancel()
 	type result struct {
@@ -157,20 +233,20 @@ func keyringGet(ctx context.Context, profile string) (string, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		pw, err := keyring.Get(KeyringService, profile)
+		pw, err := keyring.Get(KeyringService, o.KeyringUser)
 		ch <- result{pw, err}
 	}()
 	select {
 	case <-ctx.Done():
-		return "", fmt.Errorf("profile %s: the OS keyring did not answer within %s (is it locked?)", profile, PasswordCommandTimeout)
+		return "", fmt.Errorf("%s: the OS keyring did not answer within %s (is it locked?)", o.What, PasswordCommandTimeout)
 	case r := <-ch:
 		switch {
 		case errors.Is(r.err, keyring.ErrNotFound):
-			return "", fmt.Errorf("profile %s: no password in the OS keyring (service %s, user %s): store it with: vsphere-mcp login --profile %s", profile, KeyringService, profile, profile)
+			return "", fmt.Errorf("%s: no password in the OS keyring (service %s, user %s): store it with: %s", o.What, KeyringService, o.KeyringUser, o.Login)
 		case r.err != nil:
-			return "", fmt.Errorf("profile %s: the OS keyring is not available (%v): use password_env, password_file or password_command instead", profile, r.err)
+			return "", fmt.Errorf("%s: the OS keyring is not available (%v): use password_env, password_file or password_command instead", o.What, r.err)
 		case r.pw == "":
-			return "", fmt.Errorf("profile %s: the password in the OS keyring is empty: store it again with: vsphere-mcp login --profile %s", profile, profile)
+			return "", fmt.Errorf("%s: the password in the OS keyring is empty: store it again with: %s", o.What, o.Login)
 		}
 		return r.pw, nil
 	}

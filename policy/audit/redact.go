@@ -126,7 +126,7 @@ func SecretKey(k string) bool {
 			// Last word only: "private_key" but not "key_id", "guest_data"
 			// but not "data_center", "file_content" but not "content_library".
 			switch w {
-			case "key", "keys", "data", "content", "contents", "body", "payload", "userdata":
+			case "key", "keys", "data", "content", "contents", "body", "payload", "userdata", "base64":
 				return true
 			}
 		}

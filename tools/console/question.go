@@ -10,72 +10,10 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
-
-// QuestionChoice is one answer a VM's question offers.
-type QuestionChoice struct {
-	Key   string `json:"key"`
-	Label string `json:"label"`
-}
-
-// Question is a question a VM is blocked on (runtime.question).
-type Question struct {
-	ID      string           `json:"id"`
-	Text    string           `json:"text"`
-	Choices []QuestionChoice `json:"choices"`
-	Default string           `json:"default,omitempty" jsonschema:"Key of the default choice"`
-}
-
-func questionOf(q *types.VirtualMachineQuestionInfo) *Question {
-	if q == nil {
-		return nil
-	}
-	out := &Question{ID: q.Id, Text: q.Text, Choices: []QuestionChoice{}}
-	for i, c := range q.Choice.ChoiceInfo {
-		if c == nil {
-			continue
-		}
-		e := c.GetElementDescription()
-		out.Choices = append(out.Choices, QuestionChoice{Key: e.Key, Label: e.Label})
-		if int32(i) == q.Choice.DefaultIndex {
-			out.Default = e.Key
-		}
-	}
-	return out
-}
-
-// choicesText renders the choices as key=label, escaped.
-func (q *Question) choicesText() string {
-	parts := make([]string, len(q.Choices))
-	for i, c := range q.Choices {
-		parts[i] = toolkit.Name(c.Key) + "=" + toolkit.Quote(c.Label, 80)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// find picks the choice named by its key or (case-insensitively) label.
-func (q *Question) find(choice string) (QuestionChoice, error) {
-	for _, c := range q.Choices {
-		if c.Key == choice {
-			return c, nil
-		}
-	}
-	var hits []QuestionChoice
-	for _, c := range q.Choices {
-		if strings.EqualFold(strings.TrimSpace(c.Label), strings.TrimSpace(choice)) {
-			hits = append(hits, c)
-		}
-	}
-	switch len(hits) {
-	case 1:
-		return hits[0], nil
-	case 0:
-		return QuestionChoice{}, &toolkit.PlainError{Msg: fmt.Sprintf("choice %s is none of the question's choices; give a key or a label: %s", toolkit.Quote(choice, 80), q.choicesText())}
-	}
-	return QuestionChoice{}, &toolkit.PlainError{Msg: fmt.Sprintf("choice %s matches %d labels; give the key instead: %s", toolkit.Quote(choice, 80), len(hits), q.choicesText())}
-}
 
 // QuestionAnswerArgs names the VM, the answer and, optionally, the question.
 type QuestionAnswerArgs struct {
@@ -99,14 +37,14 @@ func (a *QuestionAnswerArgs) Validate() error {
 
 // QuestionAnswerResult is the question answered and what the VM asks now.
 type QuestionAnswerResult struct {
-	VM       string         `json:"vm"`
-	ID       string         `json:"id"`
-	Path     string         `json:"path"`
-	Question Question       `json:"question"`
-	Answer   QuestionChoice `json:"answer"`
+	VM       string                `json:"vm"`
+	ID       string                `json:"id"`
+	Path     string                `json:"path"`
+	Question params.Question       `json:"question"`
+	Answer   params.QuestionChoice `json:"answer"`
 	// Pending is the question the VM asks after the answer, read back: nil
 	// when it asks none.
-	Pending *Question `json:"pending,omitempty"`
+	Pending *params.Question `json:"pending,omitempty"`
 }
 
 func (r QuestionAnswerResult) Text() string {
@@ -116,7 +54,7 @@ func (r QuestionAnswerResult) Text() string {
 	if r.Pending == nil {
 		b.WriteString("The VM has no pending question now.\n")
 	} else {
-		fmt.Fprintf(&b, "The VM asks another question (id %s), choices %s\n", toolkit.Name(r.Pending.ID), r.Pending.choicesText())
+		fmt.Fprintf(&b, "The VM asks another question (id %s), choices %s\n", toolkit.Name(r.Pending.ID), r.Pending.ChoicesText())
 		b.WriteString(toolkit.FreeText("question", r.Pending.Text) + "\n")
 	}
 	return b.String()
@@ -136,14 +74,14 @@ func vmQuestionAnswer() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			q := questionOf(vm.Question)
+			q := params.QuestionOf(vm.Question)
 			if q == nil {
 				return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s has no pending question: nothing to answer (vm_get shows a VM's question when it has one)", toolkit.Name(vm.Name))}
 			}
 			if a.QuestionID != "" && a.QuestionID != q.ID {
 				return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s's pending question is %s, not %s: it changed since you looked; read it again with vm_get", toolkit.Name(vm.Name), toolkit.Name(q.ID), toolkit.Quote(a.QuestionID, 80))}
 			}
-			choice, err := q.find(a.Choice)
+			choice, err := q.Find(a.Choice)
 			if err != nil {
 				return err
 			}
@@ -159,7 +97,7 @@ func vmQuestionAnswer() toolkit.Tool {
 			if err != nil {
 				return fmt.Errorf("answered; reading %s back: %w", toolkit.Name(vm.Name), err)
 			}
-			out.Pending = questionOf(after.Question)
+			out.Pending = params.QuestionOf(after.Question)
 			return nil
 		})
 		return out, explain(err, "AnswerVM")

@@ -16,8 +16,16 @@ var schemas embed.FS
 
 // Toolset returns the datastore toolset with its tools.
 func Toolset() toolkit.Toolset {
-	return toolkit.NewToolset(ID, "Datastores: list and inspect (capacity, hosts, VMs)", false, schemas,
+	return toolkit.NewToolset(ID, "Datastores: list and inspect (capacity, hosts, VMs), browse and manage their files, upload and download", false, schemas,
 		datastoreList(),
 		datastoreGet(),
+		datastoreBrowse(),
+		datastoreUsage(),
+		datastoreMkdir(),
+		datastoreFileMove(),
+		datastoreFileCopy(),
+		datastoreFileDelete(),
+		datastoreUpload(),
+		datastoreDownload(),
 	)
 }

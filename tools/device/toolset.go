@@ -22,5 +22,8 @@ func Toolset() toolkit.Toolset {
 		vmDeviceList(),
 		vmDiskList(), vmDiskAdd(), vmDiskResize(), vmDiskRemove(),
 		vmHardwareUpgrade(),
+		vmNICList(), vmNICAdd(), vmNICUpdate(), vmNICRemove(),
+		vmCdromInsert(), vmCdromEject(),
+		vmSerialAdd(), vmSerialUpdate(), vmSerialRemove(),
 	)
 }

@@ -212,7 +212,7 @@ func diskAdd(ctx context.Context, c *vcenter.Conn, a DiskAddArgs, out *DiskChang
 	for _, in := range v.devices.Infos {
 		before[in.Key] = true
 	}
-	if err := reconfigureDisk(ctx, c, v, "vm_disk_add", strings.ToLower(out.Action[:1])+out.Action[1:]+" disk to "+toolkit.Name(v.obj.Name), spec, a.SnapshotFirst.SnapshotFirst, &ds, out, started); err != nil {
+	if err := reconfigureDisk(ctx, c, v, "vm_disk_add", strings.ToLower(out.Action[:1])+out.Action[1:]+" disk to "+toolkit.Name(v.obj.Name), spec, a.SnapshotFirst.Take, &ds, out, started); err != nil {
 		return err
 	}
 

@@ -102,7 +102,7 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 		return err
 	}
 	cs := types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{spec}}
-	if err := reconfigureDisk(ctx, c, v, "vm_disk_remove", "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(v.obj.Name), cs, a.SnapshotFirst.SnapshotFirst, ds, out, started); err != nil {
+	if err := reconfigureDisk(ctx, c, v, "vm_disk_remove", "remove "+toolkit.Name(info.Label)+" of "+toolkit.Name(v.obj.Name), cs, a.SnapshotFirst.Take, ds, out, started); err != nil {
 		return err
 	}
 	after, _, err := params.ReadDevices(ctx, c, v.obj)

@@ -36,7 +36,7 @@ func (a *DiskResizeArgs) Validate() error {
 	if a.SizeGB <= 0 || math.IsNaN(a.SizeGB) || a.SizeGB > maxDiskGB {
 		return fmt.Errorf("size_gb must be more than 0 and at most %d (62 TB, the largest virtual disk)", maxDiskGB)
 	}
-	if a.SnapshotFirst.SnapshotFirst {
+	if a.SnapshotFirst.Take {
 		return errors.New("snapshot_first cannot go with vm_disk_resize: vCenter cannot extend a disk that has a snapshot, so the snapshot would block the resize itself. " +
 			"For a restore point, clone the VM first (vm_clone), or resize without snapshot_first")
 	}

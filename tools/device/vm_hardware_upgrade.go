@@ -131,14 +131,14 @@ func vmHardwareUpgrade() toolkit.Tool {
 			}
 			what := fmt.Sprintf("Upgrade the virtual hardware of %d VM(s) (%s) to %s. A VM cannot go back to an older hardware version; "+
 				"older ESXi hosts will no longer run them, and some guests need new drivers", len(todo), toolkit.Names(names), target)
-			if a.SnapshotFirst.SnapshotFirst {
+			if a.SnapshotFirst.Take {
 				what += " (a snapshot of each is taken first)"
 			}
 			if err := guard.Act(ctx, what, todo...); err != nil {
 				return HardwareUpgradeResult{}, err
 			}
 			bulk := params.RunBulk(ctx, "Upgrade hardware", todo, func(t vcenter.Object, p *guard.Progress) params.TargetResult {
-				r, v := upgradeOne(ctx, d.Session, t, to[t.Ref], a.SnapshotFirst.SnapshotFirst, p)
+				r, v := upgradeOne(ctx, d.Session, t, to[t.Ref], a.SnapshotFirst.Take, p)
 				mu.Lock()
 				after[t.Ref] = v
 				mu.Unlock()

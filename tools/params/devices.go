@@ -112,10 +112,14 @@ func DescribeDevices(list object.VirtualDeviceList, networks map[string]string) 
 	})
 	ds := Devices{List: list, byKey: map[int32]int{}}
 	count := map[string]int{}
+	nicNumber := numberNICs(list)
 	for _, d := range list {
 		v := d.GetVirtualDevice()
 		info := DeviceInfo{Kind: KindOf(d), Key: v.Key, Type: list.Type(d)}
 		generic := genericLabel(d, count)
+		if n, ok := nicNumber[v.Key]; ok {
+			generic = fmt.Sprintf("Network adapter %d", n)
+		}
 		own := ""
 		if v.DeviceInfo != nil && v.DeviceInfo.GetDescription() != nil {
 			own = v.DeviceInfo.GetDescription().Label
@@ -142,6 +146,37 @@ func DescribeDevices(list object.VirtualDeviceList, networks map[string]string) 
 		ds.Infos = append(ds.Infos, info)
 	}
 	return ds
+}
+
+// numberNICs numbers the network adapters as vCenter labels them, in the
+// order they were added: by PCI slot (unit number), then key. vCenter's
+// own keys (4000, 4001, …) follow that order; the simulator gives an added
+// adapter a key below its first one (205 after 4000), so key order alone
+// would call the new adapter "Network adapter 1".
+func numberNICs(list object.VirtualDeviceList) map[int32]int {
+	var nics []*types.VirtualDevice
+	for _, d := range list {
+		if _, ok := d.(types.BaseVirtualEthernetCard); ok {
+			nics = append(nics, d.GetVirtualDevice())
+		}
+	}
+	unit := func(v *types.VirtualDevice) int32 {
+		if v.UnitNumber == nil {
+			return 1 << 30
+		}
+		return *v.UnitNumber
+	}
+	slices.SortStableFunc(nics, func(a, b *types.VirtualDevice) int {
+		if ua, ub := unit(a), unit(b); ua != ub {
+			return int(ua) - int(ub)
+		}
+		return int(a.Key) - int(b.Key)
+	})
+	out := make(map[int32]int, len(nics))
+	for i, v := range nics {
+		out[v.Key] = i + 1
+	}
+	return out
 }
 
 // genericLabel is vCenter's label for d: devices of a family numbered in
@@ -320,7 +355,7 @@ func (ds Devices) listing(kind DeviceKind) string {
 			where += ", " + in.Bus
 		}
 		if in.MAC != "" {
-			where += ", " + in.MAC
+			where += ", " + toolkit.Name(in.MAC)
 		}
 		parts[i] = fmt.Sprintf("%s (%s)", toolkit.Name(in.Label), where)
 	}

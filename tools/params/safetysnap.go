@@ -18,8 +18,11 @@ import (
 // SnapshotFirst is the snapshot_first argument every tool that changes a
 // VM's hardware embeds: a restore point taken just before the change, so
 // snapshot_revert can roll it back.
+//
+// Its field is not named SnapshotFirst: a field with its type's name is
+// shadowed by the embedding and left out of the tool's schema.
 type SnapshotFirst struct {
-	SnapshotFirst bool `json:"snapshot_first,omitempty" jsonschema:"Take a snapshot named 'before <tool> <UTC time>' first, so snapshot_revert can undo the change (refused for VMs with independent disks, which snapshots do not cover)"`
+	Take bool `json:"snapshot_first,omitempty" jsonschema:"Take a snapshot named 'before <tool> <UTC time>' first, so snapshot_revert can undo the change (refused for VMs with independent disks, which snapshots do not cover)"`
 }
 
 // SafetySnapshot is the snapshot a hardware change took first.

@@ -21,16 +21,17 @@ type VMFilter struct {
 	Host       string `json:"host,omitempty"`
 	Folder     string `json:"folder,omitempty"`
 	GuestOS    string `json:"guest_os,omitempty"`
+	Tag        string `json:"tag,omitempty"` // category:tag or a tag ID, as vm_list's tag; no schema text, for the default catalog's size budget
 }
 
 // VMTargets names the VMs of a bulk-capable action: one, a list, or a
 // filter. A filter must not select more than max_targets VMs, so a loose
 // pattern cannot act on the whole inventory.
 type VMTargets struct {
-	VM         string    `json:"vm,omitempty" jsonschema:"One VM: name, inventory path, ID or UUID"`
-	VMs        []string  `json:"vms,omitempty" jsonschema:"Several VMs, each a name, path, ID or UUID"`
+	VM         string    `json:"vm,omitempty" jsonschema:"One VM: name, path, ID or UUID"`
+	VMs        []string  `json:"vms,omitempty" jsonschema:"Several VMs, each as for vm"`
 	Filter     *VMFilter `json:"filter,omitempty" jsonschema:"Select VMs like vm_list does"`
-	MaxTargets int       `json:"max_targets,omitempty" jsonschema:"Refuse when more VMs than this are selected; default 10, at most 100"`
+	MaxTargets int       `json:"max_targets,omitempty" jsonschema:"Refuse more VMs than this (default 10, max 100)"`
 }
 
 func (a *VMTargets) Validate() error {
@@ -49,6 +50,11 @@ func (a *VMTargets) Validate() error {
 		}
 		if err := toolkit.CheckGlob("filter.guest_os", f.GuestOS); err != nil {
 			return err
+		}
+		if f.Tag != "" {
+			if err := CheckTagIdent("filter.tag", f.Tag); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -100,6 +106,12 @@ func ResolveVMs(ctx context.Context, s *vcenter.Session, a VMTargets) ([]vcenter
 			q.Roots, q.Within, err = ContainerFilters(ctx, c, VMContainers(f.Host, f.Cluster, f.Folder, f.Datacenter))
 			notTemplate := false
 			SetVMMatch(&q, f.Name, f.PowerState, f.GuestOS, &notTemplate)
+			if err == nil && f.Tag != "" {
+				var set map[types.ManagedObjectReference]bool
+				if set, err = VMsTagged(ctx, c, f.Tag); err == nil {
+					OnlyRefs(&q, set)
+				}
+			}
 			return q, err
 		}
 	}

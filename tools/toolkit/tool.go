@@ -20,6 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
+	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
@@ -62,6 +63,13 @@ type Deps struct {
 	// profile, VSPHERE_* and GOVC_* variables): what a tool uses when an
 	// argument such as datastore or network is absent.
 	Defaults vcenter.Defaults
+	// Guest finds the login the guest tools use inside a VM (the profile's
+	// guest_credentials); nil when none are configured.
+	Guest GuestCredentials
+	// LocalFiles are the profile's local_files directories: with the MCP
+	// client's roots, the only local paths a tool may read or write (see
+	// params.LocalFiles).
+	LocalFiles localfiles.Dirs
 }
 
 // Result is a tool's structured output; Text is the compact rendering the

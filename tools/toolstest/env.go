@@ -8,8 +8,10 @@ package toolstest
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +29,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
@@ -63,6 +66,44 @@ type Options struct {
 	// Extend adds resources, prompts and completions to the server (see
 	// guard.ServerOptions.Extend); nil: tools only.
 	Extend func(toolkit.Deps, *guard.Guard) guard.Extension
+	// Guest resolves guest logins for the guest tools; nil: none.
+	Guest toolkit.GuestCredentials
+	// Log, when set, also receives the server's and session's log at
+	// debug level (to check what a log never holds).
+	Log io.Writer
+	// LocalFiles are the profile's local_files directories the tools see;
+	// the client offers roots when LocalFiles.Roots is not nil.
+	LocalFiles LocalFiles
+}
+
+// LocalFiles are a test profile's local_files and the client's roots.
+type LocalFiles struct {
+	localfiles.Dirs
+	// Roots the client offers (file:// URIs or paths); nil: the client
+	// has no roots capability.
+	Roots []string
+}
+
+// ListRoots answers the server's roots/list.
+func (l LocalFiles) ListRoots(context.Context, mcp.ListRootsRequest) (*mcp.ListRootsResult, error) {
+	res := &mcp.ListRootsResult{Roots: []mcp.Root{}}
+	for _, r := range l.Roots {
+		if !strings.HasPrefix(r, "file://") {
+			r = "file://" + filepath.ToSlash(r)
+		}
+		res.Roots = append(res.Roots, mcp.Root{URI: r})
+	}
+	return res, nil
+}
+
+// logger is the log of a server or session under o.
+func logger(t *testing.T, o Options) *slog.Logger {
+	var w io.Writer = Writer{t}
+	level := slog.LevelWarn
+	if o.Log != nil {
+		w, level = io.MultiWriter(Writer{t}, o.Log), slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // Tools lists the tools of toolsets, for New and NewWith.
@@ -103,7 +144,7 @@ func NewOn(t *testing.T, tools []toolkit.Tool, o Options, model ...*simulator.Mo
 // through cfg.
 func NewWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg vcenter.Config, tools []toolkit.Tool, o Options) *Env {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := logger(t, o)
 	var sessOpts []vcenter.SessionOption
 	if o.Policy != nil {
 		if g := guard.ScopeGate(o.Policy.Role); g != nil {
@@ -124,11 +165,14 @@ func NewWith(t *testing.T, ctx context.Context, sim *vcenter.Simulator, cfg vcen
 func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(Writer{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy, Extend: o.Extend})
+	log := logger(t, o)
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy, Extend: o.Extend})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))
+	}
+	if o.LocalFiles.Roots != nil {
+		copts = append(copts, client.WithRootsHandler(o.LocalFiles))
 	}
 	c, err := client.NewInProcessClientWithOptions(srv, copts...)
 	if err != nil {

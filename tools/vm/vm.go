@@ -24,6 +24,7 @@ type VMListArgs struct {
 	Host       string   `json:"host,omitempty" jsonschema:"Only VMs on this host"`
 	Folder     string   `json:"folder,omitempty" jsonschema:"Only VMs in this folder (recursive), e.g. /DC0/vm/web"`
 	GuestOS    string   `json:"guest_os,omitempty" jsonschema:"Guest OS glob on guest ID or full name, e.g. *ubuntu*"`
+	Tag        string   `json:"tag,omitempty" jsonschema:"category:tag"`
 	Fields     []string `json:"fields,omitempty" jsonschema:"Columns besides name and id; default power_state,cpus,memory_mb,guest_os,ip,host; also tools,uptime,uuid,annotation,storage_gb,cpu_usage_mhz,memory_usage_mb"`
 	toolkit.Paging
 }
@@ -40,6 +41,11 @@ func (a *VMListArgs) Validate() error {
 	}
 	if err := toolkit.CheckGlob("guest_os", a.GuestOS); err != nil {
 		return err
+	}
+	if a.Tag != "" {
+		if err := params.CheckTagIdent("tag", a.Tag); err != nil {
+			return err
+		}
 	}
 	_, err := vmColumns(a.Fields)
 	return err
@@ -64,7 +70,7 @@ type VMItem struct {
 	CPUUsageMHz   int32   `json:"cpu_usage_mhz,omitempty"`
 	MemoryUsageMB int32   `json:"memory_usage_mb,omitempty"`
 	// Question is set, whatever the fields, when the VM is blocked on one.
-	Question *VMQuestion `json:"question,omitempty"`
+	Question *params.Question `json:"question,omitempty"`
 }
 
 // VMList is vm_list's result.
@@ -214,7 +220,7 @@ func (l VMList) Text() string {
 	b.WriteString(t.String())
 	for i := range l.Items {
 		if q := l.Items[i].Question; q != nil {
-			q.render(&b, "question of "+toolkit.Name(l.Items[i].Name)+" ("+l.Items[i].ID+")")
+			renderQuestion(&b, "question of "+toolkit.Name(l.Items[i].Name)+" ("+l.Items[i].ID+")", q)
 		}
 	}
 	return b.String()
@@ -235,17 +241,20 @@ func vmList() toolkit.Tool {
 		AlwaysLoad: true,
 		Title:      "List VMs",
 		Description: "List virtual machines (and templates) with power state, size, guest OS, IP and host, " +
-			"filtered by name glob, power state, datacenter, cluster, host, folder or guest OS. " +
+			"filtered by name glob, power state, datacenter, cluster, host, folder, guest OS or tag. " +
 			"Paged: 50 per page by default, up to 1000; continue with cursor.",
 		Risk: policy.RiskRead,
 	}, func(ctx context.Context, d toolkit.Deps, a VMListArgs) (VMList, error) {
 		cols, _ := vmColumns(a.Fields)
-		q := vcenter.Query{Type: "VirtualMachine", Key: toolkit.QueryKey("vm_list", a.Name, a.PowerState, a.Datacenter, a.Cluster, a.Host, a.Folder, a.GuestOS)}
+		q := vcenter.Query{Type: "VirtualMachine", Key: toolkit.QueryKey("vm_list", a.Name, a.PowerState, a.Datacenter, a.Cluster, a.Host, a.Folder, a.GuestOS, a.Tag)}
 		if a.Cursor == "" {
 			if err := params.InContainers(ctx, d.Session, &q, params.VMContainers(a.Host, a.Cluster, a.Folder, a.Datacenter)); err != nil {
 				return VMList{}, err
 			}
 			params.SetVMMatch(&q, a.Name, a.PowerState, a.GuestOS, nil)
+			if err := params.InTag(ctx, d.Session, &q, a.Tag); err != nil {
+				return VMList{}, err
+			}
 		}
 		props := []string{"name", "summary.config.template", "runtime.question"}
 		for _, c := range cols {
@@ -266,7 +275,7 @@ func vmList() toolkit.Tool {
 		out := VMList{Items: make([]VMItem, 0, len(vms)), Total: page.Total, NextCursor: page.NextCursor, columns: cols}
 		for i := range vms {
 			vm := &vms[i]
-			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template, Question: vmQuestion(vm.Runtime.Question)}
+			it := VMItem{Name: vm.Name, ID: vm.Self.Value, Template: vm.Summary.Config.Template, Question: params.QuestionOf(vm.Runtime.Question)}
 			for _, c := range cols {
 				c.set(&it, &vm.Summary, hosts)
 			}

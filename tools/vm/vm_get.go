@@ -68,10 +68,12 @@ type VMDetail struct {
 	InstanceUUID    string   `json:"instance_uuid,omitempty"`
 	BIOSUUID        string   `json:"bios_uuid,omitempty"`
 	Annotation      string   `json:"annotation,omitempty"`
+	// CustomAttributes are the VM's custom attribute values (vm_get_custom.go).
+	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
 	// Question is what the VM is blocked on, if anything: answer it with
 	// vm_question_answer (console toolset).
-	Question *VMQuestion `json:"question,omitempty"`
-	Boot     *VMBoot     `json:"boot,omitempty"`
+	Question *params.Question `json:"question,omitempty"`
+	Boot     *VMBoot          `json:"boot,omitempty"`
 }
 
 // Text renders the VM as labelled lines. Names, paths and what the guest
@@ -147,10 +149,11 @@ func (v VMDetail) Text() string {
 	}
 	line("instance_uuid", toolkit.Name(v.InstanceUUID))
 	line("bios_uuid", toolkit.Name(v.BIOSUUID))
+	line("custom", customLine(v.CustomAttributes))
 	if v.Annotation != "" {
 		b.WriteString(toolkit.FreeText("annotation", v.Annotation) + "\n")
 	}
-	v.Question.render(&b, "question")
+	renderQuestion(&b, "question", v.Question)
 	return b.String()
 }
 
@@ -165,6 +168,7 @@ var vmGetProps = []string{
 	"name", "config", "runtime.powerState", "runtime.host", "runtime.bootTime", "overallStatus",
 	"guest.toolsRunningStatus", "guest.toolsVersionStatus2", "guest.hostName", "guest.ipAddress", "guest.net",
 	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage", "runtime.question",
+	"customValue", "availableField",
 }
 
 func vmGet() toolkit.Tool {
@@ -213,9 +217,10 @@ func vmDetail(ctx context.Context, c *vcenter.Conn, o vcenter.Object, vm *mo.Vir
 		Disks:         []VMDisk{},
 		NICs:          []VMNIC{},
 		Datastores:    []string{},
-		Question:      vmQuestion(vm.Runtime.Question),
+		Question:      params.QuestionOf(vm.Runtime.Question),
 		Boot:          bootOf(vm.Config),
 	}
+	v.CustomAttributes = customAttributes(vm)
 	if vm.Summary.Storage != nil {
 		v.StorageCommitGB = toolkit.GiBf(vm.Summary.Storage.Committed)
 	}

@@ -166,7 +166,7 @@ func vmReconfigure() toolkit.Tool {
 				return err
 			}
 			progress, from := guard.NewProgress(ctx), 0.0
-			if a.SnapshotFirst.SnapshotFirst {
+			if a.SnapshotFirst.Take {
 				if out.Snapshot, err = params.TakeSafetySnapshot(ctx, c, vm, "vm_reconfigure", progress); err != nil {
 					return err
 				}

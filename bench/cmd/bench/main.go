@@ -686,6 +686,7 @@ func (rep *report) markdown() string {
 	target("full listing paged ÷ govc -s name+powerState (the issue's command)", x(ratio(r.Full, r.GovcNamePower)), ratio(r.Full, r.GovcNamePower) <= 1, "≤ 1×")
 	target("full listing paged ÷ govc -json, same 8 properties (like for like)", x(ratio(r.Full, r.GovcJSONVMList)), ratio(r.Full, r.GovcJSONVMList) <= 1, "≤ 1×")
 	target("server peak RSS during the full listing", mb(r.PeakRSS), r.PeakRSS <= 60<<20, "≤ 60 MB")
+	target("vm_get by name (name index)", ms(r.GetByName), r.GetByName <= 5*time.Millisecond, "≤ 5 ms")
 	if p != nil {
 		target("cold start ÷ bare mcp-go server", x(ratio(p.ColdServer, p.ColdBare)), ratio(p.ColdServer, p.ColdBare) <= 1.5, "≤ 1.5×")
 		for _, rs := range p.Roles {
