@@ -474,6 +474,28 @@ func TestAlarmsResourceUpdated(t *testing.T) {
 	toolstest.MustContain(t, text, vm.Name)
 }
 
+// TestAlarmsUpdatesScoped: a scoped role hears of alarms within its
+// scope only, as alarm_list shows it only those.
+func TestAlarmsUpdatesScoped(t *testing.T) {
+	t.Parallel()
+	custom := map[string]policy.RoleSpec{"dc0-only": {Inherits: "viewer", Scope: policy.Scope{Datacenters: []string{"DC0"}}}}
+	e := newCtxEnv(t, toolstest.Policy(t, "dc0-only", custom, nil), nil, mcp.ProtocolVersion20251125)
+	u := collectUpdates(e)
+	req := mcp.SubscribeRequest{}
+	req.Params.URI = "vsphere://alarms"
+	if err := e.Client.Subscribe(e.Ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	triggerAlarm(t, e, e.firstVM("DC1_", types.VirtualMachinePowerStatePoweredOn).Self)
+	if waitFor(2*time.Second, func() bool { return u.count("vsphere://alarms") > 0 }) {
+		t.Error("a DC0-scoped role was told of an alarm in DC1")
+	}
+	triggerAlarm(t, e, e.firstVM("DC0_", types.VirtualMachinePowerStatePoweredOn).Self)
+	if !waitFor(10*time.Second, func() bool { return u.count("vsphere://alarms") > 0 }) {
+		t.Error("a DC0-scoped role was not told of an alarm in DC0")
+	}
+}
+
 func triggerAlarm(t *testing.T, e *env, entity types.ManagedObjectReference) {
 	t.Helper()
 	reg := e.Sim.Model.Map()

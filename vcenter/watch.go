@@ -68,7 +68,7 @@ var ErrWatchUnavailable = errors.New("cannot watch vCenter for changes right now
 // Watcher watches targets on a Session; see NewWatcher.
 type Watcher struct {
 	s      *Session
-	notify func(WatchTarget)
+	notify func(WatchTarget, []types.ManagedObjectReference)
 	log    *slog.Logger
 	wait   int32
 
@@ -91,8 +91,12 @@ type Watcher struct {
 
 // NewWatcher returns a watcher on s that calls notify (from its loop's
 // goroutine, so it must not block for long) when a watched target
-// changes. Close it when done.
-func (s *Session) NewWatcher(notify func(WatchTarget)) *Watcher {
+// changes, with the inventory objects the change is about: the object
+// itself, the entities whose triggered alarms changed, the entities of
+// the tasks that started or changed state — so the owner can keep news of
+// objects outside a scope from a scoped caller. about is nil when that is
+// not known (changes found after a re-login). Close it when done.
+func (s *Session) NewWatcher(notify func(t WatchTarget, about []types.ManagedObjectReference)) *Watcher {
 	wait := s.indexWait
 	if wait <= 0 {
 		wait = indexWait
@@ -339,7 +343,7 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 		}
 		w.mu.Unlock()
 		for _, t := range changed {
-			w.notify(t)
+			w.notify(t, aboutOf(t, gone))
 		}
 		if stale || len(filters) == 0 {
 			continue // the set changed meanwhile: apply that first
@@ -363,7 +367,7 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 					return err
 				}
 				gone[t] = true
-				w.notify(t)
+				w.notify(t, aboutOf(t, gone))
 				continue
 			}
 			return err
@@ -379,9 +383,9 @@ func (w *Watcher) session(ctx context.Context, c *Conn, relogin bool) error {
 			if !ok || seen[t] {
 				continue
 			}
-			if w.apply(t, fu.ObjectSet) {
+			if changed, about := w.apply(t, fu.ObjectSet); changed {
 				seen[t] = true
-				w.notify(t)
+				w.notify(t, about)
 			}
 		}
 	}
@@ -442,7 +446,7 @@ func watchSpec(c *Conn, t WatchTarget) types.PropertyFilterSpec {
 				&types.TraversalSpec{Type: "TaskManager", Path: "recentTask"}}}},
 			PropSet: []types.PropertySpec{
 				{Type: "TaskManager", PathSet: []string{"recentTask"}},
-				{Type: "Task", PathSet: []string{"info.state"}},
+				{Type: "Task", PathSet: []string{"info.state", "info.entity"}},
 			},
 		}
 	}
@@ -476,17 +480,31 @@ func (w *Watcher) baseline(t WatchTarget, objs []types.ObjectContent, relogin bo
 	return !reflect.DeepEqual(old, now)
 }
 
+// aboutOf is what a change of t found while (re)building its filter is
+// about: the object, when t is one that is gone; else not known.
+func aboutOf(t WatchTarget, gone map[WatchTarget]bool) []types.ManagedObjectReference {
+	if gone[t] {
+		return []types.ManagedObjectReference{{Type: t.Kind, Value: t.ID}}
+	}
+	return nil
+}
+
 // apply folds an update of t into what is known and reports whether a
-// watched value changed.
-func (w *Watcher) apply(t WatchTarget, updates []types.ObjectUpdate) bool {
+// watched value changed, and what the change is about.
+func (w *Watcher) apply(t WatchTarget, updates []types.ObjectUpdate) (bool, []types.ManagedObjectReference) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	known, ok := w.known[t]
 	if !ok {
-		return false
+		return false, nil
+	}
+	about := []types.ManagedObjectReference{}
+	if t != WatchAlarms && t != WatchTasks {
+		about = append(about, types.ManagedObjectReference{Type: t.Kind, Value: t.ID})
 	}
 	changed := false
 	for _, ou := range updates {
+		taskChanged := false
 		props, seen := known[ou.Obj]
 		switch ou.Kind {
 		case types.ObjectUpdateKindLeave:
@@ -499,7 +517,7 @@ func (w *Watcher) apply(t WatchTarget, updates []types.ObjectUpdate) bool {
 			continue
 		case types.ObjectUpdateKindEnter:
 			if !seen {
-				changed = true // a new task
+				changed, taskChanged = true, ou.Obj.Type == "Task" // a new task
 			}
 		}
 		if !seen {
@@ -514,10 +532,60 @@ func (w *Watcher) apply(t WatchTarget, updates []types.ObjectUpdate) bool {
 			if old, had := props[ch.Name]; !had || !reflect.DeepEqual(old, v) {
 				if had || v != nil {
 					changed = true
+					switch {
+					case ch.Name == "triggeredAlarmState":
+						about = append(about, alarmEntities(old, v)...)
+					case ou.Obj.Type == "Task":
+						taskChanged = true
+					}
 				}
 				props[ch.Name] = v
 			}
 		}
+		if taskChanged {
+			if e, ok := props["info.entity"].(types.ManagedObjectReference); ok {
+				about = append(about, e)
+			}
+		}
 	}
-	return changed
+	return changed, UniqueRefs(about)
+}
+
+// alarmEntities are the entities whose triggered alarms differ between
+// two values of triggeredAlarmState.
+func alarmEntities(old, now any) []types.ManagedObjectReference {
+	states := func(v any) []types.AlarmState {
+		switch x := v.(type) {
+		case types.ArrayOfAlarmState:
+			return x.AlarmState
+		case []types.AlarmState:
+			return x
+		}
+		return nil
+	}
+	type key struct {
+		k      string
+		status types.ManagedEntityStatus
+		ack    bool
+	}
+	count := map[key]int{}
+	entity := map[key]types.ManagedObjectReference{}
+	for i, set := range [][]types.AlarmState{states(old), states(now)} {
+		for _, st := range set {
+			k := key{st.Key, st.OverallStatus, st.Acknowledged != nil && *st.Acknowledged}
+			entity[k] = st.Entity
+			if i == 0 {
+				count[k]++
+			} else {
+				count[k]--
+			}
+		}
+	}
+	var out []types.ManagedObjectReference
+	for k, n := range count {
+		if n != 0 {
+			out = append(out, entity[k])
+		}
+	}
+	return out
 }

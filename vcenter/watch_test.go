@@ -3,6 +3,8 @@ package vcenter
 import (
 	"context"
 	"errors"
+	"slices"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +62,19 @@ func TestWatcher(t *testing.T) {
 	s.indexWait = time.Second
 	defer s.Close(ctx)
 	events := &watchEvents{ch: make(chan WatchTarget, 100), seen: map[WatchTarget]int{}}
-	w := s.NewWatcher(func(t WatchTarget) { events.ch <- t })
+	var aboutMu sync.Mutex
+	abouts := map[WatchTarget][]types.ManagedObjectReference{}
+	w := s.NewWatcher(func(t WatchTarget, about []types.ManagedObjectReference) {
+		aboutMu.Lock()
+		abouts[t] = append(abouts[t], about...)
+		aboutMu.Unlock()
+		events.ch <- t
+	})
+	aboutHas := func(t WatchTarget, ref types.ManagedObjectReference) bool {
+		aboutMu.Lock()
+		defer aboutMu.Unlock()
+		return slices.Contains(abouts[t], ref)
+	}
 	defer w.Close()
 
 	admin, m := adminClient(t, sim)
@@ -98,6 +112,10 @@ func TestWatcher(t *testing.T) {
 	wait(vm.PowerOff(ctx))
 	events.want(t, vmT)
 	events.want(t, WatchTasks)
+	// What a change is about: the VM, and the task's entity.
+	if !aboutHas(vmT, vm.Reference()) || !aboutHas(WatchTasks, vm.Reference()) {
+		t.Errorf("changes are about %v, want the VM in both", abouts)
+	}
 	wait(host.EnterMaintenanceMode(ctx, 0, false, nil))
 	publishHost(t, sim, host.Reference(), true)
 	events.want(t, hostT)

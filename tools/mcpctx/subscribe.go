@@ -11,6 +11,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -253,8 +254,13 @@ func (s *subscriptions) count() int {
 	return len(s.m)
 }
 
-// changed is the watcher's callback: tell every subscriber of t.
-func (s *subscriptions) changed(t vcenter.WatchTarget) {
+// changed is the watcher's callback: tell every subscriber of t — unless
+// the change is only about objects outside the role's scope (an alarm or
+// a task elsewhere), which a read of the resource would not show either.
+func (s *subscriptions) changed(t vcenter.WatchTarget, about []types.ManagedObjectReference) {
+	if about != nil && !s.visible(about) {
+		return
+	}
 	type out struct {
 		uri string
 		sb  *sub
@@ -290,4 +296,29 @@ func (s *subscriptions) notify(sb *sub, uri string) {
 	default:
 		s.e.log.Warn("resource update not delivered: the client is not reading its notifications", "uri", uri)
 	}
+}
+
+// visible reports whether the scope shows any of refs (at no cost for an
+// unscoped role). A failure to tell counts as no: the update is dropped,
+// not leaked.
+func (s *subscriptions) visible(refs []types.ManagedObjectReference) bool {
+	if len(refs) == 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	shown := false
+	err := s.e.d.Session.Do(ctx, func(c *vcenter.Conn) error {
+		vis, err := c.VisibleSet(ctx, refs)
+		if err != nil {
+			return err
+		}
+		shown = len(vis) > 0
+		return nil
+	})
+	if err != nil {
+		s.e.log.Warn("resource update dropped: cannot tell whether it is within the scope", "error", err)
+		return false
+	}
+	return shown
 }
