@@ -13,7 +13,7 @@ const module = "github.com/vsphere-mcp/vsphere-mcp/"
 
 // framework are the packages under tools/ that toolsets build on; they
 // must never import a toolset or the assembly.
-var framework = []string{"tools/toolkit", "tools/guard", "tools/params", "tools/toolstest"}
+var framework = []string{"tools/toolkit", "tools/guard", "tools/params", "tools/toolstest", "tools/mcpctx"}
 
 // TestImportDirections keeps the house in order: cmd → tools →
 // tools/<toolset> → framework → {vcenter, policy}. No toolset imports

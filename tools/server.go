@@ -11,6 +11,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/mcpctx"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -63,6 +64,9 @@ func NewServer(d Deps, o Options) (*server.MCPServer, error) {
 		Instructions: Instructions(sel, o.ReadOnly, role),
 		Policy:       o.Policy,
 		Logging:      o.Logging,
+		// Resources, subscriptions, prompts and completions over the
+		// served tools.
+		Extend: mcpctx.New(served, All()),
 	}), nil
 }
 
@@ -156,7 +160,8 @@ func Instructions(sel []toolkit.Toolset, readOnly bool, role *policy.Role) strin
 	}
 	b.WriteString("\nObjects are named by name, inventory path (/DC0/vm/web-01), managed object ID (vm-42) or UUID; an ambiguous name is an error that lists the paths.\n")
 	b.WriteString("Lists are paged: pass next_cursor back as cursor, and narrow with filters rather than paging through everything.\n")
-	b.WriteString("Start from inventory_summary for an overview, vm_list to find VMs and vm_get for one VM.")
+	b.WriteString("Start from inventory_summary for an overview, vm_list to find VMs and vm_get for one VM.\n")
+	b.WriteString("Resources (vsphere://summary, vsphere://alarms, vsphere://tasks/recent, vsphere://vm/{id} and host, cluster, datastore by ID) hold the same as those tools and can be subscribed to; prompts health_check, capacity_report, snapshot_hygiene and maintenance_prep are runbooks.")
 	return b.String()
 }
 

@@ -305,6 +305,14 @@ func (g *Guard) record(ctx context.Context, tool string, args map[string]any) au
 		Tool:    tool,
 		Args:    audit.Redact(args),
 	}
+	if via, ok := ctx.Value(viaKey{}).(string); ok {
+		// A resource read or subscription: the line says which request
+		// ran the tool (see Via).
+		if rec.Args == nil {
+			rec.Args = map[string]any{}
+		}
+		rec.Args[ViaArg] = audit.RedactString(via)
+	}
 	if ci := clientInfo(ctx); ci != nil {
 		rec.Client = audit.Client{Name: ci.Name, Version: ci.Version}
 	}

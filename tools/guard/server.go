@@ -20,6 +20,20 @@ type ServerOptions struct {
 	// Logging, when set, declares the MCP logging capability and delivers
 	// log records to the clients that ask for them.
 	Logging Logging
+	// Extend, when set, builds what the server offers besides tools
+	// (resources, prompts, completions: tools/mcpctx) from the handlers'
+	// dependencies and the server's guard, through which it runs tools.
+	Extend func(d toolkit.Deps, g *Guard) Extension
+}
+
+// Extension adds MCP features besides tools to the server NewServer
+// builds: its server options (capabilities, completion providers), its
+// hooks (subscriptions, sessions ending), and the server once built (to
+// register resources and prompts and to send notifications).
+type Extension interface {
+	Options() []server.ServerOption
+	Hooks(*server.Hooks)
+	Attach(*server.MCPServer)
 }
 
 // Logging is what delivers log records to MCP clients (cmd/ builds it
@@ -59,6 +73,12 @@ func NewServer(d toolkit.Deps, tools []toolkit.Tool, o ServerOptions) *server.MC
 		opts = append(opts, server.WithLogging(), server.WithToolHandlerMiddleware(o.Logging.ToolMiddleware))
 	}
 	opts = append(opts, server.WithToolHandlerMiddleware(g.Middleware), server.WithHooks(hooks))
+	var ext Extension
+	if o.Extend != nil {
+		ext = o.Extend(d, g)
+		ext.Hooks(hooks)
+		opts = append(opts, ext.Options()...)
+	}
 	if o.Instructions != "" {
 		opts = append(opts, server.WithInstructions(o.Instructions))
 	}
@@ -77,6 +97,9 @@ func NewServer(d toolkit.Deps, tools []toolkit.Tool, o ServerOptions) *server.MC
 	}
 	if o.Logging != nil {
 		o.Logging.Attach(s)
+	}
+	if ext != nil {
+		ext.Attach(s)
 	}
 	return s
 }

@@ -63,6 +63,9 @@ type Options struct {
 	Tasks bool
 	// Defaults are the placement defaults the server's tools see.
 	Defaults vcenter.Defaults
+	// Extend adds resources, prompts and completions to the server (see
+	// guard.ServerOptions.Extend); nil: tools only.
+	Extend func(toolkit.Deps, *guard.Guard) guard.Extension
 	// Guest resolves guest logins for the guest tools; nil: none.
 	Guest toolkit.GuestCredentials
 	// Log, when set, also receives the server's and session's log at
@@ -163,7 +166,7 @@ func (e *Env) Connect(o Options) *client.Client {
 	t := e.T
 	t.Helper()
 	log := logger(t, o)
-	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy})
+	srv := guard.NewServer(toolkit.Deps{Session: e.Session, Log: log, Defaults: o.Defaults, Guest: o.Guest, LocalFiles: o.LocalFiles.Dirs}, e.Tools, guard.ServerOptions{Version: "test", Policy: o.Policy, Extend: o.Extend})
 	var copts []client.ClientOption
 	if o.Elicit != nil {
 		copts = append(copts, client.WithElicitationHandler(o.Elicit))
