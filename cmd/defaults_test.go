@@ -93,7 +93,7 @@ profiles:
 	}
 	// Under --simulator the profile's defaults are not used.
 	out, _, err = f.run(f.env, "config", "show", "--simulator")
-	if err != nil || !strings.Contains(out, "the profile's defaults are not used") {
+	if err != nil || !strings.Contains(out, "no placement defaults apply") {
 		t.Errorf("config show --simulator: %v\n%s", err, out)
 	}
 }
