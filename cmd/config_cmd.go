@@ -204,7 +204,7 @@ or open the keyring are not read here (vsphere-mcp doctor does that).`,
 			fmt.Fprintln(o.stdout, "\nplacement defaults (where new VMs, disks and NICs go when a tool is not told)")
 			w = tabwriter.NewWriter(o.stdout, 0, 4, 2, ' ', 0)
 			if o.simulator != "" {
-				fmt.Fprintf(w, "  (none)\tflag --simulator: the profile's defaults are not used\n")
+				fmt.Fprintf(w, "  (none)\tflag --simulator: no placement defaults apply (neither the profile's nor --default-* flags or variables: they name objects of your vCenter)\n")
 			} else {
 				_, srcs := o.defaults(cmd.Flags(), s, datacenter)
 				dc := setting{key: "datacenter", value: datacenter, source: "the datacenter connection setting"}

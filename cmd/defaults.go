@@ -5,8 +5,10 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/cmd/config"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
@@ -98,13 +100,41 @@ func (d *doctor) checkDefaults(ctx context.Context, c *vcenter.Conn, dc string, 
 	if dc != "" {
 		all = append([]setting{{key: "datacenter", value: dc, source: "the datacenter setting"}}, srcs...)
 	}
+	// A datastore or network default is looked up as the tools look it up:
+	// among those the default placement can use, so a name another
+	// datacenter has too is not ambiguous (README, Placement defaults).
+	var dss, nets []types.ManagedObjectReference
+	where := ""
+	defs := vcenter.Defaults{}
+	for _, st := range srcs {
+		switch st.key {
+		case "cluster":
+			defs.Cluster = st.value
+		case "host":
+			defs.Host = st.value
+		case "resource_pool":
+			defs.ResourcePool = st.value
+		}
+	}
+	if pl, _, err := params.ResolvePlacementOrDefault(ctx, c, defs, params.PlaceArgs{}); err == nil && pl != nil {
+		dss, nets, where, _ = pl.Available(ctx, c)
+	}
 	n := 0
 	for _, st := range all {
 		if st.value == "" {
 			continue
 		}
 		n++
-		o, err := c.Resolve(ctx, defaultKind(st.key), st.value)
+		var o vcenter.Object
+		var err error
+		switch {
+		case st.key == "datastore" && where != "":
+			o, _, err = params.PickDatastore(ctx, c, st.value, dss, where)
+		case st.key == "network" && where != "":
+			o, _, err = params.PickNetwork(ctx, c, st.value, nets, where)
+		default:
+			o, err = c.Resolve(ctx, defaultKind(st.key), st.value)
+		}
 		if err != nil {
 			d.fail("defaults", "%s %q (from %s) does not resolve: %s; fix it or remove it, or tools fail where they use it", st.key, st.value, st.source, vcenter.Explain(err))
 			continue

@@ -2,11 +2,15 @@ package cmd
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
+
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
 // TestPlacementDefaultsPrecedence: flags over VSPHERE_* over the profile's
@@ -89,7 +93,7 @@ profiles:
 	}
 	// Under --simulator the profile's defaults are not used.
 	out, _, err = f.run(f.env, "config", "show", "--simulator")
-	if err != nil || !strings.Contains(out, "the profile's defaults are not used") {
+	if err != nil || !strings.Contains(out, "no placement defaults apply") {
 		t.Errorf("config show --simulator: %v\n%s", err, out)
 	}
 }
@@ -213,5 +217,60 @@ profiles:
 	}
 	if _, err := find.NewFinder(c).VirtualMachine(ctx, "/DC0/vm/from-profile"); err != nil {
 		t.Errorf("from-profile: %v", err)
+	}
+}
+
+// TestDoctorDefaultsAmongPlacement: a datastore or network default is
+// looked up among those the default cluster can use, as the tools look it
+// up, so a name a second datacenter has too passes doctor (vm_create
+// takes it) instead of failing as ambiguous; one the cluster cannot use
+// still fails.
+func TestDoctorDefaultsAmongPlacement(t *testing.T) {
+	t.Parallel()
+	const user, secret = "svc-ai", "Sim-Secret-Pw-5120"
+	m := simulator.VPX()
+	m.Datacenter = 2 // LocalDS_0 and VM Network in DC0 and DC1
+	if err := vcenter.CreateModel(m); err != nil {
+		t.Fatal(err)
+	}
+	m.Service.Listen = &url.URL{User: url.UserPassword(user, secret)}
+	sim, err := vcenter.StartSimulator(context.Background(), m, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	f := newFixture(t)
+	conn := "    url: " + sim.Config.URL + "\n    username: " + user + "\n    thumbprint: " + sim.Config.Thumbprint + "\n    password_env: SIM_PW\n"
+	f.writeConfig(`
+profiles:
+  same:
+` + conn + `    defaults: {cluster: DC0_C0, datastore: LocalDS_0, network: VM Network}
+  other:
+` + conn + `    defaults: {cluster: DC0_C0, datastore: /DC1/datastore/LocalDS_0}
+  nocluster:
+` + conn + `    defaults: {datastore: LocalDS_0}
+`)
+	env := f.with("SIM_PW", secret)
+	tests := []struct {
+		profile string
+		code    int
+		want    []string
+	}{
+		{"same", 0, []string{"ok    defaults      datastore /DC0/datastore/LocalDS_0", "ok    defaults      network /DC0/network/VM Network"}},
+		{"other", 1, []string{`FAIL  defaults      datastore "/DC1/datastore/LocalDS_0"`, "not mounted on cluster"}},
+		{"nocluster", 1, []string{`FAIL  defaults      datastore "LocalDS_0"`, "matches 2 datastores"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.profile, func(t *testing.T) {
+			out, stderr, err := f.run(env, "doctor", "--profile", tc.profile, "--timeout", "5s")
+			if got := exitCode(err); got != tc.code {
+				t.Errorf("exit code %d (%v), want %d\n%s%s", got, err, tc.code, out, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("doctor output lacks %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/spf13/cobra"
-
-	"github.com/vsphere-mcp/vsphere-mcp/policy"
-	"github.com/vsphere-mcp/vsphere-mcp/tools"
 )
 
 // maxArgsInput bounds tool arguments read from a file or stdin; the server
@@ -193,7 +190,9 @@ func (tc *toolsCall) run(cmd *cobra.Command) error {
 	case err != nil:
 		return tc.fail(fmt.Errorf("call %s: %w", tc.name, err))
 	}
-	if res.IsError && !tty.canAsk && a.settings.role.NeedsConfirm(toolInfo(tc.name)) && isNoElicitationRefusal(res) {
+	// Not only the tools the role always confirms: a tool may ask because
+	// of its arguments or targets (guard.Confirm), e.g. maintenance mode.
+	if res.IsError && !tty.canAsk && isNoElicitationRefusal(res) {
 		// The server's message is about MCP clients; the person at the
 		// shell needs to know it was the terminal that was missing.
 		res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf(
@@ -207,17 +206,6 @@ func (tc *toolsCall) run(cmd *cobra.Command) error {
 // call that needed a confirmation the client could not ask for.
 func isNoElicitationRefusal(res *mcp.CallToolResult) bool {
 	return strings.Contains(resultText(res), "needs a person's confirmation and this MCP client cannot ask for it")
-}
-
-// toolInfo is the policy's view of a tool by name; an unknown name has no
-// risk (and so would need confirmation: it is never served anyway).
-func toolInfo(name string) policy.ToolInfo {
-	for _, t := range tools.All() {
-		if t.Def.Name == name {
-			return t.Info()
-		}
-	}
-	return policy.ToolInfo{Name: name}
 }
 
 // print writes a result: the text the model reads, or JSON with --json.

@@ -14,6 +14,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
@@ -241,5 +242,41 @@ func TestToolsCallProgressLine(t *testing.T) {
 	r = start(t, simEnv(f, sim), strings.NewReader(""), &stderr, args...).wait(t)
 	if r.err != nil || stderr.String() != "" {
 		t.Errorf("without a terminal: %v, stderr %q", r.err, stderr.String())
+	}
+}
+
+// TestToolsCallNoTerminalArgumentConfirm: a tool that asks a person because
+// of what it is asked to do (maintenance mode, not a role's confirm rule)
+// is refused without a terminal with the terminal's reason, not advice
+// about MCP clients and confirm_fallback; the host stays as it was.
+func TestToolsCallNoTerminalArgumentConfirm(t *testing.T) {
+	t.Parallel()
+	sim, err := vcenter.StartSimulator(context.Background(), simulator.VPX(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	f := newFixture(t)
+	stderr := &syncBuffer{}
+	r := start(t, simEnv(f, sim), strings.NewReader(""), stderr, "tools", "call", "host_maintenance_enter",
+		`{"host":"DC0_C0_H0"}`, "--role", "admin", "--toolsets", "all", "--log-level", "warn")
+	res := r.wait(t)
+	want := "host_maintenance_enter needs a person's confirmation, which tools call asks for on the terminal, but standard input and standard error are not terminals"
+	if exitCode(res.err) != 1 || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, want 1, and %q in:\n%s", exitCode(res.err), want, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "elicitation") {
+		t.Errorf("the refusal talks about MCP clients:\n%s", stderr.String())
+	}
+	h, err := find.NewFinder(login(t, sim)).HostSystem(context.Background(), "DC0_C0_H0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mh mo.HostSystem
+	if err := h.Properties(context.Background(), h.Reference(), []string{"runtime.inMaintenanceMode"}, &mh); err != nil {
+		t.Fatal(err)
+	}
+	if mh.Runtime.InMaintenanceMode {
+		t.Error("the host entered maintenance mode")
 	}
 }

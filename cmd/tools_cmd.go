@@ -92,12 +92,32 @@ With --all, print every tool and whether it is served.`,
 	return c
 }
 
+// firstSentence is s up to the first ". " that ends a sentence: an
+// abbreviation ("e.g. ", "i.e. ", "etc. ") does not end one.
 func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
+	for from := 0; ; {
+		i := strings.Index(s[from:], ". ")
+		if i < 0 {
+			return s
+		}
+		end := from + i + 1
+		if !endsAbbreviation(s[:end]) {
+			return s[:end]
+		}
+		from = end
 	}
-	return s
 }
+
+func endsAbbreviation(s string) bool {
+	for _, a := range []string{"e.g.", "i.e.", "etc.", "vs."} {
+		if strings.HasSuffix(s, a) && (len(s) == len(a) || !isLetter(s[len(s)-len(a)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
 // allowedTools are those of ts the settings' role allows (read tools only
 // under read-only).
