@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -130,7 +131,10 @@ func run(ctx context.Context, in io.Reader, out io.Writer, o Options, serve serv
 		// The reader's end is recorded before control closes: mcp-go can
 		// only stop because of it after that, so the select below never
 		// misses why stdin ended.
-		readDone <- b.read(ctx, in)
+		rerr := b.read(ctx, in)
+		// Only a client that closed stdin is still there to read answers.
+		b.drain.Store(errors.Is(rerr, io.EOF))
+		readDone <- rerr
 		close(b.control)
 	}()
 
@@ -175,6 +179,9 @@ type bridge struct {
 	out     *output
 	control chan []byte   // messages for mcp-go that never wait for a worker
 	fwdDone chan struct{} // the forwarder has stopped
+	// drain: stdin ended cleanly, so the requests read before its end are
+	// answered before serving ends (set before control closes).
+	drain atomic.Bool
 }
 
 // read reads the client's lines until stdin ends, answering what it can
@@ -250,7 +257,9 @@ func (b *bridge) send(ctx context.Context, msg []byte) bool {
 
 // forward is the one writer of mcp-go's input. Control messages go first;
 // calls are admitted as workers free up, so neither ever blocks mcp-go's
-// reader for long.
+// reader for long. When stdin has ended (control closed), the calls still
+// waiting are handed on and every request is answered before mcp-go's
+// input closes: a client may send its requests and close stdin at once.
 func (b *bridge) forward(ctx context.Context, w *io.PipeWriter) {
 	defer close(b.fwdDone)
 	defer func() { _ = w.Close() }()
@@ -258,21 +267,37 @@ func (b *bridge) forward(ctx context.Context, w *io.PipeWriter) {
 		_, err := w.Write(m)
 		return err == nil
 	}
+	control := b.control
 	for {
 		select {
-		case m, ok := <-b.control:
-			if !ok || !write(m) {
+		case m, ok := <-control:
+			if !ok {
+				control = nil // stdin ended: drain what is left
+				if !b.drain.Load() || b.r.idle() {
+					return
+				}
+				b.r.signal()
+				continue
+			}
+			if !write(m) {
 				return
 			}
 		case <-b.r.wake:
 			for {
-				select {
-				case m, ok := <-b.control:
-					if !ok || !write(m) {
-						return
+				if control != nil {
+					select {
+					case m, ok := <-control:
+						if !ok {
+							control = nil
+							if !b.drain.Load() {
+								return
+							}
+						} else if !write(m) {
+							return
+						}
+						continue
+					default:
 					}
-					continue
-				default:
 				}
 				m := b.r.admit()
 				if m == nil {
@@ -281,6 +306,9 @@ func (b *bridge) forward(ctx context.Context, w *io.PipeWriter) {
 				if !write(m) {
 					return
 				}
+			}
+			if control == nil && b.r.idle() {
+				return
 			}
 		case <-ctx.Done():
 			return

@@ -332,3 +332,31 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestRequestsBeforeEOFAreAnswered: a client that writes its requests and
+// closes stdin at once still gets every answer, tool calls included, and
+// serving ends after the last one.
+func TestRequestsBeforeEOFAreAnswered(t *testing.T) {
+	s, st := newSlowServer()
+	close(st.release) // "wait" answers at once
+	var in strings.Builder
+	in.WriteString(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` + "\n")
+	in.WriteString(`{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")
+	for i := range 12 { // more calls than workers: some wait in the bridge at EOF
+		fmt.Fprintf(&in, `{"jsonrpc":"2.0","id":"call-%d","method":"tools/call","params":{"name":"wait","arguments":{}}}`+"\n", i)
+	}
+	in.WriteString(`{"jsonrpc":"2.0","id":"list","method":"tools/list"}` + "\n")
+	var out logBuffer
+	if err := Serve(context.Background(), s, strings.NewReader(in.String()), &out, Options{Workers: 4}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for i := range 12 {
+		if !strings.Contains(got, fmt.Sprintf(`"id":"call-%d"`, i)) {
+			t.Errorf("no answer to call-%d:\n%s", i, got)
+		}
+	}
+	if !strings.Contains(got, `"id":"list"`) || !strings.Contains(got, `"id":1`) {
+		t.Errorf("initialize or tools/list unanswered:\n%s", got)
+	}
+}

@@ -132,8 +132,9 @@ func (r *router) answered(id int64) (raw []byte, ok bool) {
 	delete(r.byID, id)
 	if p.call {
 		r.running--
-		r.signal()
 	}
+	// A worker may be free, or (stdin ended) everything answered.
+	r.signal()
 	return p.raw, !p.cancelled
 }
 
@@ -142,6 +143,13 @@ func (r *router) signal() {
 	case r.wake <- struct{}{}:
 	default:
 	}
+}
+
+// idle reports whether every request has been answered (or dropped).
+func (r *router) idle() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byID) == 0
 }
 
 // counts is for tests and logs: requests unanswered, calls waiting,
