@@ -90,7 +90,7 @@ func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *Dis
 		}
 		spec.FileOperation = types.VirtualDeviceConfigSpecFileOperationDestroy
 		out.Action = "Deleted"
-		guard.Confirm(ctx)
+		guard.ConfirmIrreversible(ctx)
 	}
 	touches := []vcenter.Object{}
 	if ds != nil {

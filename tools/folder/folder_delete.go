@@ -154,7 +154,7 @@ func folderDelete() toolkit.Tool {
 						toolkit.Path(o.Path), len(n.poweredOn), toolkit.Names(first(n.poweredOn, 10)))}
 				}
 				what = fmt.Sprintf("Delete folder and destroy everything in it: %s (VMs with their disks)", n.describe())
-				guard.Confirm(ctx)
+				guard.ConfirmIrreversible(ctx)
 			}
 			if err := guard.Act(ctx, what, o); err != nil {
 				return err

@@ -156,8 +156,9 @@ type call struct {
 	decision audit.Decision
 	taskIDs  []string
 	// confirm: the handler said this call needs a person's confirmation
-	// whatever the role says (see Confirm).
-	confirm bool
+	// whatever the role says (see Confirm); irreversible: and that it
+	// cannot be undone (ConfirmIrreversible).
+	confirm, irreversible bool
 }
 
 type callKey struct{}
@@ -455,6 +456,15 @@ func Confirm(ctx context.Context) {
 	}
 }
 
+// ConfirmIrreversible is Confirm for a call whose arguments destroy data
+// for good (vm_disk_remove with delete_file, a recursive folder_delete):
+// the person is told it cannot be undone.
+func ConfirmIrreversible(ctx context.Context) {
+	if c := callFrom(ctx); c != nil {
+		c.confirm, c.irreversible = true, true
+	}
+}
+
 func (c *call) authorize(ctx context.Context, what string, targets, touches []vcenter.Object) error {
 	if err := c.protectAndConfirm(ctx, what, targets, touches); err != nil {
 		return err
@@ -539,12 +549,24 @@ func (c *call) protectAndConfirm(ctx context.Context, what string, targets, touc
 		tok := c.g.p.Tokens.Issue(c.info.Name, bound, digest)
 		c.setDecision(audit.DecisionPreview)
 		return &needsInput{res: mcp.NewToolResultText(fmt.Sprintf(
-			"Preview, nothing done yet. %s\nThis cannot be undone. If the person you work for agrees, call %s again with the same arguments and confirm_token=%q (valid %s, once, for exactly these targets).",
-			question, c.info.Name, tok, policy.DefaultTokenTTL))}
+			"Preview, nothing done yet. %s\n%s If the person you work for agrees, call %s again with the same arguments and confirm_token=%q (valid %s, once, for exactly these targets).",
+			question, strings.TrimSpace(c.consequence()), c.info.Name, tok, policy.DefaultTokenTTL))}
 	default:
 		c.setDecision(audit.DecisionDenied)
 		return fmt.Errorf("%s needs a person's confirmation and this MCP client cannot ask for it (it does not support elicitation); nothing was done. Use a client that supports elicitation, or ask your administrator about confirm_fallback: preview", c.info.Name)
 	}
+}
+
+// consequence is what the person is told the action means: an
+// irreversible one (by its risk, or by the handler's Confirm for arguments
+// that make it so) cannot be undone; a destructive one asked because the
+// role or the tool wants a person (maintenance mode, a pool's deletion)
+// changes what runs, and can be put back.
+func (c *call) consequence() string {
+	if c.info.Risk == policy.RiskIrreversible || c.irreversible {
+		return " This cannot be undone."
+	}
+	return " It takes effect at once."
 }
 
 // ask returns an elicitation for the person; the state that comes back
@@ -554,7 +576,7 @@ func (c *call) ask(question, digest, bound string) error {
 	id := c.g.putPending(pendingConfirm{tool: c.info.Name, digest: digest, targets: bound, expires: c.g.p.Now().Add(confirmTTL)})
 	res := server.NewInputRequestBuilder(id).Elicit(ConfirmKey, mcp.ElicitationParams{
 		Mode:    mcp.ElicitationModeForm,
-		Message: question + " This cannot be undone.",
+		Message: question + c.consequence(),
 		RequestedSchema: map[string]any{
 			"type": "object",
 			"properties": map[string]any{

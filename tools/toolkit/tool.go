@@ -14,6 +14,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -242,12 +245,12 @@ func DecodeArgs(raw any, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return &ArgError{Msg: describeDecodeError(err)}
+		return &ArgError{Msg: describeDecodeError(err, dst)}
 	}
 	return nil
 }
 
-func describeDecodeError(err error) string {
+func describeDecodeError(err error, dst any) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field[strings.LastIndex(te.Field, ".")+1:]
@@ -258,9 +261,75 @@ func describeDecodeError(err error) string {
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return fmt.Sprintf("unknown argument %s; see the tool's input schema for the arguments it takes", f)
+		return unknownArgument(f, ArgNames(dst))
 	}
 	return strings.TrimPrefix(msg, "json: ")
+}
+
+// unknownArgument says an argument is not one of names, suggesting the
+// nearest (timeout → timeout_s) and listing what the tool takes.
+func unknownArgument(quoted string, names []string) string {
+	name, err := strconv.Unquote(quoted)
+	if err != nil {
+		name = quoted
+	}
+	msg := "unknown argument " + Quote(name, 64)
+	if near := Nearest(name, names, 1); len(near) > 0 {
+		msg += fmt.Sprintf("; did you mean %q?", near[0])
+	} else {
+		for _, n := range names {
+			if strings.HasPrefix(n, strings.ToLower(name)) || strings.HasPrefix(strings.ToLower(name), n) {
+				msg += fmt.Sprintf("; did you mean %q?", n)
+				break
+			}
+		}
+	}
+	if len(names) > 0 {
+		msg += " This tool takes: " + strings.Join(names, ", ")
+	}
+	return msg
+}
+
+// ArgNames lists the argument names a tool's arguments struct takes (its
+// JSON names, embedded structs' included), sorted.
+func ArgNames(dst any) []string {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			name, _, _ := strings.Cut(tag, ",")
+			if name == "-" {
+				continue
+			}
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+				walk(ft)
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			names = append(names, name)
+		}
+	}
+	walk(t)
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 func jsonKind(goKind string) string {
