@@ -48,10 +48,13 @@ func TestToolsWait(t *testing.T) {
 	if w.Until != "guest_ops" || !w.Status.GuestOpsReady {
 		t.Fatalf("wait %+v", w)
 	}
-	e.fails("vm_tools_wait", map[string]any{"vm": e.off}, "poweredOff", "vm_power_on")
-	e.fails("vm_tools_wait", map[string]any{"vm": e.bare, "until": "ip", "timeout_s": 1}, "did not reach ip within 1s")
 	e.fails("vm_tools_wait", map[string]any{"until": "soon"}, "running, ip or guest_ops")
 	e.fails("vm_tools_wait", map[string]any{"timeout_s": 1801}, "1800")
+
+	// Tools installed but not running yet, as a VM that is still booting
+	// reports it: the wait goes on until the timeout.
+	e.setGuest(e.bare, installedNotRunning)
+	e.fails("vm_tools_wait", map[string]any{"vm": e.bare, "until": "ip", "timeout_s": 1}, "did not reach ip within 1s")
 
 	// Tools starts while the call waits.
 	reg := e.Sim.Model.Map()
@@ -67,6 +70,99 @@ func TestToolsWait(t *testing.T) {
 	if w.WaitedMS < 400 || w.Status.Running != "guestToolsRunning" {
 		t.Fatalf("wait %+v", w)
 	}
+}
+
+// TestToolsWaitEndsEarly: where VMware Tools cannot come (not installed;
+// the VM off and nothing powering it on) vm_tools_wait says so at once
+// instead of waiting out its 300 s.
+func TestToolsWaitEndsEarly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, opts{})
+	notInstalledStatus2 := func(g *types.GuestInfo) {
+		installedNotRunning(g)
+		g.ToolsVersionStatus2 = string(types.VirtualMachineToolsVersionStatusGuestToolsNotInstalled)
+	}
+	for _, c := range []struct {
+		name  string
+		vm    string
+		guest func(*types.GuestInfo) // nil: as vcsim makes VMs (toolsStatus toolsNotInstalled)
+		until string
+		want  []string
+	}{
+		{"not installed (toolsStatus)", e.bare, nil, "", []string{"VMware Tools is not installed in VM " + e.bare, "open-vm-tools", "first"}},
+		{"not installed (toolsVersionStatus2)", e.bare, notInstalledStatus2, "guest_ops", []string{"VMware Tools is not installed in VM " + e.bare}},
+		{"off", e.off, installedNotRunning, "ip", []string{"VM " + e.off + " is poweredOff and nothing is powering it on", "power it on first (vm_power_on)"}},
+		{"off and not installed", e.off, nil, "", []string{"is poweredOff and has no VMware Tools installed", "vm_power_on", "open-vm-tools"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.guest != nil {
+				e.setGuest(c.vm, c.guest)
+			} else {
+				e.setGuest(c.vm, func(g *types.GuestInfo) { *g = types.GuestInfo{ToolsStatus: types.VirtualMachineToolsStatusToolsNotInstalled, ToolsVersion: "0", ToolsRunningStatus: string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning)} })
+			}
+			start := time.Now()
+			e.fails("vm_tools_wait", map[string]any{"vm": c.vm, "until": c.until}, c.want...)
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("the wait took %s: it should end at once", d)
+			}
+		})
+	}
+}
+
+// TestToolsWaitPowerOn: a VM off while a power-on task of it runs is
+// waited for (vm_power_on as a background task, or the caller asks for the
+// wait before the power-on went through).
+func TestToolsWaitPowerOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, opts{})
+	e.setGuest(e.off, installedNotRunning)
+	reg := e.Sim.Model.Map()
+	ref := e.VMRef("/DC0/vm/" + e.off)
+	vm := reg.Get(ref).(*simulator.VirtualMachine)
+	// A queued power-on, as vCenter lists it in the VM's recentTask while
+	// it waits for its host.
+	task := simulator.CreateTask(vm, "powerOn", nil)
+	task.Self = types.ManagedObjectReference{Type: "Task", Value: "task-test-poweron"}
+	task.Info.Key, task.Info.Task = task.Self.Value, task.Self
+	reg.Put(task)
+	go func() {
+		time.Sleep(time.Second)
+		ctx := &simulator.Context{Map: reg}
+		reg.WithLock(ctx, vm, func() {
+			vm.Runtime.PowerState = types.VirtualMachinePowerStatePoweredOn
+			vm.Guest.ToolsRunningStatus = string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
+		})
+		reg.AtomicUpdate(ctx, task, []types.PropertyChange{{Name: "info.state", Val: types.TaskInfoStateSuccess}})
+	}()
+	var w WaitResult
+	e.ok("vm_tools_wait", map[string]any{"vm": e.off, "timeout_s": 20}, &w)
+	if w.WaitedMS < 900 || w.Status.PowerState != "poweredOn" || w.Status.Running != "guestToolsRunning" {
+		t.Fatalf("wait %+v", w)
+	}
+}
+
+// installedNotRunning is the guest of a VM whose Tools are installed but
+// do not run (yet).
+func installedNotRunning(g *types.GuestInfo) {
+	*g = types.GuestInfo{
+		ToolsStatus:         types.VirtualMachineToolsStatusToolsNotRunning,
+		ToolsVersion:        "12448",
+		ToolsVersionStatus2: string(types.VirtualMachineToolsVersionStatusGuestToolsCurrent),
+		ToolsRunningStatus:  string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning),
+	}
+}
+
+// setGuest changes the guest info of the simulator's VM called name.
+func (e *env) setGuest(name string, change func(*types.GuestInfo)) {
+	e.T.Helper()
+	reg := e.Sim.Model.Map()
+	vm := reg.Get(e.VMRef("/DC0/vm/" + name)).(*simulator.VirtualMachine)
+	reg.WithLock(&simulator.Context{Map: reg}, vm, func() {
+		if vm.Guest == nil {
+			vm.Guest = &types.GuestInfo{}
+		}
+		change(vm.Guest)
+	})
 }
 
 func TestToolsUpgrade(t *testing.T) {
