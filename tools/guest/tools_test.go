@@ -98,7 +98,9 @@ func TestToolsWaitEndsEarly(t *testing.T) {
 			if c.guest != nil {
 				e.setGuest(c.vm, c.guest)
 			} else {
-				e.setGuest(c.vm, func(g *types.GuestInfo) { *g = types.GuestInfo{ToolsStatus: types.VirtualMachineToolsStatusToolsNotInstalled, ToolsVersion: "0", ToolsRunningStatus: string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning)} })
+				e.setGuest(c.vm, func(g *types.GuestInfo) {
+					*g = types.GuestInfo{ToolsStatus: types.VirtualMachineToolsStatusToolsNotInstalled, ToolsVersion: "0", ToolsRunningStatus: string(types.VirtualMachineToolsRunningStatusGuestToolsNotRunning)}
+				})
 			}
 			start := time.Now()
 			e.fails("vm_tools_wait", map[string]any{"vm": c.vm, "until": c.until}, c.want...)
