@@ -326,6 +326,20 @@ func (u UpgradeResult) Text() string {
 	return fmt.Sprintf("Upgraded VMware Tools in VM %s (%s), task %s.\n", toolkit.Name(u.VM), u.ID, u.Task) + u.Status.Text()
 }
 
+// cannotUpgrade says why vCenter cannot upgrade the Tools s describes, or
+// nil.
+func cannotUpgrade(s ToolsStatus) error {
+	switch {
+	case s.PowerState != string(types.VirtualMachinePowerStatePoweredOn):
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s: a Tools upgrade needs it running with Tools (vm_power_on first)", toolkit.Name(s.VM), s.PowerState)}
+	case s.notInstalled:
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VMware Tools is not installed in VM %s, so there is nothing to upgrade: install VMware Tools or open-vm-tools in the guest first", toolkit.Name(s.VM))}
+	case s.VersionStatus == string(types.VirtualMachineToolsVersionStatusGuestToolsUnmanaged):
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VMware Tools in VM %s is managed by the guest OS (open-vm-tools, guestToolsUnmanaged): vCenter cannot upgrade it; update the package in the guest instead", toolkit.Name(s.VM))}
+	}
+	return nil
+}
+
 func vmToolsUpgrade() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
 		Name:  "vm_tools_upgrade",
@@ -345,8 +359,8 @@ func vmToolsUpgrade() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			if s.PowerState != string(types.VirtualMachinePowerStatePoweredOn) {
-				return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s: a Tools upgrade needs it running with Tools (vm_power_on first)", toolkit.Name(o.Name), s.PowerState)}
+			if err := cannotUpgrade(s); err != nil {
+				return err
 			}
 			if err := guard.Act(ctx, "Upgrade VMware Tools in VM "+toolkit.Name(o.Name), o); err != nil {
 				return err
@@ -357,6 +371,9 @@ func vmToolsUpgrade() toolkit.Tool {
 			}
 			out = UpgradeResult{VM: o.Name, ID: o.ID(), Task: task.Reference().Value}
 			if _, err := guard.WaitTask(ctx, task, "upgrade VMware Tools in "+toolkit.Name(o.Name), guard.NewProgress(ctx), 0, 100); err != nil {
+				if toolkit.HasFault[*types.ToolsUnavailable](err) {
+					return &toolkit.PlainError{Msg: fmt.Sprintf("vCenter cannot upgrade VMware Tools in VM %s (task %s): Tools does not run in the guest; wait for it (vm_tools_wait) or start it in the guest, then try again", toolkit.Name(o.Name), out.Task)}
+				}
 				return err
 			}
 			out.Status, err = readStatus(ctx, c, o)

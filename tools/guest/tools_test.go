@@ -11,7 +11,9 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
@@ -171,14 +173,60 @@ func TestToolsUpgrade(t *testing.T) {
 	t.Parallel()
 	p := toolstest.Policy(t, "vm-admin", nil, nil)
 	e := newEnv(t, opts{policy: p})
-	// vcsim has no UpgradeTools_Task: the call is authorized and reaches
-	// vCenter, which answers that it does not implement the method.
-	e.fails("vm_tools_upgrade", map[string]any{}, "upgrade VMware Tools in "+e.vm)
+	sim := installToolsUpgrade(e.Sim.Model)
+
+	var u UpgradeResult
+	text := e.ok("vm_tools_upgrade", map[string]any{"args": "/S /v/qn"}, &u)
+	if u.VM != e.vm || u.Task == "" || u.Status.VersionStatus != "guestToolsCurrent" || u.Status.Version != hostToolsVersion || u.Status.UpgradeAvailable {
+		t.Fatalf("upgrade %+v", u)
+	}
+	toolstest.MustContain(t, text, "Upgraded VMware Tools in VM "+e.vm, "task "+u.Task, "guestToolsCurrent")
+	if calls := sim.calls(); len(calls) != 1 || calls[0].args != "/S /v/qn" {
+		t.Errorf("upgrade calls %+v", calls)
+	}
+	// Read back through govmomi: the task succeeded, the guest reports
+	// the host's version.
+	var task mo.Task
+	if err := property.DefaultCollector(e.Vim).RetrieveOne(e.Ctx, types.ManagedObjectReference{Type: "Task", Value: u.Task}, []string{"info"}, &task); err != nil {
+		t.Fatal(err)
+	}
+	if task.Info.State != types.TaskInfoStateSuccess || task.Info.DescriptionId != "VirtualMachine.upgradeTools" {
+		t.Errorf("task %+v", task.Info)
+	}
+	if g := e.vmInfo(e.vm).Guest; g.ToolsVersion != hostToolsVersion || g.ToolsVersionStatus2 != "guestToolsCurrent" {
+		t.Errorf("guest after the upgrade %+v", g)
+	}
 	rec := toolstest.LastAudit(t, p)
 	if len(rec.Targets) != 1 || rec.Decision != "allowed" {
 		t.Errorf("audit %+v", rec)
 	}
-	e.fails("vm_tools_upgrade", map[string]any{"vm": e.off}, "poweredOff")
+
+	// Refusals change nothing: a VM that is off is refused before vCenter
+	// is asked; one whose Tools does not run, vCenter refuses.
+	e.fails("vm_tools_upgrade", map[string]any{"vm": e.off}, "is poweredOff", "vm_power_on first")
+	e.setGuest(e.bare, installedNotRunning)
+	e.setGuest(e.bare, func(g *types.GuestInfo) {
+		g.ToolsVersion, g.ToolsVersionStatus2 = "12352", string(types.VirtualMachineToolsVersionStatusGuestToolsSupportedOld)
+	})
+	e.fails("vm_tools_upgrade", map[string]any{"vm": e.bare}, "cannot upgrade VMware Tools in VM "+e.bare, "does not run in the guest", "vm_tools_wait")
+	if g := e.vmInfo(e.bare).Guest; g.ToolsVersion != "12352" || g.ToolsVersionStatus2 != "guestToolsSupportedOld" {
+		t.Errorf("guest after a refused upgrade %+v", g)
+	}
+	// Tools not installed, or managed by the guest OS: vCenter is not asked.
+	e.setGuest(e.win, func(g *types.GuestInfo) {
+		g.ToolsVersionStatus2 = string(types.VirtualMachineToolsVersionStatusGuestToolsNotInstalled)
+	})
+	e.fails("vm_tools_upgrade", map[string]any{"vm": e.win}, "not installed in VM "+e.win, "open-vm-tools")
+	e.setGuest(e.win, func(g *types.GuestInfo) {
+		g.ToolsVersionStatus2 = string(types.VirtualMachineToolsVersionStatusGuestToolsUnmanaged)
+	})
+	e.fails("vm_tools_upgrade", map[string]any{"vm": e.win}, "managed by the guest OS", "update the package in the guest")
+	if g := e.vmInfo(e.off).Guest; g.ToolsVersion == hostToolsVersion {
+		t.Errorf("the powered-off VM was upgraded: %+v", g)
+	}
+	if calls := sim.calls(); len(calls) != 2 || calls[1].vm != e.VMRef("/DC0/vm/"+e.bare).Value {
+		t.Errorf("upgrade calls %+v", calls)
+	}
 }
 
 // TestRunAsTask: guest_run as an MCP background task; cancelling the task
