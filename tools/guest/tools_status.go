@@ -330,8 +330,6 @@ func (u UpgradeResult) Text() string {
 // nil.
 func cannotUpgrade(s ToolsStatus) error {
 	switch {
-	case s.PowerState != string(types.VirtualMachinePowerStatePoweredOn):
-		return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s: a Tools upgrade needs it running with Tools (vm_power_on first)", toolkit.Name(s.VM), s.PowerState)}
 	case s.notInstalled:
 		return &toolkit.PlainError{Msg: fmt.Sprintf("VMware Tools is not installed in VM %s, so there is nothing to upgrade: install VMware Tools or open-vm-tools in the guest first", toolkit.Name(s.VM))}
 	case s.VersionStatus == string(types.VirtualMachineToolsVersionStatusGuestToolsUnmanaged):
@@ -359,10 +357,14 @@ func vmToolsUpgrade() toolkit.Tool {
 			if err != nil {
 				return err
 			}
-			if err := cannotUpgrade(s); err != nil {
+			if s.PowerState != string(types.VirtualMachinePowerStatePoweredOn) {
+				return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s: a Tools upgrade needs it running with Tools (vm_power_on first)", toolkit.Name(o.Name), s.PowerState)}
+			}
+			// Authorized first: a protected VM is refused whatever its Tools.
+			if err := guard.Act(ctx, "Upgrade VMware Tools in VM "+toolkit.Name(o.Name), o); err != nil {
 				return err
 			}
-			if err := guard.Act(ctx, "Upgrade VMware Tools in VM "+toolkit.Name(o.Name), o); err != nil {
+			if err := cannotUpgrade(s); err != nil {
 				return err
 			}
 			task, err := object.NewVirtualMachine(c.Client, o.Ref).UpgradeTools(ctx, a.Args)
