@@ -71,6 +71,53 @@ func (r DiskChange) Text() string {
 	return b.String()
 }
 
+// diskHandler is the handler of a disk tool: run in a session, which
+// retries it after a lost session only while vCenter has not started the
+// work (run sets started).
+func diskHandler[A any](run func(ctx context.Context, c *vcenter.Conn, a A, out *DiskChange, started *bool) error) func(context.Context, toolkit.Deps, A) (DiskChange, error) {
+	return func(ctx context.Context, d toolkit.Deps, a A) (DiskChange, error) {
+		var out DiskChange
+		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
+			started := false
+			err := run(ctx, c, a, &out, &started)
+			return params.SessionSafe(err, started)
+		})
+		return out, err
+	}
+}
+
+// openDiskVM reads the VM a disk tool changes and, when diskIdent is set,
+// finds that disk in it; it starts out as action on them and checks that
+// the VM's hardware may change now (the error then comes with the rest).
+func openDiskVM(ctx context.Context, c *vcenter.Conn, vmIdent, diskIdent, action string, out *DiskChange) (*diskVM, *types.VirtualDisk, DiskInfo, error) {
+	v, err := readDiskVM(ctx, c, vmIdent)
+	if err != nil {
+		return nil, nil, DiskInfo{}, err
+	}
+	var disk *types.VirtualDisk
+	var info DiskInfo
+	if diskIdent != "" {
+		if disk, info, err = v.findDisk(diskIdent); err != nil {
+			return nil, nil, DiskInfo{}, err
+		}
+	}
+	*out = DiskChange{Action: action, VM: v.obj.Name, ID: v.obj.ID(), Disk: info}
+	return v, disk, info, v.changeable()
+}
+
+// datastoreOf is the datastore holding info's file, or nil where it is
+// unknown or cannot be read (the change then goes on without its checks).
+func (v *diskVM) datastoreOf(ctx context.Context, c *vcenter.Conn, info DiskInfo) *diskDatastore {
+	if info.Datastore == "" {
+		return nil
+	}
+	d, err := v.pickDatastore(ctx, c, "disk", info.Datastore)
+	if err != nil {
+		return nil
+	}
+	return &d
+}
+
 // reconfigureDisk sends spec to the VM and waits for the task, after the
 // snapshot_first snapshot when asked. started reports whether vCenter
 // began the work (Session.Do must then not run it again). Errors are

@@ -96,24 +96,12 @@ func vmDiskAdd() toolkit.Tool {
 			"are full a new pvscsi controller is added, and the result says so. Refused before anything changes when the datastore " +
 			"lacks the space for a thick disk (with its free space). snapshot_first takes a snapshot first.",
 		Risk: policy.RiskWrite,
-	}, func(ctx context.Context, d toolkit.Deps, a DiskAddArgs) (DiskChange, error) {
-		var out DiskChange
-		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			started := false
-			err := diskAdd(ctx, c, a, &out, &started)
-			return params.SessionSafe(err, started)
-		})
-		return out, err
-	})
+	}, diskHandler(diskAdd))
 }
 
 func diskAdd(ctx context.Context, c *vcenter.Conn, a DiskAddArgs, out *DiskChange, started *bool) error {
-	v, err := readDiskVM(ctx, c, a.VM)
+	v, _, _, err := openDiskVM(ctx, c, a.VM, "", "Added", out)
 	if err != nil {
-		return err
-	}
-	*out = DiskChange{Action: "Added", VM: v.obj.Name, ID: v.obj.ID()}
-	if err := v.changeable(); err != nil {
 		return err
 	}
 	var notes []string

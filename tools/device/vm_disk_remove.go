@@ -37,39 +37,18 @@ func vmDiskRemove() toolkit.Tool {
 			"file=... attaches it again. delete_file=true also deletes the file, destroying the data: a person confirms first, told " +
 			"the file and its size. Removing the boot disk of a running VM also asks a person first, saying it is the boot disk.",
 		Risk: policy.RiskDestructive,
-	}, func(ctx context.Context, d toolkit.Deps, a DiskRemoveArgs) (DiskChange, error) {
-		var out DiskChange
-		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			started := false
-			err := diskRemove(ctx, c, a, &out, &started)
-			return params.SessionSafe(err, started)
-		})
-		return out, err
-	})
+	}, diskHandler(diskRemove))
 }
 
 func diskRemove(ctx context.Context, c *vcenter.Conn, a DiskRemoveArgs, out *DiskChange, started *bool) error {
-	v, err := readDiskVM(ctx, c, a.VM)
+	v, disk, info, err := openDiskVM(ctx, c, a.VM, a.Disk, "Detached", out)
 	if err != nil {
-		return err
-	}
-	disk, info, err := v.findDisk(a.Disk)
-	if err != nil {
-		return err
-	}
-	*out = DiskChange{Action: "Detached", VM: v.obj.Name, ID: v.obj.ID(), Disk: info}
-	if err := v.changeable(); err != nil {
 		return err
 	}
 	if err := v.onIDE(disk, info.Label, "be removed"); err != nil {
 		return err
 	}
-	var ds *diskDatastore
-	if info.Datastore != "" {
-		if d, err := v.pickDatastore(ctx, c, "disk", info.Datastore); err == nil {
-			ds = &d
-		}
-	}
+	ds := v.datastoreOf(ctx, c, info)
 	warn := ""
 	if v.running() && disk.Key == v.bootDisk() {
 		warn = fmt.Sprintf("%s is the boot disk of %s, which is running: the guest loses its system disk and will likely crash. ", toolkit.Name(info.Label), toolkit.Name(v.obj.Name))

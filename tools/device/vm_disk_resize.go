@@ -52,28 +52,13 @@ func vmDiskResize() toolkit.Tool {
 			"Thick disks need the added space free on their datastore. The guest must then extend its partition and file system; the result says so.",
 		Risk:       policy.RiskWrite,
 		Idempotent: true,
-	}, func(ctx context.Context, d toolkit.Deps, a DiskResizeArgs) (DiskChange, error) {
-		var out DiskChange
-		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			started := false
-			err := diskResize(ctx, c, a, &out, &started)
-			return params.SessionSafe(err, started)
-		})
-		return out, err
-	})
+	}, diskHandler(diskResize))
 }
 
 func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *DiskChange, started *bool) error {
-	v, err := readDiskVM(ctx, c, a.VM)
+	v, disk, info, err := openDiskVM(ctx, c, a.VM, a.Disk, "Grew", out)
+	out.FromGB = info.CapacityGB
 	if err != nil {
-		return err
-	}
-	disk, info, err := v.findDisk(a.Disk)
-	if err != nil {
-		return err
-	}
-	*out = DiskChange{Action: "Grew", VM: v.obj.Name, ID: v.obj.ID(), Disk: info, FromGB: info.CapacityGB}
-	if err := v.changeable(); err != nil {
 		return err
 	}
 	cur := info.bytes
@@ -102,12 +87,7 @@ func diskResize(ctx context.Context, c *vcenter.Conn, a DiskResizeArgs, out *Dis
 	if info.Provisioning == "" || info.Provisioning == "thin (sparse)" {
 		return &toolkit.PlainError{Msg: fmt.Sprintf("%s of %s is not a flat or thin virtual disk (%s); vCenter cannot extend it here", toolkit.Name(info.Label), toolkit.Name(v.obj.Name), info.Provisioning)}
 	}
-	var ds *diskDatastore
-	if info.Datastore != "" {
-		if d, err := v.pickDatastore(ctx, c, "disk", info.Datastore); err == nil {
-			ds = &d
-		}
-	}
+	ds := v.datastoreOf(ctx, c, info)
 	grow := want - cur
 	var notes []string
 	if ds != nil {

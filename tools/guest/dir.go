@@ -394,36 +394,22 @@ func guestFileMove() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a FileMoveArgs) (PathResult, error) {
 		var out PathResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, err := open(ctx, d, c, a.Login)
+			t, fm, f, err := openPath(ctx, d, c, a.Login, "move", a.Source)
 			if err != nil {
 				return err
 			}
-			fm, err := t.ops.FileManager(ctx)
-			if err != nil {
-				return t.explain("move "+toolkit.Path(a.Source), err)
-			}
-			f, err := stat(ctx, fm, t, a.Source)
-			if err != nil {
-				return err
-			}
-			dir := f.Type == string(types.GuestFileTypeDirectory)
-			if dir && a.Overwrite {
+			if isDir(f) && a.Overwrite {
 				return &toolkit.PlainError{Msg: "overwrite applies to files; " + toolkit.Path(a.Source) + " is a directory, which never replaces an existing destination"}
 			}
 			what := fmt.Sprintf("Move %s %s to %s in the guest of VM %s", f.Type, toolkit.Path(a.Source), toolkit.Path(a.Destination), toolkit.Name(t.Name))
 			if a.Overwrite {
 				what += " (replacing it if it exists)"
 			}
-			if err := guard.Act(ctx, what, t.Object); err != nil {
-				return err
-			}
-			if dir {
-				err = fm.MoveDirectory(ctx, t.auth, a.Source, a.Destination)
-			} else {
-				err = fm.MoveFile(ctx, t.auth, a.Source, a.Destination, a.Overwrite)
-			}
+			err = actOnPath(ctx, t, f, what, "move "+toolkit.Path(a.Source)+" to "+toolkit.Path(a.Destination),
+				func() error { return fm.MoveDirectory(ctx, t.auth, a.Source, a.Destination) },
+				func() error { return fm.MoveFile(ctx, t.auth, a.Source, a.Destination, a.Overwrite) })
 			if err != nil {
-				return t.explain("move "+toolkit.Path(a.Source)+" to "+toolkit.Path(a.Destination), err)
+				return err
 			}
 			out = PathResult{Action: "Moved " + f.Type, VM: t.Name, ID: t.ID(), Path: a.Source, To: a.Destination, Type: f.Type}
 			return nil
@@ -458,21 +444,12 @@ func guestFileDelete() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a FileDeleteArgs) (PathResult, error) {
 		var out PathResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, err := open(ctx, d, c, a.Login)
+			t, fm, f, err := openPath(ctx, d, c, a.Login, "delete", a.Path)
 			if err != nil {
 				return err
 			}
-			fm, err := t.ops.FileManager(ctx)
-			if err != nil {
-				return t.explain("delete "+toolkit.Path(a.Path), err)
-			}
-			f, err := stat(ctx, fm, t, a.Path)
-			if err != nil {
-				return err
-			}
-			dir := f.Type == string(types.GuestFileTypeDirectory)
 			var what string
-			if dir {
+			if isDir(f) {
 				res, err := fm.ListFiles(ctx, t.auth, a.Path, 0, 1000, "")
 				if err != nil {
 					return t.explain("list "+toolkit.Path(a.Path), err)
@@ -491,16 +468,11 @@ func guestFileDelete() toolkit.Tool {
 				what = fmt.Sprintf("Delete %s %s (%d bytes) in the guest of VM %s", f.Type, toolkit.Path(a.Path), f.Size, toolkit.Name(t.Name))
 			}
 			guard.Confirm(ctx)
-			if err := guard.Act(ctx, what, t.Object); err != nil {
-				return err
-			}
-			if dir {
-				err = fm.DeleteDirectory(ctx, t.auth, a.Path, true)
-			} else {
-				err = fm.DeleteFile(ctx, t.auth, a.Path)
-			}
+			err = actOnPath(ctx, t, f, what, "delete "+toolkit.Path(a.Path),
+				func() error { return fm.DeleteDirectory(ctx, t.auth, a.Path, true) },
+				func() error { return fm.DeleteFile(ctx, t.auth, a.Path) })
 			if err != nil {
-				return t.explain("delete "+toolkit.Path(a.Path), err)
+				return err
 			}
 			out = PathResult{Action: "Deleted " + f.Type, VM: t.Name, ID: t.ID(), Path: a.Path, Type: f.Type}
 			return nil

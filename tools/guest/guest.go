@@ -16,6 +16,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -263,3 +264,39 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 func (t *tailBuffer) bytes() []byte { return t.buf }
+
+// openPath opens the guest l names and looks up p in it, for the
+// operation verb ("move", "delete") that errors name.
+func openPath(ctx context.Context, d toolkit.Deps, c *vcenter.Conn, l Login, verb, p string) (*target, *govguest.FileManager, types.GuestFileInfo, error) {
+	t, err := open(ctx, d, c, l)
+	if err != nil {
+		return nil, nil, types.GuestFileInfo{}, err
+	}
+	fm, err := t.ops.FileManager(ctx)
+	if err != nil {
+		return nil, nil, types.GuestFileInfo{}, t.explain(verb+" "+toolkit.Path(p), err)
+	}
+	f, err := stat(ctx, fm, t, p)
+	if err != nil {
+		return nil, nil, types.GuestFileInfo{}, err
+	}
+	return t, fm, f, nil
+}
+
+func isDir(f types.GuestFileInfo) bool { return f.Type == string(types.GuestFileTypeDirectory) }
+
+// actOnPath gets the permit for what, then changes f: onDir for a
+// directory, onFile otherwise. A guest fault is explained as failed.
+func actOnPath(ctx context.Context, t *target, f types.GuestFileInfo, what, failed string, onDir, onFile func() error) error {
+	if err := guard.Act(ctx, what, t.Object); err != nil {
+		return err
+	}
+	change := onFile
+	if isDir(f) {
+		change = onDir
+	}
+	if err := change(); err != nil {
+		return t.explain(failed, err)
+	}
+	return nil
+}

@@ -47,6 +47,8 @@ type ToolsStatus struct {
 	Heartbeat        string `json:"heartbeat,omitempty" jsonschema:"gray, green, yellow or red"`
 	GuestOpsReady    bool   `json:"guest_ops_ready"`
 	NotReady         string `json:"not_ready,omitempty" jsonschema:"Why guest operations cannot run, when they cannot"`
+
+	notInstalled bool // vCenter reports no VMware Tools in the VM
 }
 
 // Text renders the status as lines.
@@ -113,12 +115,13 @@ func readStatus(ctx context.Context, c *vcenter.Conn, o vcenter.Object) (ToolsSt
 		s.NICs = append(s.NICs, NIC{Network: n.Network, MAC: n.MacAddress, IPs: n.IpAddress})
 	}
 	s.GuestOpsReady = g.GuestOperationsReady != nil && *g.GuestOperationsReady
+	s.notInstalled = g.ToolsVersionStatus2 == string(types.VirtualMachineToolsVersionStatusGuestToolsNotInstalled) || g.ToolsStatus == types.VirtualMachineToolsStatusToolsNotInstalled
 	switch {
 	case vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn:
 		s.GuestOpsReady, s.NotReady = false, "the VM is "+string(vm.Runtime.PowerState)
 	case s.Running != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning):
 		s.GuestOpsReady, s.NotReady = false, "VMware Tools is not running"
-		if g.ToolsVersionStatus2 == string(types.VirtualMachineToolsVersionStatusGuestToolsNotInstalled) || g.ToolsStatus == types.VirtualMachineToolsStatusToolsNotInstalled {
+		if s.notInstalled {
 			s.NotReady = "VMware Tools is not installed"
 		}
 	case !s.GuestOpsReady:
@@ -194,6 +197,47 @@ func reached(s ToolsStatus, until string) bool {
 	return running
 }
 
+// cannotReach says why waiting longer is pointless, or nil: the VM is off
+// and nothing powers it on, or it has no VMware Tools to start. A VM that
+// is powered on (or being powered on) and reports Tools not running yet is
+// still booting: that is what the wait is for.
+func cannotReach(s ToolsStatus, poweringOn bool) error {
+	off := s.PowerState != string(types.VirtualMachinePowerStatePoweredOn)
+	switch {
+	case off && !poweringOn && s.notInstalled:
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s and has no VMware Tools installed: power it on (vm_power_on), install VMware Tools or open-vm-tools in the guest, then wait", toolkit.Name(s.VM), s.PowerState)}
+	case off && !poweringOn:
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s and nothing is powering it on, so VMware Tools cannot start: power it on first (vm_power_on)", toolkit.Name(s.VM), s.PowerState)}
+	case s.notInstalled:
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VMware Tools is not installed in VM %s, so it will never report running: install VMware Tools or open-vm-tools in the guest first (vm_tools_status shows when it runs)", toolkit.Name(s.VM))}
+	}
+	return nil
+}
+
+// beingPoweredOn reports whether a power-on task of the VM is queued or
+// running (vm_power_on started as a background task, or by someone else).
+func beingPoweredOn(ctx context.Context, c *vcenter.Conn, o vcenter.Object) (bool, error) {
+	var vm mo.VirtualMachine
+	if err := c.ReadOne(ctx, o, []string{"recentTask"}, &vm); err != nil {
+		return false, err
+	}
+	if len(vm.RecentTask) == 0 {
+		return false, nil
+	}
+	objs, _, err := c.RetrieveMany(ctx, vm.RecentTask, []string{"info.descriptionId", "info.state"})
+	if err != nil {
+		return false, fmt.Errorf("read the recent tasks of %s: %w", toolkit.Name(o.Name), err)
+	}
+	for _, oc := range objs {
+		id, _ := vcenter.PropVal(oc, "info.descriptionId").(string)
+		state, _ := vcenter.PropVal(oc, "info.state").(types.TaskInfoState)
+		if id == "VirtualMachine.powerOn" && (state == types.TaskInfoStateQueued || state == types.TaskInfoStateRunning) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // pollEvery is how often vm_tools_wait reads the VM's state.
 const pollEvery = 2 * time.Second
 
@@ -202,7 +246,8 @@ func vmToolsWait() toolkit.Tool {
 		Name:  "vm_tools_wait",
 		Title: "Wait for VMware Tools",
 		Description: "Wait until VMware Tools runs in a VM (until=running, default), the guest reports an IP (ip), or guest operations can run (guest_ops), " +
-			"up to timeout_s (default 300, max 1800), with progress; e.g. after vm_power_on. Can run as an MCP task.",
+			"up to timeout_s (default 300, max 1800), with progress; e.g. after vm_power_on. Fails at once when the VM has no VMware Tools installed, " +
+			"or is off and no power-on task is running. Can run as an MCP task.",
 		Risk:       policy.RiskRead,
 		Background: true,
 	}, func(ctx context.Context, d toolkit.Deps, a WaitArgs) (WaitResult, error) {
@@ -218,12 +263,16 @@ func vmToolsWait() toolkit.Tool {
 		start := time.Now()
 		for {
 			var s ToolsStatus
+			poweringOn := false
 			err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
 				o, err := c.Resolve(ctx, "VirtualMachine", a.VM)
 				if err != nil {
 					return err
 				}
-				s, err = readStatus(ctx, c, o)
+				if s, err = readStatus(ctx, c, o); err != nil || reached(s, until) || s.PowerState == string(types.VirtualMachinePowerStatePoweredOn) {
+					return err
+				}
+				poweringOn, err = beingPoweredOn(ctx, c, o)
 				return err
 			})
 			if err != nil {
@@ -234,14 +283,18 @@ func vmToolsWait() toolkit.Tool {
 				p.Report(100, "reached "+until)
 				return WaitResult{Until: until, WaitedMS: waited.Milliseconds(), Status: s}, nil
 			}
-			if s.PowerState != string(types.VirtualMachinePowerStatePoweredOn) {
-				return WaitResult{}, &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s, so VMware Tools cannot start: power it on first (vm_power_on)", toolkit.Name(s.VM), s.PowerState)}
+			if err := cannotReach(s, poweringOn); err != nil {
+				return WaitResult{}, err
 			}
 			if waited >= timeout {
 				return WaitResult{}, &toolkit.PlainError{Msg: fmt.Sprintf("VM %s did not reach %s within %s: Tools %s, guest operations %s; check vm_tools_status or wait longer",
 					toolkit.Name(s.VM), until, timeout, s.Running, map[bool]string{true: "ready", false: "not ready (" + s.NotReady + ")"}[s.GuestOpsReady])}
 			}
-			p.Report(float64(waited)/float64(timeout)*100, fmt.Sprintf("waiting for %s on %s: Tools %s", until, toolkit.Name(s.VM), s.Running))
+			now := "Tools " + s.Running
+			if poweringOn {
+				now = "powering on"
+			}
+			p.Report(float64(waited)/float64(timeout)*100, fmt.Sprintf("waiting for %s on %s: %s", until, toolkit.Name(s.VM), now))
 			select {
 			case <-ctx.Done():
 				return WaitResult{}, fmt.Errorf("stopped waiting for %s on %s: %w", until, toolkit.Name(s.VM), ctx.Err())
@@ -273,6 +326,18 @@ func (u UpgradeResult) Text() string {
 	return fmt.Sprintf("Upgraded VMware Tools in VM %s (%s), task %s.\n", toolkit.Name(u.VM), u.ID, u.Task) + u.Status.Text()
 }
 
+// cannotUpgrade says why vCenter cannot upgrade the Tools s describes, or
+// nil.
+func cannotUpgrade(s ToolsStatus) error {
+	switch {
+	case s.notInstalled:
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VMware Tools is not installed in VM %s, so there is nothing to upgrade: install VMware Tools or open-vm-tools in the guest first", toolkit.Name(s.VM))}
+	case s.VersionStatus == string(types.VirtualMachineToolsVersionStatusGuestToolsUnmanaged):
+		return &toolkit.PlainError{Msg: fmt.Sprintf("VMware Tools in VM %s is managed by the guest OS (open-vm-tools, guestToolsUnmanaged): vCenter cannot upgrade it; update the package in the guest instead", toolkit.Name(s.VM))}
+	}
+	return nil
+}
+
 func vmToolsUpgrade() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
 		Name:  "vm_tools_upgrade",
@@ -295,7 +360,11 @@ func vmToolsUpgrade() toolkit.Tool {
 			if s.PowerState != string(types.VirtualMachinePowerStatePoweredOn) {
 				return &toolkit.PlainError{Msg: fmt.Sprintf("VM %s is %s: a Tools upgrade needs it running with Tools (vm_power_on first)", toolkit.Name(o.Name), s.PowerState)}
 			}
+			// Authorized first: a protected VM is refused whatever its Tools.
 			if err := guard.Act(ctx, "Upgrade VMware Tools in VM "+toolkit.Name(o.Name), o); err != nil {
+				return err
+			}
+			if err := cannotUpgrade(s); err != nil {
 				return err
 			}
 			task, err := object.NewVirtualMachine(c.Client, o.Ref).UpgradeTools(ctx, a.Args)
@@ -304,6 +373,9 @@ func vmToolsUpgrade() toolkit.Tool {
 			}
 			out = UpgradeResult{VM: o.Name, ID: o.ID(), Task: task.Reference().Value}
 			if _, err := guard.WaitTask(ctx, task, "upgrade VMware Tools in "+toolkit.Name(o.Name), guard.NewProgress(ctx), 0, 100); err != nil {
+				if toolkit.HasFault[*types.ToolsUnavailable](err) {
+					return &toolkit.PlainError{Msg: fmt.Sprintf("vCenter cannot upgrade VMware Tools in VM %s (task %s): Tools does not run in the guest; wait for it (vm_tools_wait) or start it in the guest, then try again", toolkit.Name(o.Name), out.Task)}
+				}
 				return err
 			}
 			out.Status, err = readStatus(ctx, c, o)

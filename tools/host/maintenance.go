@@ -116,6 +116,16 @@ type vmOnHost struct {
 
 var hostStateProps = []string{"name", "parent", "vm", "runtime.inMaintenanceMode", "runtime.connectionState", "runtime.powerState"}
 
+// resolveHostState resolves the host ident names and reads its state.
+func resolveHostState(ctx context.Context, c *vcenter.Conn, ident string) (vcenter.Object, hostState, error) {
+	o, err := c.Resolve(ctx, "HostSystem", ident)
+	if err != nil {
+		return o, hostState{}, err
+	}
+	st, err := readHostState(ctx, c, o)
+	return o, st, err
+}
+
 func readHostState(ctx context.Context, c *vcenter.Conn, o vcenter.Object) (hostState, error) {
 	var st hostState
 	if err := c.ReadOne(ctx, o, hostStateProps, &st.host); err != nil {
@@ -207,11 +217,7 @@ func hostMaintenanceEnter() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a HostMaintenanceEnterArgs) (HostMaintenanceResult, error) {
 		var out HostMaintenanceResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			o, err := c.Resolve(ctx, "HostSystem", a.Host)
-			if err != nil {
-				return err
-			}
-			st, err := readHostState(ctx, c, o)
+			o, st, err := resolveHostState(ctx, c, a.Host)
 			if err != nil {
 				return err
 			}

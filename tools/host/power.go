@@ -84,28 +84,39 @@ var powerOps = []powerOp{
 }
 
 func powerTools() []toolkit.Tool {
-	out := make([]toolkit.Tool, 0, len(powerOps))
-	for _, op := range powerOps {
-		out = append(out, toolkit.Define(toolkit.Spec{Name: op.name, Title: op.title, Description: op.description, Risk: policy.RiskIrreversible},
-			func(ctx context.Context, d toolkit.Deps, a HostPowerArgs) (HostStateResult, error) {
-				return runPower(ctx, d, op, a)
-			}))
+	return opTools(powerOps, func(op powerOp) toolkit.Spec {
+		return toolkit.Spec{Name: op.name, Title: op.title, Description: op.description, Risk: policy.RiskIrreversible}
+	}, runPower)
+}
+
+// opTools defines one tool per op of a table, each running run with its op.
+func opTools[O, A any](ops []O, spec func(O) toolkit.Spec, run func(context.Context, toolkit.Deps, O, A) (HostStateResult, error)) []toolkit.Tool {
+	out := make([]toolkit.Tool, 0, len(ops))
+	for _, op := range ops {
+		out = append(out, toolkit.Define(spec(op), func(ctx context.Context, d toolkit.Deps, a A) (HostStateResult, error) {
+			return run(ctx, d, op, a)
+		}))
 	}
 	return out
 }
 
-func runPower(ctx context.Context, d toolkit.Deps, op powerOp, a HostPowerArgs) (HostStateResult, error) {
+// hostAction resolves the host ident names in a session, reads its state,
+// starts out as verb on it and runs act.
+func hostAction(ctx context.Context, d toolkit.Deps, ident, verb string, act func(c *vcenter.Conn, o vcenter.Object, st hostState, out *HostStateResult) error) (HostStateResult, error) {
 	var out HostStateResult
 	err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-		o, err := c.Resolve(ctx, "HostSystem", a.Host)
+		o, st, err := resolveHostState(ctx, c, ident)
 		if err != nil {
 			return err
 		}
-		st, err := readHostState(ctx, c, o)
-		if err != nil {
-			return err
-		}
-		out = HostStateResult{Host: o.Name, ID: o.ID(), Action: op.verb, RunningVMs: st.poweredOn}
+		out = HostStateResult{Host: o.Name, ID: o.ID(), Action: verb, RunningVMs: st.poweredOn}
+		return act(c, o, st, &out)
+	})
+	return out, err
+}
+
+func runPower(ctx context.Context, d toolkit.Deps, op powerOp, a HostPowerArgs) (HostStateResult, error) {
+	return hostAction(ctx, d, a.Host, op.verb, func(c *vcenter.Conn, o vcenter.Object, st hostState, out *HostStateResult) error {
 		if cs := st.host.Runtime.ConnectionState; cs != types.HostSystemConnectionStateConnected {
 			return fmt.Errorf("host %s is %s, not connected: vCenter cannot reach it to %s it; reconnect it first (host_reconnect)",
 				toolkit.Name(o.Name), cs, strings.ToLower(op.verb))
@@ -137,15 +148,23 @@ func runPower(ctx context.Context, d toolkit.Deps, op powerOp, a HostPowerArgs) 
 		if err != nil {
 			return explainPower(err, o.Name, op.verb)
 		}
-		task := object.NewTask(c.Client, ref)
-		out.Task = ref.Value
-		if _, err := guard.WaitTask(ctx, task, strings.ToLower(op.verb)+" host "+toolkit.Name(o.Name), guard.NewProgress(ctx), 0, 100); err != nil {
-			return explainPower(err, o.Name, op.verb)
-		}
-		out.Outcome = "done"
-		return readState(ctx, c, o, &out)
+		return finishHostTask(ctx, c, o, object.NewTask(c.Client, ref), op.verb, out, func(err error) error { return explainPower(err, o.Name, op.verb) })
 	})
-	return out, err
+}
+
+// finishHostTask waits for the task of a host action, with progress, and
+// reads back the state it left the host in. explain, when set, rewrites
+// a failed task's error.
+func finishHostTask(ctx context.Context, c *vcenter.Conn, o vcenter.Object, task *object.Task, verb string, out *HostStateResult, explain func(error) error) error {
+	out.Task = task.Reference().Value
+	if _, err := guard.WaitTask(ctx, task, strings.ToLower(verb)+" host "+toolkit.Name(o.Name), guard.NewProgress(ctx), 0, 100); err != nil {
+		if explain != nil {
+			return explain(err)
+		}
+		return err
+	}
+	out.Outcome = "done"
+	return readState(ctx, c, o, out)
 }
 
 func readState(ctx context.Context, c *vcenter.Conn, o vcenter.Object, out *HostStateResult) error {
@@ -190,28 +209,13 @@ var connOps = []connOp{
 }
 
 func connTools() []toolkit.Tool {
-	out := make([]toolkit.Tool, 0, len(connOps))
-	for _, op := range connOps {
-		out = append(out, toolkit.Define(toolkit.Spec{Name: op.name, Title: op.title, Description: op.description, Risk: op.risk, Idempotent: true},
-			func(ctx context.Context, d toolkit.Deps, a HostArgs) (HostStateResult, error) {
-				return runConn(ctx, d, op, a)
-			}))
-	}
-	return out
+	return opTools(connOps, func(op connOp) toolkit.Spec {
+		return toolkit.Spec{Name: op.name, Title: op.title, Description: op.description, Risk: op.risk, Idempotent: true}
+	}, runConn)
 }
 
 func runConn(ctx context.Context, d toolkit.Deps, op connOp, a HostArgs) (HostStateResult, error) {
-	var out HostStateResult
-	err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-		o, err := c.Resolve(ctx, "HostSystem", a.Host)
-		if err != nil {
-			return err
-		}
-		st, err := readHostState(ctx, c, o)
-		if err != nil {
-			return err
-		}
-		out = HostStateResult{Host: o.Name, ID: o.ID(), Action: op.verb, RunningVMs: st.poweredOn}
+	return hostAction(ctx, d, a.Host, op.verb, func(c *vcenter.Conn, o vcenter.Object, st hostState, out *HostStateResult) error {
 		what := fmt.Sprintf("%s host %s", op.verb, toolkit.Name(o.Name))
 		if op.want == types.HostSystemConnectionStateDisconnected {
 			what += fmt.Sprintf(" from vCenter (its %d running VMs keep running, unmanaged)", st.poweredOn)
@@ -223,18 +227,12 @@ func runConn(ctx context.Context, d toolkit.Deps, op connOp, a HostArgs) (HostSt
 		}
 		if st.host.Runtime.ConnectionState == op.want {
 			out.Outcome = "unchanged"
-			return readState(ctx, c, o, &out)
+			return readState(ctx, c, o, out)
 		}
 		task, err := op.call(ctx, object.NewHostSystem(c.Client, o.Ref))
 		if err != nil {
 			return fmt.Errorf("%s host %s: %s", strings.ToLower(op.verb), toolkit.Name(o.Name), vcenter.Explain(err))
 		}
-		out.Task = task.Reference().Value
-		if _, err := guard.WaitTask(ctx, task, strings.ToLower(op.verb)+" host "+toolkit.Name(o.Name), guard.NewProgress(ctx), 0, 100); err != nil {
-			return err
-		}
-		out.Outcome = "done"
-		return readState(ctx, c, o, &out)
+		return finishHostTask(ctx, c, o, task, op.verb, out, nil)
 	})
-	return out, err
 }
