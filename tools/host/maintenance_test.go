@@ -57,6 +57,51 @@ func (e *env) vmsRunningOn(name string) map[string]types.VirtualMachinePowerStat
 	return out
 }
 
+// runningVMOn makes sure a powered-on VM runs on host name: the
+// simulator places the demo's VMs on random hosts of their cluster, so a
+// test that needs one there moves (and powers on) one of the cluster's
+// VMs through govmomi first.
+func (e *env) runningVMOn(name string) {
+	e.T.Helper()
+	if len(poweredOnNames(e.vmsRunningOn(name))) > 0 {
+		return
+	}
+	h := e.hostObj(name)
+	var mh mo.HostSystem
+	if err := h.Properties(e.Ctx, h.Reference(), []string{"parent"}, &mh); err != nil {
+		e.T.Fatal(err)
+	}
+	var cluster mo.ClusterComputeResource
+	if err := h.Properties(e.Ctx, *mh.Parent, []string{"host", "resourcePool"}, &cluster); err != nil {
+		e.T.Fatal(err)
+	}
+	for _, vm := range e.AllVMs("name", "runtime.host", "config.template") {
+		if vm.Runtime.Host == nil || !slices.Contains(cluster.Host, *vm.Runtime.Host) || (vm.Config != nil && vm.Config.Template) {
+			continue
+		}
+		o := object.NewVirtualMachine(e.Vim, vm.Self)
+		pool := object.NewResourcePool(e.Vim, *cluster.ResourcePool)
+		task, err := o.Migrate(e.Ctx, pool, h, types.VirtualMachineMovePriorityDefaultPriority, "")
+		if err == nil {
+			err = task.Wait(e.Ctx)
+		}
+		if err != nil {
+			e.T.Fatalf("move %s to %s: %v", vm.Name, name, err)
+		}
+		if e.PowerState(e.InventoryPath(vm.Self)) != types.VirtualMachinePowerStatePoweredOn {
+			task, err := o.PowerOn(e.Ctx)
+			if err == nil {
+				err = task.Wait(e.Ctx)
+			}
+			if err != nil {
+				e.T.Fatalf("power on %s: %v", vm.Name, err)
+			}
+		}
+		return
+	}
+	e.T.Fatalf("no VM in the cluster of %s to run on it", name)
+}
+
 func poweredOnNames(m map[string]types.VirtualMachinePowerState) []string {
 	var out []string
 	for n, p := range m {
@@ -79,6 +124,7 @@ func TestHostMaintenance(t *testing.T) {
 		e := e.at(t)
 		e.setDRS("/DC0/host/DC0_C0", types.DrsBehaviorManual)
 		const h = "DC0_C0_H0"
+		e.runningVMOn(h)
 		before := e.vmsRunningOn(h)
 		on := poweredOnNames(before)
 		if len(on) == 0 {
@@ -116,6 +162,7 @@ func TestHostMaintenance(t *testing.T) {
 	t.Run("DRS moves the VMs; exit", func(t *testing.T) {
 		e := e.at(t)
 		const h, other = "DC0_C1_H0", "DC0_C1_H1"
+		e.runningVMOn(h)
 		on := poweredOnNames(e.vmsRunningOn(h))
 		person.Forget()
 		var res HostMaintenanceResult
