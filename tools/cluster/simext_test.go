@@ -56,7 +56,23 @@ func extendClusters(t *testing.T) (*simulator.Model, drsFixture) {
 	if cl == nil || len(cl.Host) < 2 {
 		t.Fatal("no cluster DC0_C0 with two hosts")
 	}
+	// vcsim places a cluster's VMs on random hosts: move from the host
+	// that has the most to another one.
 	src, dst := reg.Get(cl.Host[0]).(*simulator.HostSystem), reg.Get(cl.Host[1]).(*simulator.HostSystem)
+	for _, ref := range cl.Host {
+		if h := reg.Get(ref).(*simulator.HostSystem); len(h.Vm) > len(src.Vm) {
+			src = h
+		}
+	}
+	for _, ref := range cl.Host {
+		if ref != src.Self {
+			dst = reg.Get(ref).(*simulator.HostSystem)
+			break
+		}
+	}
+	if len(src.Vm) < 2 {
+		t.Fatalf("no host of %s runs two VMs", cl.Name)
+	}
 	fx := drsFixture{cluster: cl.Name, from: src.Name, to: dst.Name}
 	for i, ref := range src.Vm[:2] {
 		vm := reg.Get(ref).(*simulator.VirtualMachine)

@@ -9,6 +9,7 @@ import (
 	"github.com/vmware/govmomi/vmdk"
 
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
 func TestDatastoreBrowse(t *testing.T) {
@@ -135,7 +136,7 @@ func TestDatastoreBrowse(t *testing.T) {
 func TestDatastoreBrowseDisks(t *testing.T) {
 	t.Parallel()
 	m := fileModel()
-	if err := m.Create(); err != nil {
+	if err := vcenter.CreateModel(m); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Remove)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy/localfiles"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
+	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
 func writeLocal(t *testing.T, p, content string) {
@@ -201,7 +202,7 @@ func (s slowWriter) Write(b []byte) (int, error) {
 func slowModel(t *testing.T) *simulator.Model {
 	t.Helper()
 	m := fileModel()
-	if err := m.Create(); err != nil {
+	if err := vcenter.CreateModel(m); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Remove)

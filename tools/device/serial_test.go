@@ -56,8 +56,10 @@ func uriOf(p *types.VirtualSerialPort) *types.VirtualSerialPortURIBackingInfo {
 	return b
 }
 
+// TestSerial is not parallel: vcsim keeps one firewall for every host of
+// every simulator in the process (package state), which this test opens and
+// closes while other tests' simulators would read it.
 func TestSerial(t *testing.T) {
-	t.Parallel()
 	e := newNICEnv(t)
 	c := *e.Env
 	c.Client = e.Connect(toolstest.Options{Policy: toolstest.Policy(t, "admin", nil, nil)})
