@@ -69,6 +69,9 @@ func TestBracketPathTwoDatacenters(t *testing.T) {
 		if !isDir(filepath.Join(dirs["DC0"], "made-by-id")) || isDir(filepath.Join(dirs["DC1"], "made-by-id")) {
 			t.Fatal("mkdir by ID did not create the folder on DC0's LocalDS_0 alone")
 		}
+		// A datastore argument alone (datastore_usage): its ID or path.
+		msg = e.Fails("datastore_usage", map[string]any{"datastore": "LocalDS_0"})
+		toolstest.MustContain(t, msg, "by its ID or inventory path", `datastore: "/DC1/datastore/LocalDS_0"`, "datastore: "+ids[0][1])
 		// And so does the inventory path with a plain path.
 		e.OK("datastore_mkdir", map[string]any{"datastore": "/DC1/datastore/LocalDS_0", "path": "made-by-path"}, nil)
 		if !isDir(filepath.Join(dirs["DC1"], "made-by-path")) {
@@ -88,6 +91,11 @@ func TestBracketPathTwoDatacenters(t *testing.T) {
 			t.Fatalf("browse %+v", r)
 		}
 		e.OK("datastore_browse", map[string]any{"datastore": "LocalDS_0", "path": "iso"}, nil)
+		var u DatastoreUsage
+		e.OK("datastore_usage", map[string]any{"datastore": "LocalDS_0"}, &u)
+		if u.Datastore != "LocalDS_0" {
+			t.Errorf("usage of %q", u.Datastore)
+		}
 	})
 }
 

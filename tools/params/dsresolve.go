@@ -53,6 +53,14 @@ func ambiguousDatastore(p DatastorePath, cands []vcenter.Object, dc *vcenter.Obj
 	if dc != nil {
 		fmt.Fprintf(&b, ", none of them alone in datacenter %s", toolkit.Name(dc.Name))
 	}
+	if p.Path == "" {
+		// A datastore argument alone: its ID or inventory path.
+		b.WriteString("; name the one you mean by its ID or inventory path:")
+		for _, cand := range cands {
+			fmt.Fprintf(&b, "\n  datastore: %s  or  datastore: %s", cand.Ref.Value, toolkit.Quote(cand.Path, textsafe.PathMax))
+		}
+		return &toolkit.ArgError{Msg: b.String()}
+	}
 	b.WriteString("; name the one you mean by its ID in brackets, or by its inventory path as datastore with a plain path:")
 	for _, cand := range cands {
 		id := DatastorePath{Datastore: cand.Ref.Value, Path: p.Path}
