@@ -180,6 +180,9 @@ func Explain(err error) string {
 		return ""
 	}
 	msg := ErrorText(err)
+	if ee := (*ExplainedError)(nil); errors.As(err, &ee) {
+		return msg // explained where it happened
+	}
 	for _, fa := range faultAdvice {
 		if fault.Is(err, fa.fault) {
 			name := typeName(fa.fault)

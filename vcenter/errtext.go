@@ -47,10 +47,13 @@ func faultTexts(err error) []string {
 		if e == nil {
 			return
 		}
+		if _, ok := e.(*ExplainedError); ok {
+			return // its text is ours, the fault in it already quoted
+		}
 		var f faulted
 		if errors.As(e, &f) && f == e {
 			t := f.Error()
-			if t != "" && (f.Fault() == nil || t != typeName(f.Fault())) {
+			if t != "" && (f.Fault() == nil || !isTypeName(t, f.Fault())) {
 				out = append(out, t)
 			}
 			return
@@ -67,6 +70,25 @@ func faultTexts(err error) []string {
 	walk(err)
 	return out
 }
+
+// isTypeName: t is only the fault's type name, as the simulator's task
+// errors say it ("*types.FileNotFound"), not a message.
+func isTypeName(t string, f types.BaseMethodFault) bool {
+	return t == typeName(f) || t == fmt.Sprintf("%T", f)
+}
+
+// ExplainedError is an error whose message already explains its vCenter
+// fault for the model (what failed, what to do), over the fault itself so
+// fault.Is still sees it. ErrorText and Explain leave its text as it is:
+// its vCenter strings were escaped where it was written, and its advice is
+// not appended a second time.
+type ExplainedError struct {
+	Msg string
+	Err error
+}
+
+func (e *ExplainedError) Error() string { return e.Msg }
+func (e *ExplainedError) Unwrap() error { return e.Err }
 
 func typeName(v any) string {
 	name := fmt.Sprintf("%T", v)

@@ -43,6 +43,28 @@ func TestErrorTextQuotesFaultMessages(t *testing.T) {
 	}
 }
 
+// TestExplainedErrorsReadOnce: an error explained where it happened is
+// neither quoted again nor given the advice a second time, and a task
+// error that is only the fault's Go type name (as the simulator words
+// it) is no vCenter message.
+func TestExplainedErrorsReadOnce(t *testing.T) {
+	t.Parallel()
+	simTask := task.Error{LocalizedMethodFault: &types.LocalizedMethodFault{Fault: &types.FileNotFound{}, LocalizedMessage: "*types.FileNotFound"}}
+	if got := ErrorText(fmt.Errorf("search: %w", simTask)); got != "search: *types.FileNotFound" {
+		t.Errorf("type-name task error: %s", got)
+	}
+	if got := Explain(fmt.Errorf("search: %w", simTask)); strings.Contains(got, "vCenter message") || !strings.Contains(got, "the file does not exist") {
+		t.Errorf("Explain of a type-name task error: %s", got)
+	}
+	explained := fmt.Errorf("browse: %w", &ExplainedError{Msg: "[ds] x does not exist on datastore ds", Err: simTask})
+	if got := Explain(explained); got != "browse: [ds] x does not exist on datastore ds" {
+		t.Errorf("Explain of an explained error: %s", got)
+	}
+	if !errors.Is(explained, simTask) && !errors.As(explained, new(task.Error)) {
+		t.Error("the fault is no longer in the chain")
+	}
+}
+
 // TestResolveErrorsEscapeNames: candidate paths and similar names in
 // resolution errors cannot forge a line or markup.
 func TestResolveErrorsEscapeNames(t *testing.T) {

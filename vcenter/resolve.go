@@ -47,7 +47,7 @@ func (e *NotFoundError) Error() string {
 	if len(e.Similar) > 0 {
 		msg += "; did you mean " + quoteList(e.Similar) + "?"
 	}
-	return msg + " (identifiers are case-sensitive: a name, an inventory path like /DC0/vm/web-01, a managed object ID like vm-42, or a UUID; list candidates with the matching *_list tool)"
+	return msg + " (" + identHint(e.Kind) + ")"
 }
 
 // AmbiguousError says a name matched more than one object.
@@ -321,29 +321,47 @@ func kindMatches(kind, actual string) bool {
 	return slices.Contains(concreteKinds(kind), actual)
 }
 
+// kindInfo is how errors name a managed object type and how they tell
+// the caller to find one: an inventory path and a managed object ID of
+// that kind, and the tool that lists them.
+type kindInfo struct {
+	label, path, id, list string
+}
+
+// kinds are the managed object types Resolve takes, by type name.
+var kinds = map[string]kindInfo{
+	"VirtualMachine":         {"VM", "/DC0/vm/web-01", "vm-42", "vm_list"},
+	"HostSystem":             {"host", "/DC0/host/cluster-01/esx-01", "host-12", "host_list"},
+	"ClusterComputeResource": {"cluster", "/DC0/host/cluster-01", "domain-c7", "cluster_list"},
+	"ComputeResource":        {"compute resource", "/DC0/host/cluster-01", "domain-c7 or domain-s9", "cluster_list or host_list"},
+	"Datacenter":             {"datacenter", "/DC0", "datacenter-2", "datacenter_list"},
+	"Datastore":              {"datastore", "/DC0/datastore/ds-01", "datastore-11", "datastore_list"},
+	"Network":                {"network", "/DC0/network/VM Network", "network-12 or dvportgroup-34", "network_list"},
+	"ResourcePool":           {"resource pool", "/DC0/host/cluster-01/Resources/pool-01", "resgroup-8", "resource_pool_list"},
+	"Folder":                 {"folder", "/DC0/vm/web", "group-v3", "folder_list"},
+}
+
 // kindLabel is how errors name a managed object type.
 func kindLabel(kind string) string {
-	switch kind {
-	case "VirtualMachine":
-		return "VM"
-	case "HostSystem":
-		return "host"
-	case "ClusterComputeResource":
-		return "cluster"
-	case "ComputeResource":
-		return "compute resource"
-	case "Datacenter":
-		return "datacenter"
-	case "Datastore":
-		return "datastore"
-	case "Network":
-		return "network"
-	case "ResourcePool":
-		return "resource pool"
-	case "Folder":
-		return "folder"
+	if k, ok := kinds[kind]; ok {
+		return k.label
 	}
 	return kind
+}
+
+// identHint says what identifies an object of kind, with examples of its
+// own, and where to list them.
+func identHint(kind string) string {
+	k, ok := kinds[kind]
+	if !ok {
+		return "identifiers are case-sensitive: a name, an inventory path like /DC0/vm/web-01, a managed object ID like vm-42, or a UUID; list candidates with the matching *_list tool"
+	}
+	uuid := ""
+	if kind == "VirtualMachine" || kind == "HostSystem" {
+		uuid = ", or a UUID"
+	}
+	return fmt.Sprintf("identifiers are case-sensitive: a name, an inventory path like %s, a managed object ID like %s%s; list them with %s",
+		k.path, k.id, uuid, k.list)
 }
 
 func quoteList(names []string) string {

@@ -54,20 +54,25 @@ func (a *ClusterConfigureArgs) Validate() error {
 // is vmotionRate 5; client 5, aggressive, is vmotionRate 1).
 func vmotionRate(threshold int) int32 { return int32(6 - threshold) }
 
-// migrationThreshold is the client's threshold for a vmotionRate; 0 when
-// vCenter reports none.
-func migrationThreshold(rate int32) int {
+// defaultVmotionRate is vSphere's vmotionRate when a cluster's DRS
+// configuration sets none: the client's threshold 3.
+const defaultVmotionRate = 3
+
+// migrationThreshold is the client's threshold for a vmotionRate, and
+// whether it is vSphere's default because vCenter reports none.
+func migrationThreshold(rate int32) (int, bool) {
 	if rate < 1 || rate > 5 {
-		return 0
+		return int(6 - defaultVmotionRate), true
 	}
-	return int(6 - rate)
+	return int(6 - rate), false
 }
 
 // ClusterConfig is a cluster's DRS and HA settings as read.
 type ClusterConfig struct {
 	DRSEnabled            bool   `json:"drs_enabled"`
 	DRSAutomationLevel    string `json:"drs_automation_level"`
-	DRSMigrationThreshold int    `json:"drs_migration_threshold" jsonschema:"1 (conservative) … 5 (aggressive) as the vSphere client shows it; 0 when vCenter reports none"`
+	DRSMigrationThreshold int    `json:"drs_migration_threshold" jsonschema:"1 (conservative) … 5 (aggressive) as the vSphere client shows it; vSphere's default 3 when the cluster sets none"`
+	DRSThresholdDefault   bool   `json:"drs_migration_threshold_default,omitempty" jsonschema:"The cluster sets no migration threshold: vSphere's default (3) applies"`
 	HAEnabled             bool   `json:"ha_enabled"`
 	HAAdmissionControl    bool   `json:"ha_admission_control"`
 	HAHostMonitoring      bool   `json:"ha_host_monitoring"`
@@ -79,13 +84,13 @@ func configOf(cfg types.BaseComputeResourceConfigInfo) ClusterConfig {
 		return ClusterConfig{}
 	}
 	out := ClusterConfig{
-		DRSEnabled:            c.DrsConfig.Enabled != nil && *c.DrsConfig.Enabled,
-		DRSAutomationLevel:    string(c.DrsConfig.DefaultVmBehavior),
-		DRSMigrationThreshold: migrationThreshold(c.DrsConfig.VmotionRate),
-		HAEnabled:             c.DasConfig.Enabled != nil && *c.DasConfig.Enabled,
-		HAAdmissionControl:    c.DasConfig.AdmissionControlEnabled != nil && *c.DasConfig.AdmissionControlEnabled,
-		HAHostMonitoring:      c.DasConfig.HostMonitoring == string(types.ClusterDasConfigInfoServiceStateEnabled),
+		DRSEnabled:         c.DrsConfig.Enabled != nil && *c.DrsConfig.Enabled,
+		DRSAutomationLevel: string(c.DrsConfig.DefaultVmBehavior),
+		HAEnabled:          c.DasConfig.Enabled != nil && *c.DasConfig.Enabled,
+		HAAdmissionControl: c.DasConfig.AdmissionControlEnabled != nil && *c.DasConfig.AdmissionControlEnabled,
+		HAHostMonitoring:   c.DasConfig.HostMonitoring == string(types.ClusterDasConfigInfoServiceStateEnabled),
 	}
+	out.DRSMigrationThreshold, out.DRSThresholdDefault = migrationThreshold(c.DrsConfig.VmotionRate)
 	if out.DRSAutomationLevel == "" {
 		out.DRSAutomationLevel = string(types.DrsBehaviorFullyAutomated) // vCenter's default
 	}
@@ -142,7 +147,7 @@ func boolArg(b *bool) string {
 var settings = []setting{
 	{"drs_enabled", func(c ClusterConfig) string { return boolText(c.DRSEnabled) }, func(a ClusterConfigureArgs) string { return boolArg(a.DRSEnabled) }},
 	{"drs_automation_level", func(c ClusterConfig) string { return c.DRSAutomationLevel }, func(a ClusterConfigureArgs) string { return a.DRSAutomationLevel }},
-	{"drs_migration_threshold", func(c ClusterConfig) string { return toolkit.Itoa(c.DRSMigrationThreshold) }, func(a ClusterConfigureArgs) string {
+	{"drs_migration_threshold", thresholdText, func(a ClusterConfigureArgs) string {
 		if a.DRSMigrationThreshold == 0 {
 			return ""
 		}
@@ -151,6 +156,15 @@ var settings = []setting{
 	{"ha_enabled", func(c ClusterConfig) string { return boolText(c.HAEnabled) }, func(a ClusterConfigureArgs) string { return boolArg(a.HAEnabled) }},
 	{"ha_admission_control", func(c ClusterConfig) string { return boolText(c.HAAdmissionControl) }, func(a ClusterConfigureArgs) string { return boolArg(a.HAAdmissionControl) }},
 	{"ha_host_monitoring", func(c ClusterConfig) string { return boolText(c.HAHostMonitoring) }, func(a ClusterConfigureArgs) string { return boolArg(a.HAHostMonitoring) }},
+}
+
+// thresholdText is the migration threshold, "default (3)" when the
+// cluster sets none.
+func thresholdText(c ClusterConfig) string {
+	if c.DRSThresholdDefault {
+		return "default (" + toolkit.Itoa(c.DRSMigrationThreshold) + ")"
+	}
+	return toolkit.Itoa(c.DRSMigrationThreshold)
 }
 
 // spec is the reconfiguration for a's settings (modify: absent ones stay).

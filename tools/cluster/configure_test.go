@@ -64,7 +64,11 @@ func TestClusterConfigure(t *testing.T) {
 			t.Errorf("changed %v", res.Changed)
 		}
 		toolstest.MustContain(t, text, "Cluster DC0_C1 (domain-", ": done, task ", "setting\tbefore\tafter\n", "drs_automation_level\tfullyAutomated\tmanual\n",
-			"drs_migration_threshold\t0\t2\n", "ha_enabled\toff\ton\n")
+			"drs_migration_threshold\tdefault (3)\t2\n", "ha_enabled\toff\ton\n")
+		// Unset in vSphere: its default, 3, said to be the default.
+		if res.Before.DRSMigrationThreshold != 3 || !res.Before.DRSThresholdDefault || res.After.DRSThresholdDefault {
+			t.Errorf("threshold before %d (default %v), after default %v", res.Before.DRSMigrationThreshold, res.Before.DRSThresholdDefault, res.After.DRSThresholdDefault)
+		}
 
 		res = ClusterConfigureResult{}
 		e.OK("cluster_configure", args, &res)

@@ -72,7 +72,8 @@ type DatastoreFile struct {
 // DatastoreBrowse is datastore_browse's result.
 type DatastoreBrowse struct {
 	Datastore  string          `json:"datastore"`
-	Folder     string          `json:"folder"`
+	Folder     string          `json:"folder" jsonschema:"The folder listed, or the file when path names a file"`
+	File       bool            `json:"file,omitempty" jsonschema:"path names a file: items is that file alone"`
 	Items      []DatastoreFile `json:"items"`
 	Total      int             `json:"total"`
 	NextCursor string          `json:"next_cursor"`
@@ -96,8 +97,15 @@ func (r DatastoreBrowse) Text() string {
 		}
 		t.Row(f.Name, f.Type, size, prov, mod)
 	}
+	if r.File {
+		return fmt.Sprintf("File %s\n", toolkit.Path(r.Folder)) + t.String()
+	}
+	noun := "entries"
+	if r.Total == 1 {
+		noun = "entry"
+	}
 	h := fmt.Sprintf("Folder %s\n", toolkit.Path(r.Folder))
-	return h + toolkit.PageText("entries", len(r.Items), r.Total, r.NextCursor, t)
+	return h + toolkit.PageText(noun, len(r.Items), r.Total, r.NextCursor, t)
 }
 
 func datastoreBrowse() toolkit.Tool {
@@ -111,7 +119,7 @@ func datastoreBrowse() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a DatastoreBrowseArgs) (DatastoreBrowse, error) {
 		var out DatastoreBrowse
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, folder, err := resolvePath(ctx, c, "path", a.Path, a.Datastore)
+			t, folder, err := resolvePath(ctx, c, d.Defaults, "path", a.Path, a.Datastore)
 			if err != nil {
 				return err
 			}
@@ -139,6 +147,7 @@ func datastoreBrowse() toolkit.Tool {
 				return err
 			}
 			out.Items, out.Total, out.NextCursor = page, n, next
+			out.File = n == 1 && len(page) == 1 && page[0].Path == folder.String() && page[0].Type != typeFolder
 			return nil
 		})
 		return out, err

@@ -40,9 +40,18 @@ func (t dsTarget) file(p params.DatastorePath) vcenter.DatastoreFile {
 	return vcenter.DatastoreFile{DatacenterPath: t.DCPath, Datastore: t.Name, Path: p.Path}
 }
 
-// resolveDatastore resolves a datastore identifier with its datacenter.
-func resolveDatastore(ctx context.Context, c *vcenter.Conn, ident string) (dsTarget, error) {
-	o, err := c.Resolve(ctx, "Datastore", ident)
+// resolveDatastore resolves a datastore identifier with its datacenter; a
+// name that datastores in several datacenters have is the one in the
+// default datacenter, when defs sets one.
+func resolveDatastore(ctx context.Context, c *vcenter.Conn, defs vcenter.Defaults, ident string) (dsTarget, error) {
+	return resolveDatastoreOf(ctx, c, defs, params.DatastorePath{Datastore: ident})
+}
+
+// resolveDatastoreOf resolves the datastore of p (see resolveDatastore).
+func resolveDatastoreOf(ctx context.Context, c *vcenter.Conn, defs vcenter.Defaults, p params.DatastorePath) (dsTarget, error) {
+	o, err := params.ResolvePathDatastore(ctx, c, p, func() (*vcenter.Object, error) {
+		return params.DefaultDatacenter(ctx, c, defs)
+	})
 	if err != nil {
 		return dsTarget{}, err
 	}
@@ -72,12 +81,12 @@ func resolveDatastore(ctx context.Context, c *vcenter.Conn, ident string) (dsTar
 
 // resolvePath reads a datastore path argument ("[ds] folder/file", or
 // datastore + a plain path) and resolves its datastore.
-func resolvePath(ctx context.Context, c *vcenter.Conn, arg, p, datastore string) (dsTarget, params.DatastorePath, error) {
+func resolvePath(ctx context.Context, c *vcenter.Conn, defs vcenter.Defaults, arg, p, datastore string) (dsTarget, params.DatastorePath, error) {
 	dp, err := params.ParseDatastorePath(arg, p, datastore)
 	if err != nil {
 		return dsTarget{}, dp, err
 	}
-	t, err := resolveDatastore(ctx, c, dp.Datastore)
+	t, err := resolveDatastoreOf(ctx, c, defs, dp)
 	if err != nil {
 		return t, dp, err
 	}
@@ -153,6 +162,9 @@ func search(ctx context.Context, c *vcenter.Conn, t dsTarget, folder params.Data
 	}
 	info, err := task.WaitForResult(ctx, nil)
 	if err != nil {
+		if fault.Is(err, &types.FileNotFound{}) {
+			return nil, explainFileFault(err, where) // names the path itself
+		}
 		return nil, fmt.Errorf("search %s: %w", toolkit.Path(where), explainFileFault(err, where))
 	}
 	var results []types.HostDatastoreBrowserSearchResults
@@ -358,25 +370,30 @@ func (v vmFiles) describe(vms []types.ManagedObjectReference) string {
 }
 
 // explainFileFault turns the FileManager's faults into what to do; the
-// fault stays in the chain (fault.Is sees it).
+// fault stays in the chain (fault.Is sees it). A missing file is our own
+// sentence: vCenter's message only repeats the path.
 func explainFileFault(err error, where string) error {
-	msg := vcenter.Explain(err)
+	var msg string
 	switch {
 	case fault.Is(err, &types.FileNotFound{}):
-		msg = fmt.Sprintf("%s does not exist (list the folder with datastore_browse): %s", toolkit.Path(where), msg)
+		msg = notFoundText(where)
 	case fault.Is(err, &types.FileAlreadyExists{}):
-		msg = fmt.Sprintf("%s already exists: pass overwrite: true to replace it, or choose another name (%s)", toolkit.Path(where), msg)
+		msg = fmt.Sprintf("%s already exists: pass overwrite: true to replace it, or choose another name (%s)", toolkit.Path(where), vcenter.Explain(err))
 	case fault.Is(err, &types.InvalidDatastore{}), fault.Is(err, &types.InvalidDatastorePath{}):
-		msg = fmt.Sprintf("%s is not a path on a datastore of this datacenter: %s", toolkit.Path(where), msg)
+		msg = fmt.Sprintf("%s is not a path on a datastore of this datacenter: %s", toolkit.Path(where), vcenter.Explain(err))
+	default:
+		return err
 	}
-	return &explainedError{msg: msg, err: err}
+	return &vcenter.ExplainedError{Msg: msg, Err: err}
 }
 
-// explainedError is an error's explained text over the error itself.
-type explainedError struct {
-	msg string
-	err error
+// notFoundText says that where ("[ds] dir/file") does not exist and which
+// folder to list instead.
+func notFoundText(where string) string {
+	p, err := params.ParseDatastorePath("path", where, "")
+	if err != nil {
+		return fmt.Sprintf("%s does not exist; datastore_browse lists what is there", toolkit.Path(where))
+	}
+	return fmt.Sprintf("%s does not exist on datastore %s; datastore_browse path=%s lists what is there",
+		toolkit.Path(p.String()), toolkit.Name(p.Datastore), toolkit.Quote(p.Parent().String(), toolkit.TextMax))
 }
-
-func (e *explainedError) Error() string { return e.msg }
-func (e *explainedError) Unwrap() error { return e.err }

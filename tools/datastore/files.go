@@ -68,21 +68,27 @@ func (a *DatastoreMkdirArgs) Validate() error { return a.check(false) }
 
 func datastoreMkdir() toolkit.Tool {
 	return toolkit.Define(toolkit.Spec{
-		Name:        "datastore_mkdir",
-		Title:       "Create a datastore folder",
-		Description: "Create a folder on a datastore (path: \"[ds1] iso/linux\"); parents: true creates missing parent folders too.",
-		Risk:        policy.RiskWrite,
+		Name:  "datastore_mkdir",
+		Title: "Create a datastore folder",
+		Description: "Create a folder on a datastore (path: \"[ds1] iso/linux\"); parents: true creates missing parent folders too. " +
+			"A folder that already exists is left unchanged.",
+		Risk:       policy.RiskWrite,
+		Idempotent: true,
 	}, func(ctx context.Context, d toolkit.Deps, a DatastoreMkdirArgs) (FileActionResult, error) {
 		var out FileActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, p, err := resolvePath(ctx, c, "path", a.Path, a.Datastore)
+			t, p, err := resolvePath(ctx, c, d.Defaults, "path", a.Path, a.Datastore)
 			if err != nil {
 				return err
 			}
 			if e, err := stat(ctx, c, t, p); err != nil {
 				return err
+			} else if e != nil && e.Type == typeFolder {
+				// Already as asked: nothing to do, and no write.
+				out = FileActionResult{Action: "Unchanged, the folder already exists:", Path: p.String(), Type: typeFolder}
+				return nil
 			} else if e != nil {
-				return fmt.Errorf("%s already exists (a %s); nothing was created", toolkit.Path(p.String()), e.Type)
+				return fmt.Errorf("%s already exists as a file (%s), not a folder; nothing was created", toolkit.Path(p.String()), e.Type)
 			}
 			if !a.Parents {
 				if e, err := stat(ctx, c, t, p.Parent()); err != nil {
@@ -157,11 +163,11 @@ func transfer(ctx context.Context, d toolkit.Deps, a DatastoreFileTransferArgs, 
 	}
 	var out FileActionResult
 	err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-		st, sp, err := resolvePath(ctx, c, "source", a.Source, a.Datastore)
+		st, sp, err := resolvePath(ctx, c, d.Defaults, "source", a.Source, a.Datastore)
 		if err != nil {
 			return err
 		}
-		dt, dp, err := resolvePath(ctx, c, "destination", a.Destination, a.Datastore)
+		dt, dp, err := resolvePath(ctx, c, d.Defaults, "destination", a.Destination, a.Datastore)
 		if err != nil {
 			return err
 		}
@@ -248,7 +254,7 @@ func datastoreFileDelete() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a DatastoreFileDeleteArgs) (FileActionResult, error) {
 		var out FileActionResult
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, p, err := resolvePath(ctx, c, "path", a.Path, a.Datastore)
+			t, p, err := resolvePath(ctx, c, d.Defaults, "path", a.Path, a.Datastore)
 			if err != nil {
 				return err
 			}

@@ -140,7 +140,7 @@ func datastoreUpload() toolkit.Tool {
 		}
 		size := fi.Size()
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, p, err := resolvePath(ctx, c, "path", a.Path, a.Datastore)
+			t, p, err := resolvePath(ctx, c, d.Defaults, "path", a.Path, a.Datastore)
 			if err != nil {
 				return err
 			}
@@ -261,7 +261,7 @@ func datastoreDownload() toolkit.Tool {
 			return out, &toolkit.ArgError{Msg: "local_path: " + err.Error()}
 		}
 		err = d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, p, err := resolvePath(ctx, c, "path", a.Path, a.Datastore)
+			t, p, err := resolvePath(ctx, c, d.Defaults, "path", a.Path, a.Datastore)
 			if err != nil {
 				return err
 			}

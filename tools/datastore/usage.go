@@ -129,7 +129,7 @@ func datastoreUsage() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a DatastoreUsageArgs) (DatastoreUsage, error) {
 		var out DatastoreUsage
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			t, err := resolveDatastore(ctx, c, a.Datastore)
+			t, err := resolveDatastore(ctx, c, d.Defaults, a.Datastore)
 			if err != nil {
 				return err
 			}

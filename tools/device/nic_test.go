@@ -181,6 +181,12 @@ func TestNICAdd(t *testing.T) {
 		} {
 			toolstest.MustContain(t, e.at(t).Fails("vm_nic_add", tc.args), tc.want)
 		}
+		// A missing network's hint is a network's, not a VM's.
+		msg := e.at(t).Fails("vm_nic_add", map[string]any{"vm": runVM, "network": "no-such-net"})
+		toolstest.MustContain(t, msg, "a managed object ID like network-12 or dvportgroup-34", "list them with network_list")
+		if strings.Contains(msg, "vm-42") || strings.Contains(msg, "*_list") {
+			t.Errorf("network hint %q names a VM's or no tool", msg)
+		}
 		if after := e.nicKeys(runVM); fmt.Sprint(after) != fmt.Sprint(before) {
 			t.Errorf("NICs %v → %v", before, after)
 		}

@@ -18,7 +18,7 @@ import (
 // SerialBacking says what a serial port is connected to; the fields that
 // apply depend on backing.
 type SerialBacking struct {
-	Backing   string `json:"backing,omitempty" jsonschema:"What the port connects to: network (a telnet or TCP URI), file (a file on a datastore), pipe (a named pipe on the host) or device (a host serial device)"`
+	Backing   string `json:"backing,omitempty" jsonschema:"What the port connects to: network (a telnet or TCP URI), file (a file on a datastore), pipe (a named pipe on the host) or device (a host serial device); when left out, the one the fields given belong to (uri: network, path: file, name: pipe)"`
 	URI       string `json:"uri,omitempty" jsonschema:"network: the URI, e.g. telnet://:7001 (server: listen on port 7001 of the host) or telnet://10.0.0.5:7001 (client); schemes telnet, telnets, tcp, tcp4, tcp6, ssl"`
 	Direction string `json:"direction,omitempty" jsonschema:"network: server (default; the host listens) or client (the VM connects out)"`
 	ProxyURI  string `json:"proxy_uri,omitempty" jsonschema:"network: a virtual serial port concentrator (vSPC) to go through, e.g. telnets://vspc.example.com:13370"`
@@ -85,14 +85,46 @@ func (b SerialBacking) given() bool {
 	return b.Backing != "" || b.URI != "" || b.Direction != "" || b.ProxyURI != "" || b.Path != "" || b.Name != "" || b.Endpoint != "" || b.Device != ""
 }
 
-// check validates the fields for the backing named; required says a
-// backing must be given.
-func (b SerialBacking) check(required bool) error {
+// backingOf is the backing the fields given belong to, when no
+// backing is named: network for uri (direction, proxy_uri), file for
+// path, pipe for name (endpoint), device for device; "" when they belong
+// to none or to several.
+func (b SerialBacking) backingOf() string {
+	var kinds []string
+	for _, k := range []struct {
+		kind  string
+		given bool
+	}{
+		{"network", b.URI != "" || b.Direction != "" || b.ProxyURI != ""},
+		{"file", b.Path != ""},
+		{"pipe", b.Name != "" || b.Endpoint != ""},
+		{"device", b.Device != ""},
+	} {
+		if k.given {
+			kinds = append(kinds, k.kind)
+		}
+	}
+	if len(kinds) != 1 {
+		return ""
+	}
+	return kinds[0]
+}
+
+// check validates the fields for the backing named, naming it from the
+// fields when backing is not given; required says a backing must be
+// given.
+func (b *SerialBacking) check(required bool) error {
+	const which = "network (with uri), file (with path), pipe (with name) or device (with device)"
 	if !b.given() {
 		if required {
-			return errors.New("backing is required: network (with uri), file (with path), pipe (with name) or device (with device)")
+			return errors.New("backing is required: " + which)
 		}
 		return nil
+	}
+	if strings.TrimSpace(b.Backing) == "" {
+		if b.Backing = b.backingOf(); b.Backing == "" {
+			return errors.New("backing is required when the fields given belong to different backings: " + which)
+		}
 	}
 	if !slices.Contains(serialBackings, b.Backing) {
 		return fmt.Errorf("backing %s: use one of %s", toolkit.Quote(b.Backing, 20), strings.Join(serialBackings, ", "))

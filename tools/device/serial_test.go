@@ -126,6 +126,19 @@ func TestSerial(t *testing.T) {
 				u, ok := b.(*types.VirtualSerialPortURIBackingInfo)
 				return ok && u.Direction == "client" && u.ProxyURI == "telnets://vspc.example.com:13370"
 			}},
+			// No backing: the fields given name it.
+			{map[string]any{"uri": "telnet://10.0.0.6:9001", "direction": "client"}, func(b types.BaseVirtualDeviceBackingInfo) bool {
+				u, ok := b.(*types.VirtualSerialPortURIBackingInfo)
+				return ok && u.ServiceURI == "telnet://10.0.0.6:9001" && u.Direction == "client"
+			}},
+			{map[string]any{"path": "[LocalDS_0] inferred.log"}, func(b types.BaseVirtualDeviceBackingInfo) bool {
+				f, ok := b.(*types.VirtualSerialPortFileBackingInfo)
+				return ok && f.FileName == "[LocalDS_0] inferred.log"
+			}},
+			{map[string]any{"name": "/tmp/inferred"}, func(b types.BaseVirtualDeviceBackingInfo) bool {
+				p, ok := b.(*types.VirtualSerialPortPipeBackingInfo)
+				return ok && p.PipeName == "/tmp/inferred"
+			}},
 		} {
 			tc.args["vm"] = vm
 			var got DeviceEdit
@@ -154,6 +167,8 @@ func TestSerial(t *testing.T) {
 			{vm, map[string]any{"backing": "device", "device": "uart0"}, "absolute path"},
 			{vm, map[string]any{"backing": "file", "path": "[LocalDS_0] y.log", "open_firewall": true}, "open_firewall applies"},
 			{vm, map[string]any{}, "backing is required"},
+			{vm, map[string]any{"uri": "telnet://:7011", "path": "[LocalDS_0] z.log"}, "backing is required when the fields given belong to different backings"},
+			{vm, map[string]any{"backing": "serial", "uri": "telnet://:7012"}, "use one of network, file, pipe, device"},
 		} {
 			tc.args["vm"] = tc.vm
 			toolstest.MustContain(t, e.at(t).Fails("vm_serial_add", tc.args), tc.want)
@@ -171,7 +186,7 @@ func TestSerial(t *testing.T) {
 		}
 		toolstest.MustContain(t, text, "backing: ", "→", "connect at power on: yes → no")
 		toolstest.MustContain(t, e.at(t).Fails("vm_serial_update", map[string]any{"vm": vm, "serial": "Serial port 1", "connected": true}), "start_connected: true")
-		toolstest.MustContain(t, e.at(t).Fails("vm_serial_update", map[string]any{"vm": vm, "serial": "Serial port 9", "start_connected": true}), "has no such serial", "Serial port 1 (key")
+		toolstest.MustContain(t, e.at(t).Fails("vm_serial_update", map[string]any{"vm": vm, "serial": "Serial port 99", "start_connected": true}), "has no such serial", "Serial port 1 (key")
 
 		key := p.Key
 		n := len(e.serials(vm))

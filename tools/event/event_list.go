@@ -262,6 +262,9 @@ func collect(ctx context.Context, c *vcenter.Conn, a EventListArgs, children boo
 		}
 	}
 	info := eventInfo(ctx, c)
+	if err := checkTypes(a.Types, info); err != nil {
+		return nil, false, err
+	}
 	wanted := expandTypes(a.Types, info)
 	filter.EventTypeId = wanted
 	if since != nil || until != nil {
@@ -348,6 +351,43 @@ func expandTypes(ts []string, info map[string]string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// checkTypes refuses a types entry that is no category and no event type
+// vCenter knows, which would match nothing: a typo reads as "no events".
+// Known are the types vCenter's event descriptions list and the vSphere
+// event data types (VmPoweredOffEvent, and base types such as VmEvent).
+// An extended event's dotted ID (com.vmware.vc.…) passes unchecked, as
+// an extension may post types its descriptions do not list.
+func checkTypes(ts []string, info map[string]string) error {
+	lookup := types.TypeFunc()
+	event := reflect.TypeFor[types.BaseEvent]()
+	for _, t := range ts {
+		if _, ok := Categories[t]; ok || strings.Contains(t, ".") {
+			continue
+		}
+		if _, ok := info[t]; ok {
+			continue
+		}
+		if rt, ok := lookup(t); ok && reflect.PointerTo(rt).Implements(event) {
+			continue
+		}
+		known := categoryNames()
+		for typ := range info {
+			known = append(known, typ)
+		}
+		for _, names := range Categories {
+			known = append(known, names...)
+		}
+		slices.Sort(known)
+		msg := fmt.Sprintf("types entry %s is no event type vCenter knows and no category (categories: %s)",
+			toolkit.Quote(t, 64), strings.Join(categoryNames(), ", "))
+		if near := toolkit.Nearest(t, slices.Compact(known), 3); len(near) > 0 {
+			msg += "; did you mean " + toolkit.Names(near) + "?"
+		}
+		return &toolkit.ArgError{Msg: msg}
+	}
+	return nil
 }
 
 // typeName is an event's type: its data object's name, or an extended

@@ -372,9 +372,16 @@ func TestEventListArguments(t *testing.T) {
 		{map[string]any{"since": "1h", "until": "2h"}, "is after until"},
 		{map[string]any{"limit": 1001}, "limit must be between"},
 		{map[string]any{"types": make([]string, 51)}, "the limit is 50"},
+		// Unknown names would match nothing: refused, with the categories
+		// and the nearest type.
+		{map[string]any{"types": []string{"BogusEvent"}}, "is no event type vCenter knows and no category (categories: alarm, error, login, migration, power, task)"},
+		{map[string]any{"types": []string{"VmPoweredOfEvent"}}, `did you mean VmPoweredOffEvent`},
+		{map[string]any{"types": []string{"power", "Migration"}}, `did you mean migration`},
 	} {
 		toolstest.MustContain(t, e.Fails("event_list", c.args), c.want)
 	}
+	// Known types, base types and extended event IDs still pass.
+	e.OK("event_list", map[string]any{"types": []string{"VmEvent", "VmPoweredOffEvent", "com.example.custom", "task"}}, nil)
 	if d, err := parseAgo("7d"); err != nil || d != 7*24*time.Hour {
 		t.Errorf("7d: %v %v", d, err)
 	}

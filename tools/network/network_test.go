@@ -85,7 +85,7 @@ func testNetworkList(t *testing.T, e *env) {
 		if len(p1.Items) != 5 || len(p2.Items) != 3 || p2.NextCursor != "" || p1.Total != 8 {
 			t.Errorf("pages %+v then %+v", p1, p2)
 		}
-		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"datacenter": "DC5"}), `no datacenter matches "DC5"`)
+		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"datacenter": "DC5"}), `no datacenter matches "DC5"`, "like datacenter-2", "list them with datacenter_list")
 		toolstest.MustContain(t, e.Fails("network_list", map[string]any{"name": "a[b"}), "not a valid glob")
 	})
 }

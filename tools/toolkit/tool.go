@@ -156,7 +156,13 @@ func Define[A any, R Result](s Spec, run func(ctx context.Context, d Deps, args 
 			}
 			if v, ok := any(&args).(interface{ Validate() error }); ok {
 				if err := v.Validate(); err != nil {
-					return ErrorResult(&ArgError{Msg: err.Error()}), nil
+					// An ArgError already says "invalid arguments": wrap
+					// only what does not.
+					var ae *ArgError
+					if !errors.As(err, &ae) {
+						err = &ArgError{Msg: err.Error()}
+					}
+					return ErrorResult(err), nil
 				}
 			}
 			res, err := run(ctx, d, args)
