@@ -54,7 +54,7 @@ func parseBracketPath(arg, s string, file bool) (bracketPath, error) {
 	case strings.ContainsFunc(in, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return bad("contains control characters")
 	}
-	p.Path = strings.TrimLeft(p.Path, "/")
+	p.Path = strings.TrimLeft(p.Path, "/ ") // "[ds] / x" is "[ds] x": what String gives back
 	for _, part := range strings.Split(p.Path, "/") {
 		if part == ".." {
 			return bad("climbs out of its folder (..)")

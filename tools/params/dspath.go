@@ -109,6 +109,9 @@ func ParseDatastorePath(arg, path, datastore string) (DatastorePath, error) {
 	}
 	var parts []string
 	for _, c := range strings.Split(rest, "/") {
+		// Spaces around a name are dropped, as around the whole path, so
+		// what String writes parses back to the same path.
+		c = strings.TrimSpace(c)
 		switch c {
 		case "":
 			continue
