@@ -283,3 +283,19 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestSimulatorDatacenterFlag: --datacenter reaches the demo, so a
+// [datastore] path names the datastore of that datacenter although both
+// demo datacenters have a LocalDS_0.
+func TestSimulatorDatacenterFlag(t *testing.T) {
+	t.Parallel()
+	args := []string{"tools", "call", "datastore_browse", `{"path":"[LocalDS_0]"}`, "--simulator", "--toolsets", "default,datastore", "--log-level", "warn"}
+	_, stderr, err := run(t, nil, nil, args...)
+	if err == nil || !strings.Contains(stderr, "datastore-") {
+		t.Fatalf("without --datacenter: %v\n%s", err, stderr)
+	}
+	out, stderr, err := run(t, nil, nil, append(args, "--datacenter", "DC1")...)
+	if err != nil || !strings.Contains(out, "LocalDS_0") {
+		t.Fatalf("with --datacenter DC1: %v\n%s%s", err, out, stderr)
+	}
+}

@@ -75,7 +75,8 @@ func placementDefaults(fs *pflag.FlagSet, getenv func(string) string, profile co
 // connection settings, they name objects of the profile's vCenter.
 func (o *globalOptions) defaults(fs *pflag.FlagSet, s *settings, datacenter string) (vcenter.Defaults, []setting) {
 	if o.simulator != "" {
-		return vcenter.Defaults{}, nil
+		// Only the datacenter a --datacenter flag gave the demo.
+		return vcenter.Defaults{Datacenter: datacenter}, nil
 	}
 	return placementDefaults(fs, o.getenv, s.profile.Defaults, s.profileLabel(), datacenter)
 }

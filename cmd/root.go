@@ -198,6 +198,12 @@ func (o *globalOptions) newApp(ctx context.Context, cmd *cobra.Command, version 
 		a.closers = append(a.closers, sim.Close)
 		cfg = sim.Config
 		cfg.KeepAlive = keepAliveDefault
+		// The profile's connection settings do not apply to the demo, but
+		// a --datacenter given on this command line does (relative paths,
+		// [datastore] paths when two datacenters share a datastore name).
+		if f := cmd.Flags().Lookup("datacenter"); f != nil && f.Changed {
+			cfg.Datacenter = f.Value.String()
+		}
 		log.Info("serving the embedded simulator", "kind", kind, "url", sim.Config.URL)
 	} else {
 		var srcs []setting

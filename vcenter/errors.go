@@ -168,6 +168,7 @@ var faultAdvice = []struct {
 	{&types.InvalidArgument{}, "vCenter rejected an argument; check the values and retry"},
 	{&types.DuplicateName{}, "an object with that name already exists in the target folder; choose another name"},
 	{&types.FileNotFound{}, "the file does not exist on the datastore"},
+	{&types.MethodNotFound{}, "this vCenter or ESXi host does not offer that operation (the embedded --simulator lacks some, such as host reboot); nothing was changed"},
 	{&types.InsufficientResourcesFault{}, "the cluster or host lacks the CPU, memory or storage for this"},
 	{&types.RequestCanceled{}, "the task was cancelled"},
 }

@@ -83,3 +83,16 @@ func TestResolveErrorsEscapeNames(t *testing.T) {
 		t.Errorf("NotFoundError: %s", nf)
 	}
 }
+
+// TestExplainMethodNotFound: an operation the server lacks (the embedded
+// simulator's host reboot) says so and that nothing changed.
+func TestExplainMethodNotFound(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("reboot host DC0_H0: %w", soap.WrapVimFault(&types.MethodNotFound{Method: "RebootHost_Task"}))
+	got := Explain(err)
+	for _, want := range []string{"reboot host DC0_H0", "does not offer that operation", "nothing was changed"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Explain = %q, lacks %q", got, want)
+		}
+	}
+}

@@ -18,21 +18,12 @@ import (
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
 
-// bracketPath is a "[datastore] folder/file" argument, parsed.
-type bracketPath struct {
-	Datastore string
-	Path      string // below the datastore's root, "" for the root
-}
+// bracketPath is a "[datastore] folder/file" argument, parsed: the one
+// datastore path of the tools (params.DatastorePath).
+type bracketPath = params.DatastorePath
 
-func (p bracketPath) String() string {
-	if p.Path == "" {
-		return "[" + p.Datastore + "]"
-	}
-	return "[" + p.Datastore + "] " + p.Path
-}
-
-// parseBracketPath parses a "[datastore] path" argument; file requires a file
-// (not the datastore's root or a folder).
+// parseBracketPath parses a "[datastore] path" argument with the shared
+// parser; file requires a file (not the datastore's root or a folder).
 func parseBracketPath(arg, s string, file bool) (bracketPath, error) {
 	in := strings.TrimSpace(s)
 	bad := func(why string) (bracketPath, error) {
@@ -41,26 +32,14 @@ func parseBracketPath(arg, s string, file bool) (bracketPath, error) {
 	if !strings.HasPrefix(in, "[") {
 		return bad("does not start with [datastore]")
 	}
-	end := strings.Index(in, "]")
-	if end < 0 {
-		return bad("has no closing ]")
-	}
-	p := bracketPath{Datastore: strings.TrimSpace(in[1:end]), Path: strings.TrimSpace(in[end+1:])}
-	switch {
-	case p.Datastore == "":
-		return bad("names no datastore")
-	case strings.ContainsAny(p.Datastore, "[]"):
-		return bad("has brackets inside the datastore name")
-	case strings.ContainsFunc(in, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return bad("contains control characters")
-	}
-	p.Path = strings.TrimLeft(p.Path, "/ ") // "[ds] / x" is "[ds] x": what String gives back
-	for _, part := range strings.Split(p.Path, "/") {
-		if part == ".." {
+	p, err := params.ParseDatastorePath(arg, in, "")
+	if err != nil {
+		if strings.Contains(err.Error(), `".." component`) {
 			return bad("climbs out of its folder (..)")
 		}
+		return bracketPath{}, err
 	}
-	if file && (p.Path == "" || strings.HasSuffix(p.Path, "/")) {
+	if file && p.Path == "" {
 		return bad("names no file")
 	}
 	return p, nil

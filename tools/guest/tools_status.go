@@ -65,8 +65,13 @@ func (s ToolsStatus) Text() string {
 		b.WriteString("; an upgrade is available (vm_tools_upgrade)")
 	}
 	b.WriteString("\n")
-	if s.Family != "" || s.FullName != "" {
-		fmt.Fprintf(&b, "guest OS: %s %s\n", toolkit.Name(s.Family), toolkit.Name(s.FullName))
+	switch {
+	case s.FullName != "" && s.Family != "":
+		fmt.Fprintf(&b, "guest OS: %s (family %s)\n", toolkit.Name(s.FullName), toolkit.Name(s.Family))
+	case s.FullName != "":
+		fmt.Fprintf(&b, "guest OS: %s\n", toolkit.Name(s.FullName))
+	case s.Family != "":
+		fmt.Fprintf(&b, "guest OS family: %s\n", toolkit.Name(s.Family))
 	}
 	if s.HostName != "" {
 		fmt.Fprintf(&b, "host name: %s\n", toolkit.Name(s.HostName))
