@@ -43,3 +43,19 @@ func TestUnknownArgumentSuggests(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckGlobReversedRange(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		glob string
+		ok   bool
+	}{
+		{"web-*", true}, {"[a-c]*", true}, {"[^x]", true}, {`a\[b`, true}, {"[é-ö]", true},
+		{"[X-0]", false}, {"ab[c-a]", false}, {"[a-cz-y]", false}, {`[\z-\a]`, false},
+	} {
+		err := CheckGlob("name", tc.glob)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckGlob(%q) = %v, want ok=%v", tc.glob, err, tc.ok)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter/textsafe"
 )
@@ -44,7 +45,51 @@ func CheckGlob(arg, pattern string) error {
 	if _, err := path.Match(pattern, ""); err != nil {
 		return fmt.Errorf("%s %q is not a valid glob (use * and ?, escape [ with \\): %v", arg, pattern, err)
 	}
+	if r := reversedRange(pattern); r != "" {
+		return fmt.Errorf("%s %q has the range %s written high to low, which matches nothing; write it low to high", arg, pattern, r)
+	}
 	return nil
+}
+
+// reversedRange finds a class range written high to low ("[z-a]"), which
+// path.Match accepts and never matches (and a regular expression refuses).
+// pattern is one path.Match accepted.
+func reversedRange(pattern string) string {
+	char := func(s string) (rune, int) {
+		if len(s) == 0 {
+			return 0, 1
+		}
+		if s[0] == '\\' && len(s) > 1 {
+			r, w := utf8.DecodeRuneInString(s[1:])
+			return r, 1 + w
+		}
+		return utf8.DecodeRuneInString(s)
+	}
+	for i := 0; i < len(pattern); i++ {
+		switch pattern[i] {
+		case '\\':
+			i++
+		case '[':
+			j := i + 1
+			if j < len(pattern) && pattern[j] == '^' {
+				j++
+			}
+			for n := 0; j < len(pattern) && (pattern[j] != ']' || n == 0); n++ {
+				lo, w := char(pattern[j:])
+				j += w
+				hi := lo
+				if j < len(pattern) && pattern[j] == '-' {
+					h, w := char(pattern[j+1:])
+					hi, j = h, j+1+w
+				}
+				if hi < lo {
+					return string(lo) + "-" + string(hi)
+				}
+			}
+			i = j
+		}
+	}
+	return ""
 }
 
 // GlobMatch matches name against a glob that checkGlob accepted. An empty
