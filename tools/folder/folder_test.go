@@ -90,13 +90,13 @@ func TestFolders(t *testing.T) {
 	t.Run("delete empty", func(t *testing.T) {
 		e := e.at(t)
 		e.OK("folder_create", map[string]any{"parent": "/DC0/vm", "name": "empty"}, nil)
-		e.person.answer(true)
+		e.person.Answer(true)
 		var r FolderResult
 		e.OK("folder_delete", map[string]any{"folder": "/DC0/vm/empty"}, &r)
 		if e.folderAt("/DC0/vm/empty") != nil || r.Action != "Deleted" {
 			t.Fatalf("empty folder still there: %+v", r)
 		}
-		if q := e.person.questions(); len(q) != 0 {
+		if q := e.person.Asked(); len(q) != 0 {
 			t.Errorf("deleting an empty folder asked %q", q)
 		}
 		toolstest.MustContain(t, e.Fails("folder_delete", map[string]any{"folder": "/DC0/vm"}), "cannot be deleted")
@@ -143,17 +143,17 @@ func TestFolders(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		e.person.answer(false)
+		e.person.Answer(false)
 		toolstest.MustContain(t, e.Fails("folder_delete", map[string]any{"folder": "/DC0/vm/old", "recursive": true}), "did not confirm")
 		if e.folderAt("/DC0/vm/old/sub") == nil || len(e.vmNames()) != len(before) {
 			t.Fatal("a declined delete changed the tree")
 		}
-		q := e.person.questions()
+		q := e.person.Asked()
 		if len(q) != 1 || !strings.Contains(q[0], "destroy everything in it: 1 VM, 1 template and 1 subfolder (VMs with their disks): /DC0/vm/old (group-") {
 			t.Errorf("question: %q", q)
 		}
 
-		e.person.answer(true)
+		e.person.Answer(true)
 		var r FolderResult
 		text := e.OK("folder_delete", map[string]any{"folder": "/DC0/vm/old", "recursive": true}, &r)
 		toolstest.MustContain(t, text, "Deleted folder /DC0/vm/old (", "destroyed with it: 1 VM, 1 template and 1 subfolder")

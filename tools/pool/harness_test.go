@@ -1,8 +1,6 @@
 package pool
 
 import (
-	"context"
-	"sync"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -21,40 +19,7 @@ import (
 // pool's expandable reservation as vCenter does.
 type env struct {
 	*toolstest.Env
-	person *person
-}
-
-// person answers confirmations yes or no, as set, and records the
-// questions.
-type person struct {
-	mu    sync.Mutex
-	yes   bool
-	asked []string
-}
-
-func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.asked = append(p.asked, req.Params.Message)
-	res := &mcp.ElicitationResult{}
-	res.Action = mcp.ElicitationResponseActionDecline
-	if p.yes {
-		res.Action = mcp.ElicitationResponseActionAccept
-		res.Content = map[string]any{"confirm": true}
-	}
-	return res, nil
-}
-
-func (p *person) answer(yes bool) {
-	p.mu.Lock()
-	p.yes, p.asked = yes, nil
-	p.mu.Unlock()
-}
-
-func (p *person) questions() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.asked...)
+	person *toolstest.Person
 }
 
 func served() []toolkit.Tool { return toolstest.Tools(Toolset()) }
@@ -68,7 +33,7 @@ func newEnv(t *testing.T, role string, custom map[string]policy.RoleSpec) *env {
 		t.Fatal(err)
 	}
 	m.Map().Handler = updatingPools
-	p := &person{yes: true}
+	p := &toolstest.Person{Action: mcp.ElicitationResponseActionAccept, Confirm: true}
 	e := toolstest.NewOn(t, served(), toolstest.Options{Policy: toolstest.Policy(t, role, custom, nil), Elicit: p}, m)
 	return &env{Env: e, person: p}
 }

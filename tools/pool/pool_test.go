@@ -123,15 +123,15 @@ func TestResourcePools(t *testing.T) {
 			t.Fatalf("pool holds %v", p.Vm)
 		}
 
-		e.person.answer(false)
+		e.person.Answer(false)
 		toolstest.MustContain(t, e.Fails("resource_pool_delete", map[string]any{"resource_pool": cluster + "/doomed"}), "did not confirm")
 		if _, ok := e.pool(cluster + "/doomed"); !ok {
 			t.Fatal("declined delete deleted the pool")
 		}
-		if q := e.person.questions(); len(q) != 1 || !strings.Contains(q[0], "its 2 VMs and 0 child pools move to "+cluster) {
+		if q := e.person.Asked(); len(q) != 1 || !strings.Contains(q[0], "its 2 VMs and 0 child pools move to "+cluster) {
 			t.Errorf("question: %q", q)
 		}
-		e.person.answer(true)
+		e.person.Answer(true)
 		var r PoolResult
 		text := e.OK("resource_pool_delete", map[string]any{"resource_pool": cluster + "/doomed"}, &r)
 		toolstest.MustContain(t, text, "Deleted resource pool "+cluster+"/doomed (", "2 VMs and 0 child pools moved to "+cluster)

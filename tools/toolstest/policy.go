@@ -84,14 +84,25 @@ type Person struct {
 // Elicit answers one question.
 func (p *Person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.asked = append(p.asked, req.Params.Message)
-	p.mu.Unlock()
 	res := &mcp.ElicitationResult{}
 	res.Action = p.Action
 	if p.Action == mcp.ElicitationResponseActionAccept {
 		res.Content = map[string]any{guard.ConfirmKey: p.Confirm}
 	}
 	return res, nil
+}
+
+// Answer makes the person confirm (yes) or decline from now on, and
+// forgets the questions asked so far.
+func (p *Person) Answer(yes bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Action, p.Confirm, p.asked = mcp.ElicitationResponseActionDecline, false, nil
+	if yes {
+		p.Action, p.Confirm = mcp.ElicitationResponseActionAccept, true
+	}
 }
 
 // Asked returns the questions put to the person so far.
