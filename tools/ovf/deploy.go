@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/vmware/govmomi/vim25/methods"
@@ -74,26 +73,7 @@ func (r OVFDeployResult) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s VM %s (%s) %s from %s, %s\n", r.Action, toolkit.Name(r.Name), r.ID, toolkit.Path(r.Path), toolkit.Quote(r.Source, 0), r.PowerState)
 	fmt.Fprintf(&b, "hardware: %d vCPU, %d MB, %d disks; %s GB uploaded\n", r.CPUs, r.MemoryMB, r.Disks, toolkit.GiB(r.Uploaded))
-	fmt.Fprintf(&b, "placement: pool %s, datastore %s, folder %s", toolkit.Path(r.ResourcePool), toolkit.Name(r.Datastore), toolkit.Path(r.Folder))
-	if r.Host != "" {
-		fmt.Fprintf(&b, ", host %s", toolkit.Path(r.Host))
-	}
-	b.WriteByte('\n')
-	for _, n := range r.Networks {
-		fmt.Fprintf(&b, "network %s → %s\n", toolkit.Name(n.OVF), toolkit.Name(n.Name))
-	}
-	if len(r.Properties) > 0 {
-		keys := make([]string, 0, len(r.Properties))
-		for k := range r.Properties {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		t := toolkit.NewTable("property", "value")
-		for _, k := range keys {
-			t.Row(k, r.Properties[k])
-		}
-		b.WriteString(t.String())
-	}
+	params.WriteDeployedPlacement(&b, r.ResourcePool, r.Datastore, r.Folder, r.Host, r.Networks, r.Properties)
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}

@@ -3,6 +3,7 @@ package params
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vmware/govmomi/object"
@@ -81,4 +82,31 @@ func FinishDeploy(ctx context.Context, c *vcenter.Conn, ref types.ManagedObjectR
 		}
 	}
 	return out, nil
+}
+
+// WriteDeployedPlacement writes where a deployed VM went: its pool,
+// datastore, folder and host, each OVF network's mapping, and its vApp
+// properties, for the deploy tools' results.
+func WriteDeployedPlacement(b *strings.Builder, pool, datastore, folder, host string, nets []NetworkChoice, props map[string]string) {
+	fmt.Fprintf(b, "placement: pool %s, datastore %s, folder %s", toolkit.Path(pool), toolkit.Name(datastore), toolkit.Path(folder))
+	if host != "" {
+		fmt.Fprintf(b, ", host %s", toolkit.Path(host))
+	}
+	b.WriteByte('\n')
+	for _, n := range nets {
+		fmt.Fprintf(b, "network %s → %s\n", toolkit.Name(n.OVF), toolkit.Name(n.Name))
+	}
+	if len(props) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	t := toolkit.NewTable("property", "value")
+	for _, k := range keys {
+		t.Row(k, props[k])
+	}
+	b.WriteString(t.String())
 }
