@@ -12,6 +12,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -61,23 +62,8 @@ func holds(childType []string) []string {
 	return out
 }
 
-// checkName checks a new folder name as vCenter takes it: at most 80
-// characters, no slash (it would be escaped as %2f and no longer read as
-// a path).
 func checkName(arg, s string) error {
-	switch {
-	case strings.TrimSpace(s) == "":
-		return fmt.Errorf("%s is required: the folder's new name", arg)
-	case s != strings.TrimSpace(s):
-		return fmt.Errorf("%s must not start or end with spaces", arg)
-	case len([]rune(s)) > 80:
-		return fmt.Errorf("%s is %d characters long; vCenter takes at most 80", arg, len([]rune(s)))
-	case strings.ContainsAny(s, `/\%`):
-		return fmt.Errorf("%s must not contain /, \\ or %%: inventory paths use them", arg)
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("%s must not contain control characters", arg)
-	}
-	return nil
+	return params.CheckInventoryName(arg, "the folder's new name", s)
 }
 
 // readFolder reads what the tools need of a resolved folder.

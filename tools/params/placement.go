@@ -43,6 +43,26 @@ func CheckVMName(arg, name string) error {
 	return nil
 }
 
+// CheckInventoryName checks the new name of a folder or pool as vCenter
+// takes it: at most 80 characters, no slash, backslash or % (vCenter
+// escapes them, and the name would no longer read as a path). what says
+// what the name is for ("the folder's new name").
+func CheckInventoryName(arg, what, s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("%s is required: %s", arg, what)
+	case s != strings.TrimSpace(s):
+		return fmt.Errorf("%s must not start or end with spaces", arg)
+	case len([]rune(s)) > MaxVMNameLen:
+		return fmt.Errorf("%s is %d characters long; vCenter takes at most %d", arg, len([]rune(s)), MaxVMNameLen)
+	case strings.ContainsAny(s, `/\%`):
+		return fmt.Errorf("%s must not contain /, \\ or %%: inventory paths use them", arg)
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return fmt.Errorf("%s must not contain control characters", arg)
+	}
+	return nil
+}
+
 // CheckFreeName fails when folder already holds an object called name: the
 // DuplicateName vCenter would answer, said before anything starts.
 func CheckFreeName(ctx context.Context, c *vcenter.Conn, folder vcenter.Object, name string) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vsphere-mcp/vsphere-mcp/policy"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/guard"
+	"github.com/vsphere-mcp/vsphere-mcp/tools/params"
 	"github.com/vsphere-mcp/vsphere-mcp/tools/toolkit"
 	"github.com/vsphere-mcp/vsphere-mcp/vcenter"
 )
@@ -43,21 +44,7 @@ func (r PoolResult) Text() string {
 	return s
 }
 
-func checkName(arg, s string) error {
-	switch {
-	case strings.TrimSpace(s) == "":
-		return fmt.Errorf("%s is required: the new pool's name", arg)
-	case s != strings.TrimSpace(s):
-		return fmt.Errorf("%s must not start or end with spaces", arg)
-	case len([]rune(s)) > 80:
-		return fmt.Errorf("%s is %d characters long; vCenter takes at most 80", arg, len([]rune(s)))
-	case strings.ContainsAny(s, `/\%`):
-		return fmt.Errorf("%s must not contain /, \\ or %%: inventory paths use them", arg)
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("%s must not contain control characters", arg)
-	}
-	return nil
-}
+func checkName(arg, s string) error { return params.CheckInventoryName(arg, "the new pool's name", s) }
 
 // explain words vCenter's answers to a pool change.
 func explain(err error, name string) error {
