@@ -50,13 +50,7 @@ func installHostDateTimeSystems(m *simulator.Model) {
 				continue
 			}
 		}
-		value := "dateTimeSystem"
-		if n, ok := strings.CutPrefix(h.Self.Value, "host-"); ok {
-			value += "-" + n
-		} else if used[value] || reg.Get(types.ManagedObjectReference{Type: "HostDateTimeSystem", Value: value}) != nil {
-			value += "-" + h.Self.Value
-		}
-		used[value] = true
+		value := hostManagerID(reg, used, h.Self, "HostDateTimeSystem", "dateTimeSystem")
 		if h.Config == nil {
 			h.Config = new(types.HostConfigInfo)
 		}

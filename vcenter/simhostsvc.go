@@ -46,15 +46,7 @@ func installHostServiceSystems(m *simulator.Model) {
 				continue
 			}
 		}
-		// vCenter numbers a host's managers after the host (host-21:
-		// serviceSystem-21); ESXi has one host and calls it serviceSystem.
-		value := "serviceSystem"
-		if n, ok := strings.CutPrefix(h.Self.Value, "host-"); ok {
-			value += "-" + n
-		} else if used[value] || reg.Get(types.ManagedObjectReference{Type: "HostServiceSystem", Value: value}) != nil {
-			value += "-" + h.Self.Value
-		}
-		used[value] = true
+		value := hostManagerID(reg, used, h.Self, "HostServiceSystem", "serviceSystem")
 		s := &hostServiceSystem{host: h.Self}
 		s.Self = types.ManagedObjectReference{Type: "HostServiceSystem", Value: value}
 		if h.Config != nil && h.Config.Service != nil {
@@ -66,6 +58,20 @@ func installHostServiceSystems(m *simulator.Model) {
 		ref := s.Self
 		h.ConfigManager.ServiceSystem = &ref
 	}
+}
+
+// hostManagerID names a new manager of host as vCenter numbers a host's
+// managers after it (host-21: serviceSystem-21); ESXi has one host and
+// calls it plainly serviceSystem. used holds the IDs taken so far.
+func hostManagerID(reg *simulator.Registry, used map[string]bool, host types.ManagedObjectReference, kind, base string) string {
+	value := base
+	if n, ok := strings.CutPrefix(host.Value, "host-"); ok {
+		value += "-" + n
+	} else if used[value] || reg.Get(types.ManagedObjectReference{Type: kind, Value: value}) != nil {
+		value += "-" + host.Value
+	}
+	used[value] = true
+	return value
 }
 
 func copyServiceInfo(in *types.HostServiceInfo) types.HostServiceInfo {
