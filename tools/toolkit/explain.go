@@ -36,10 +36,9 @@ func FaultTypeName(f any) string {
 	return name[strings.LastIndex(name, ".")+1:]
 }
 
-// ExplainedError carries a message already explained for the model.
-type ExplainedError struct{ Msg string }
-
-func (e *ExplainedError) Error() string { return e.Msg }
+// ExplainedError carries a message already explained for the model (and,
+// optionally, the fault it explains): vcenter's one type for it.
+type ExplainedError = vcenter.ExplainedError
 
 // PlainError is an error already explained for the model: Explain leaves
 // it as it is (it wraps no fault, so no generic advice is appended).
