@@ -80,8 +80,9 @@ func (e *env) runningVMOn(name string) {
 			continue
 		}
 		o := object.NewVirtualMachine(e.Vim, vm.Self)
-		pool := object.NewResourcePool(e.Vim, *cluster.ResourcePool)
-		task, err := o.Migrate(e.Ctx, pool, h, types.VirtualMachineMovePriorityDefaultPriority, "")
+		// Relocate rather than Migrate: the simulator has no MigrateVM_Task.
+		hostRef, poolRef := h.Reference(), *cluster.ResourcePool
+		task, err := o.Relocate(e.Ctx, types.VirtualMachineRelocateSpec{Host: &hostRef, Pool: &poolRef}, types.VirtualMachineMovePriorityDefaultPriority)
 		if err == nil {
 			err = task.Wait(e.Ctx)
 		}
@@ -209,6 +210,7 @@ func TestHostMaintenance(t *testing.T) {
 	t.Run("waits for manual moves", func(t *testing.T) {
 		e := e.at(t)
 		const h = "DC0_C0_H1" // DRS manual since the first subtest
+		e.runningVMOn(h)
 		on := poweredOnNames(e.vmsRunningOn(h))
 		type outcome struct {
 			res  HostMaintenanceResult
@@ -254,6 +256,7 @@ func TestHostMaintenance(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		e := e.at(t)
 		const h = "DC0_C0_H0"
+		e.runningVMOn(h)
 		text := e.Fails("host_maintenance_enter", map[string]any{"host": h, "wait_for_manual_moves": true, "timeout_s": 1})
 		toolstest.MustContain(t, text, "Timedout", "did not empty within timeout_s")
 		if e.hostRuntime(h).InMaintenanceMode {

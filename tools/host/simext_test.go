@@ -31,6 +31,14 @@ type esxHost struct {
 	*simulator.HostSystem
 }
 
+// esxVM is a simulator VM whose RelocateVM_Task to another host or pool
+// moves it in the host's and the pool's vm lists, as vCenter does; vcsim
+// changes only the VM's runtime.host and resourcePool, so a host's vm
+// property goes stale.
+type esxVM struct {
+	*simulator.VirtualMachine
+}
+
 // extendHosts creates the demo inventory and routes the methods above to
 // esxHost. The registry's handler picks the wrapper; it is also put into
 // the caller's session so the dispatcher, which prefers the session's
@@ -42,6 +50,17 @@ func extendHosts(t *testing.T) *simulator.Model {
 		t.Fatal(err)
 	}
 	m.Map().Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if method.This.Type == "VirtualMachine" && method.Name == "RelocateVM_Task" {
+			vm, ok := ctx.Map.Get(method.This).(*simulator.VirtualMachine)
+			if !ok {
+				return nil, nil
+			}
+			w := &esxVM{vm}
+			if ctx.Session != nil {
+				ctx.Session.Put(w)
+			}
+			return w, nil
+		}
 		if method.This.Type != "HostSystem" {
 			return nil, nil
 		}
@@ -197,3 +216,44 @@ func (h *esxHost) EnterMaintenanceModeTask(ctx *simulator.Context, req *types.En
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// RelocateVMTask moves the VM to the spec's host and pool, keeping the
+// vm lists of the hosts and pools on both sides current; a relocation
+// that also names a datastore, folder or devices goes to vcsim's.
+func (vm *esxVM) RelocateVMTask(ctx *simulator.Context, req *types.RelocateVM_Task) soap.HasFault {
+	spec := req.Spec
+	if spec.Host == nil || spec.Datastore != nil || spec.Folder != nil || len(spec.DeviceChange) > 0 {
+		return vm.VirtualMachine.RelocateVMTask(ctx, req)
+	}
+	task := simulator.CreateTask(vm.VirtualMachine, "relocateVm", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		dst, ok := ctx.Map.Get(*spec.Host).(*simulator.HostSystem)
+		if !ok {
+			return nil, &types.ManagedObjectNotFound{Obj: *spec.Host}
+		}
+		var pool *simulator.ResourcePool
+		if spec.Pool != nil {
+			if pool, ok = ctx.Map.Get(*spec.Pool).(*simulator.ResourcePool); !ok {
+				return nil, &types.ManagedObjectNotFound{Obj: *spec.Pool}
+			}
+		}
+		if old, ok := ctx.Map.Get(*vm.Runtime.Host).(*simulator.HostSystem); ok {
+			ctx.Map.RemoveReference(ctx, old, &old.Vm, vm.Self)
+		}
+		ctx.Map.AddReference(ctx, dst, &dst.Vm, vm.Self)
+		host := dst.Self
+		changes := []types.PropertyChange{{Name: "runtime.host", Val: &host}, {Name: "summary.runtime.host", Val: &host}}
+		if pool != nil {
+			if vm.ResourcePool != nil {
+				if old, ok := ctx.Map.Get(*vm.ResourcePool).(*simulator.ResourcePool); ok {
+					ctx.Map.RemoveReference(ctx, old, &old.Vm, vm.Self)
+				}
+			}
+			ctx.Map.AddReference(ctx, pool, &pool.Vm, vm.Self)
+			ref := pool.Self
+			changes = append(changes, types.PropertyChange{Name: "resourcePool", Val: &ref})
+		}
+		ctx.Update(vm.VirtualMachine, changes)
+		return nil, nil
+	})
+	return &methods.RelocateVM_TaskBody{Res: &types.RelocateVM_TaskResponse{Returnval: task.Run(ctx)}}
+}
