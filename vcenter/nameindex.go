@@ -35,6 +35,9 @@ import (
 //     when vCenter reports them: usually well under a second.
 //   - The index holds every object with a name, so ambiguity detection
 //     stays exact; scope is applied after the lookup, as for the scan.
+//   - Conn.Names answers from the index under the same rules (the names
+//     of a VM's host, pool and datastores in vm_get, say), and reads from
+//     vCenter when the index is not ready or lacks one of the objects.
 
 // indexedKinds are the managed object types the index holds: those the
 // tools resolve by name.
@@ -379,6 +382,29 @@ func (ix *nameIndex) lookup(ctx context.Context, kind, name string) ([]types.Man
 		slices.Sort(similar)
 	}
 	return matches, similar, nil
+}
+
+// namesOf returns the names of refs from the index, once it is current
+// with this connection's writes; ok is false (read them instead) when the
+// index is unavailable or lacks one of refs.
+func (ix *nameIndex) namesOf(ctx context.Context, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, bool) {
+	if ix == nil || ix.catchUp(ctx) != nil {
+		return nil, false
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if !ix.ready {
+		return nil, false
+	}
+	out := make(map[types.ManagedObjectReference]string, len(refs))
+	for _, r := range refs {
+		n, ok := ix.names[r]
+		if !ok {
+			return nil, false
+		}
+		out[r] = n
+	}
+	return out, true
 }
 
 // catchUp waits until the index has collected every change this

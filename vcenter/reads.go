@@ -48,11 +48,17 @@ func PropVal(oc types.ObjectContent, name string) any {
 	return nil
 }
 
-// Names reads the names of refs in one round trip. It does not apply the
-// scope: use VisibleNames for objects a result lists.
+// Names returns the names of refs: from the name index when it is current
+// with this connection's writes and holds them all, else read in one round
+// trip. It does not apply the scope: use VisibleNames for objects a result
+// lists.
 func (c *Conn) Names(ctx context.Context, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
+	refs = UniqueRefs(refs)
+	if names, ok := c.index.namesOf(ctx, refs); ok {
+		return names, nil
+	}
 	out := make(map[types.ManagedObjectReference]string, len(refs))
-	objs, _, err := c.RetrieveMany(ctx, UniqueRefs(refs), []string{"name"})
+	objs, _, err := c.RetrieveMany(ctx, refs, []string{"name"})
 	if err != nil {
 		return nil, fmt.Errorf("read names: %w", err)
 	}

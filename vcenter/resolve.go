@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -81,60 +80,68 @@ var (
 // wins over a name that happens to look like one. A name that matches
 // several objects is an AmbiguousError listing them, never a silent pick.
 func (c *Conn) Resolve(ctx context.Context, kind, ident string) (Object, error) {
-	o, err := c.resolve(ctx, kind, ident)
+	o, _, err := c.ResolveWith(ctx, kind, ident, nil)
+	return o, err
+}
+
+// ResolveWith is Resolve that also reads the object's properties props in
+// the round trip that reads its path: a tool that shows what it resolved
+// saves a read. The content is nil when props is empty.
+func (c *Conn) ResolveWith(ctx context.Context, kind, ident string, props []string) (Object, *types.ObjectContent, error) {
+	o, oc, err := c.resolve(ctx, kind, ident, props)
 	var nf *NotFoundError
 	if errors.As(err, &nf) && c.restricts(kind) {
 		nf.Scoped = true // the same words whether or not it exists
 		markScopeEmptied(ctx)
 	}
 	if err != nil {
-		return o, err
+		return o, nil, err
 	}
 	ok, err := c.permitted(ctx, o)
 	if err != nil {
-		return Object{}, err
+		return Object{}, nil, err
 	}
 	if !ok {
 		// Out of scope reads exactly like not found: the caller learns
 		// nothing about objects its role may not see.
 		markScopeRefused(ctx)
 		markScopeEmptied(ctx)
-		return Object{}, &NotFoundError{Kind: kind, Ident: ident, Scoped: true}
+		return Object{}, nil, &NotFoundError{Kind: kind, Ident: ident, Scoped: true}
 	}
-	return o, nil
+	return o, oc, nil
 }
 
-func (c *Conn) resolve(ctx context.Context, kind, ident string) (Object, error) {
+func (c *Conn) resolve(ctx context.Context, kind, ident string, props []string) (Object, *types.ObjectContent, error) {
 	ident = strings.TrimSpace(ident)
 	switch {
 	case ident == "":
-		return Object{}, fmt.Errorf("no %s given: pass its name, inventory path, or ID", kindLabel(kind))
+		return Object{}, nil, fmt.Errorf("no %s given: pass its name, inventory path, or ID", kindLabel(kind))
 	case len(ident) > maxIdentLen:
-		return Object{}, fmt.Errorf("the %s identifier is %d characters long; the limit is %d", kindLabel(kind), len(ident), maxIdentLen)
+		return Object{}, nil, fmt.Errorf("the %s identifier is %d characters long; the limit is %d", kindLabel(kind), len(ident), maxIdentLen)
 	case strings.Contains(ident, "/"):
-		return c.resolvePath(ctx, kind, ident)
+		return c.resolvePath(ctx, kind, ident, props)
 	case uuidPattern.MatchString(ident) && (kind == "VirtualMachine" || kind == "HostSystem"):
-		if o, ok, err := c.resolveUUID(ctx, kind, ident); ok || err != nil {
-			return o, err
+		if o, oc, ok, err := c.resolveUUID(ctx, kind, ident, props); ok || err != nil {
+			return o, oc, err
 		}
 	case morefPattern.MatchString(ident):
-		o, ok, err := c.resolveMoref(ctx, kind, ident)
+		o, oc, ok, err := c.resolveMoref(ctx, kind, ident, props)
 		if ok || err != nil {
-			return o, err
+			return o, oc, err
 		}
 	}
-	return c.resolveName(ctx, kind, ident)
+	return c.resolveName(ctx, kind, ident, props)
 }
 
-func (c *Conn) resolvePath(ctx context.Context, kind, p string) (Object, error) {
+func (c *Conn) resolvePath(ctx context.Context, kind, p string, props []string) (Object, *types.ObjectContent, error) {
 	ref, err := c.findByPath(ctx, p)
 	if err != nil {
-		return Object{}, err
+		return Object{}, nil, err
 	}
 	if ref == nil || !kindMatches(kind, ref.Type) {
-		return Object{}, &NotFoundError{Kind: kind, Ident: p}
+		return Object{}, nil, &NotFoundError{Kind: kind, Ident: p}
 	}
-	return c.describe(ctx, *ref)
+	return c.describeWith(ctx, *ref, props)
 }
 
 // findByPath looks up an inventory path, absolute or relative to the
@@ -158,7 +165,7 @@ func (c *Conn) findByPath(ctx context.Context, p string) (*types.ManagedObjectRe
 	return &r, nil
 }
 
-func (c *Conn) resolveUUID(ctx context.Context, kind, id string) (Object, bool, error) {
+func (c *Conn) resolveUUID(ctx context.Context, kind, id string, props []string) (Object, *types.ObjectContent, bool, error) {
 	si := object.NewSearchIndex(c.Client)
 	vmSearch := kind == "VirtualMachine"
 	for _, instance := range []bool{true, false} {
@@ -167,41 +174,41 @@ func (c *Conn) resolveUUID(ctx context.Context, kind, id string) (Object, bool, 
 		}
 		ref, err := si.FindByUuid(ctx, nil, id, vmSearch, types.NewBool(instance))
 		if err != nil {
-			return Object{}, false, fmt.Errorf("look up UUID %s: %w", id, err)
+			return Object{}, nil, false, fmt.Errorf("look up UUID %s: %w", id, err)
 		}
 		if ref != nil {
-			o, err := c.describe(ctx, ref.Reference())
-			return o, err == nil, err
+			o, oc, err := c.describeWith(ctx, ref.Reference(), props)
+			return o, oc, err == nil, err
 		}
 	}
-	return Object{}, false, nil
+	return Object{}, nil, false, nil
 }
 
-func (c *Conn) resolveMoref(ctx context.Context, kind, id string) (Object, bool, error) {
+func (c *Conn) resolveMoref(ctx context.Context, kind, id string, props []string) (Object, *types.ObjectContent, bool, error) {
 	for _, t := range concreteKinds(kind) {
-		o, err := c.describe(ctx, types.ManagedObjectReference{Type: t, Value: id})
+		o, oc, err := c.describeWith(ctx, types.ManagedObjectReference{Type: t, Value: id}, props)
 		if err == nil {
-			return o, true, nil
+			return o, oc, true, nil
 		}
 		if IsNotAuthenticated(err) {
-			return Object{}, false, err
+			return Object{}, nil, false, err
 		}
 	}
-	return Object{}, false, nil
+	return Object{}, nil, false, nil
 }
 
-func (c *Conn) resolveName(ctx context.Context, kind, name string) (Object, error) {
+func (c *Conn) resolveName(ctx context.Context, kind, name string, props []string) (Object, *types.ObjectContent, error) {
 	matches, similar, err := c.index.lookup(ctx, kind, name)
 	if errors.Is(err, errIndexUnavailable) {
 		matches, similar, err = c.scanNames(ctx, kind, name)
 	}
 	if err != nil {
-		return Object{}, err
+		return Object{}, nil, err
 	}
 	if c.restricts(kind) {
 		similar = nil // names outside the scope are not hinted at
 	}
-	return c.pickNamed(ctx, kind, name, matches, similar)
+	return c.pickNamed(ctx, kind, name, matches, similar, props)
 }
 
 // scanNames finds the objects of kind called name by reading every
@@ -253,7 +260,7 @@ func (c *Conn) scanNames(ctx context.Context, kind, name string) ([]types.Manage
 
 // pickNamed is the one object of kind called name among matches, or a
 // not-found error (with similar names) or an ambiguity listing them.
-func (c *Conn) pickNamed(ctx context.Context, kind, name string, matches []types.ManagedObjectReference, similar []string) (Object, error) {
+func (c *Conn) pickNamed(ctx context.Context, kind, name string, matches []types.ManagedObjectReference, similar []string, props []string) (Object, *types.ObjectContent, error) {
 	// Objects outside the caller's scope neither resolve nor make a name
 	// ambiguous.
 	if c.restricts(kind) && len(matches) > 0 {
@@ -261,7 +268,7 @@ func (c *Conn) pickNamed(ctx context.Context, kind, name string, matches []types
 		for _, ref := range matches {
 			ok, err := c.permitted(ctx, Object{Ref: ref})
 			if err != nil {
-				return Object{}, err
+				return Object{}, nil, err
 			}
 			if ok {
 				visible = append(visible, ref)
@@ -271,9 +278,9 @@ func (c *Conn) pickNamed(ctx context.Context, kind, name string, matches []types
 	}
 	switch len(matches) {
 	case 0:
-		return Object{}, &NotFoundError{Kind: kind, Ident: name, Similar: similar}
+		return Object{}, nil, &NotFoundError{Kind: kind, Ident: name, Similar: similar}
 	case 1:
-		return c.describe(ctx, matches[0])
+		return c.describeWith(ctx, matches[0], props)
 	}
 	amb := &AmbiguousError{Kind: kind, Ident: name}
 	const maxListed = 20
@@ -285,17 +292,13 @@ func (c *Conn) pickNamed(ctx context.Context, kind, name string, matches []types
 		amb.Candidates = append(amb.Candidates, o)
 	}
 	slices.SortFunc(amb.Candidates, func(a, b Object) int { return strings.Compare(a.Path, b.Path) })
-	return Object{}, amb
+	return Object{}, nil, amb
 }
 
 // describe reads an object's name and inventory path in one round trip.
 func (c *Conn) describe(ctx context.Context, ref types.ManagedObjectReference) (Object, error) {
-	path, err := find.InventoryPath(ctx, c.Client, ref)
-	if err != nil {
-		return Object{}, err
-	}
-	name := path[strings.LastIndex(path, "/")+1:]
-	return Object{Ref: ref, Name: name, Path: path}, nil
+	o, _, err := c.describeWith(ctx, ref, nil)
+	return o, err
 }
 
 // Describe returns the name and inventory path of ref.

@@ -164,8 +164,13 @@ func parenthesize(s string) string {
 	return "(" + s + ")"
 }
 
+// vmGetProps are the properties vm_get shows. Of config only the parts it
+// shows: the whole config carries extraConfig and every device's
+// details, several kilobytes more per call.
 var vmGetProps = []string{
-	"name", "config", "runtime.powerState", "runtime.host", "runtime.bootTime", "overallStatus",
+	"name", "config.template", "config.hardware", "config.guestFullName", "config.guestId", "config.version",
+	"config.instanceUuid", "config.uuid", "config.annotation", "config.cpuHotAddEnabled", "config.memoryHotAddEnabled",
+	"config.firmware", "config.bootOptions", "runtime.powerState", "runtime.host", "runtime.bootTime", "overallStatus",
 	"guest.toolsRunningStatus", "guest.toolsVersionStatus2", "guest.hostName", "guest.ipAddress", "guest.net",
 	"datastore", "network", "snapshot", "resourcePool", "summary.quickStats", "summary.storage", "runtime.question",
 	"customValue", "availableField",
@@ -182,19 +187,13 @@ func vmGet() toolkit.Tool {
 	}, func(ctx context.Context, d toolkit.Deps, a params.VMArgs) (VMDetail, error) {
 		var out VMDetail
 		err := d.Session.Do(ctx, func(c *vcenter.Conn) error {
-			o, err := c.Resolve(ctx, "VirtualMachine", a.VM)
+			// The VM's properties come with its path: one round trip.
+			o, oc, err := c.ResolveWith(ctx, "VirtualMachine", a.VM, vmGetProps)
 			if err != nil {
 				return err
 			}
-			objs, _, err := c.RetrieveMany(ctx, []types.ManagedObjectReference{o.Ref}, vmGetProps)
-			if err != nil {
-				return fmt.Errorf("read VM %s: %w", toolkit.Path(o.Path), err)
-			}
-			if len(objs) == 0 {
-				return &vcenter.NotFoundError{Kind: "VirtualMachine", Ident: a.VM}
-			}
 			var vm mo.VirtualMachine
-			if err := mo.LoadObjectContent(objs, &vm); err != nil {
+			if err := mo.LoadObjectContent([]types.ObjectContent{*oc}, &vm); err != nil {
 				return fmt.Errorf("read VM %s: %w", toolkit.Path(o.Path), err)
 			}
 			out, err = vmDetail(ctx, c, o, &vm)
