@@ -274,6 +274,9 @@ func (e *Env) Fails(name string, args map[string]any) string {
 
 // ResultText is the text content of a result.
 func ResultText(res *mcp.CallToolResult) string {
+	if res == nil {
+		return ""
+	}
 	var b strings.Builder
 	for _, c := range res.Content {
 		if tc, ok := c.(mcp.TextContent); ok {

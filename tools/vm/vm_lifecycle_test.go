@@ -347,9 +347,15 @@ type slowClone struct {
 	// quiet skips the progress updates: vcsim's WaitForUpdatesEx reads a
 	// task without the task's lock, so frequent updates race under -race.
 	quiet bool
+	// started, if set, is closed when vCenter receives the first clone.
+	started     chan struct{}
+	startedOnce sync.Once
 }
 
 func (vm *slowClone) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Task) soap.HasFault {
+	if vm.started != nil {
+		vm.startedOnce.Do(func() { close(vm.started) })
+	}
 	task := simulator.CreateTask(vm, "cloneVm", func(t *simulator.Task) (types.AnyType, types.BaseMethodFault) {
 		for i := 1; i <= vm.steps; i++ {
 			time.Sleep(vm.step)
@@ -860,14 +866,34 @@ func TestVMCloneOutlivesImpatientClient(t *testing.T) {
 	t.Parallel()
 	e, _ := newAdminEnv(t)
 	const src = "/DC0/vm/DC0_C0_RP1_VM2"
-	e.slowClones(src, 10, 100*time.Millisecond) // about a second
-	ctx, cancel := context.WithTimeout(e.Ctx, 250*time.Millisecond)
+	started := make(chan struct{})
+	e.putSlowClone(src, &slowClone{steps: 10, step: 100 * time.Millisecond, started: started}) // about a second
+	// The client gives up once vCenter has the clone: a fixed patience
+	// could end before the request reached vCenter on a busy machine.
+	ctx, cancel := context.WithCancel(e.Ctx)
 	defer cancel()
 	req := mcp.CallToolRequest{}
 	req.Params.Name = "vm_clone"
 	req.Params.Arguments = map[string]any{"vm": src, "name": "patient-clone"}
-	if res, err := e.Client.CallTool(ctx, req); err == nil && !res.IsError {
-		t.Fatalf("the clone finished within the client's patience; make it slower: %s", toolstest.ResultText(res))
+	type result struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := e.Client.CallTool(ctx, req)
+		done <- result{res, err}
+	}()
+	select {
+	case <-started:
+	case r := <-done:
+		t.Fatalf("the call ended before vCenter was asked to clone: %v %s", r.err, toolstest.ResultText(r.res))
+	case <-time.After(30 * time.Second):
+		t.Fatal("vCenter was not asked to clone within 30 s")
+	}
+	cancel()
+	if r := <-done; r.err == nil && !r.res.IsError {
+		t.Fatalf("the clone finished within the client's patience; make it slower: %s", toolstest.ResultText(r.res))
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for !e.Exists("/DC0/vm/patient-clone") {
