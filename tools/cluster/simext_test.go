@@ -91,15 +91,7 @@ func extendClusters(t *testing.T) (*simulator.Model, drsFixture) {
 		if method.This.Type != "ClusterComputeResource" || (method.Name != "ApplyRecommendation" && method.Name != "ReconfigureComputeResource_Task") {
 			return nil, nil
 		}
-		c, ok := ctx.Map.Get(method.This).(*simulator.ClusterComputeResource)
-		if !ok {
-			return nil, nil
-		}
-		w := &vcCluster{c}
-		if ctx.Session != nil {
-			ctx.Session.Put(w)
-		}
-		return w, nil
+		return toolstest.Wrap(ctx, method.This, func(c *simulator.ClusterComputeResource) *vcCluster { return &vcCluster{c} })
 	}
 	return m, fx
 }

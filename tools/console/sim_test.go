@@ -20,6 +20,8 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 // vcsim has no VM consoles: no CreateScreenshot_Task, PutUsbScanCodes,
@@ -53,16 +55,7 @@ func installConsoles(m *simulator.Model) *consoleSim {
 		if meth.This.Type != "VirtualMachine" || !consoleMethods[meth.Name] || ctx.Session == nil {
 			return nil, nil
 		}
-		if w, ok := ctx.Session.Registry.Get(meth.This).(*vmConsole); ok {
-			return w, nil
-		}
-		vm, ok := ctx.Map.Get(meth.This).(*simulator.VirtualMachine)
-		if !ok {
-			return nil, nil
-		}
-		w := &vmConsole{VirtualMachine: vm, sim: s}
-		ctx.Session.Put(w)
-		return w, nil
+		return toolstest.Wrap(ctx, meth.This, func(vm *simulator.VirtualMachine) *vmConsole { return &vmConsole{VirtualMachine: vm, sim: s} })
 	}
 	return s
 }

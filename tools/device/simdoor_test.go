@@ -11,6 +11,8 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 // The simulator has no VM questions and no AnswerVM. doorLocks adds what
@@ -45,20 +47,7 @@ func installDoorLocks(m *simulator.Model) *doorLocks {
 		if method.This.Type != "VirtualMachine" || (method.Name != "ReconfigVM_Task" && method.Name != "AnswerVM") || !l.isLocked(method.This) {
 			return nil, nil
 		}
-		if ctx.Session != nil {
-			if w, ok := ctx.Session.Registry.Get(method.This).(*doorVM); ok {
-				return w, nil
-			}
-		}
-		vm, ok := ctx.Map.Get(method.This).(*simulator.VirtualMachine)
-		if !ok {
-			return nil, nil
-		}
-		w := &doorVM{VirtualMachine: vm, locks: l}
-		if ctx.Session != nil {
-			ctx.Session.Put(w)
-		}
-		return w, nil
+		return toolstest.Wrap(ctx, method.This, func(vm *simulator.VirtualMachine) *doorVM { return &doorVM{VirtualMachine: vm, locks: l} })
 	}
 	return l
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/vsphere-mcp/vsphere-mcp/tools/toolstest"
 )
 
 // vcsim has no UpgradeTools_Task. toolsSim gives the VMs of a test's
@@ -47,16 +49,7 @@ func installToolsUpgrade(m *simulator.Model) *toolsSim {
 		if meth.This.Type != "VirtualMachine" || meth.Name != "UpgradeTools_Task" || ctx.Session == nil {
 			return nil, nil
 		}
-		if w, ok := ctx.Session.Registry.Get(meth.This).(*vmTools); ok {
-			return w, nil
-		}
-		vm, ok := ctx.Map.Get(meth.This).(*simulator.VirtualMachine)
-		if !ok {
-			return nil, nil
-		}
-		w := &vmTools{VirtualMachine: vm, sim: s}
-		ctx.Session.Put(w)
-		return w, nil
+		return toolstest.Wrap(ctx, meth.This, func(vm *simulator.VirtualMachine) *vmTools { return &vmTools{VirtualMachine: vm, sim: s} })
 	}
 	return s
 }

@@ -51,15 +51,7 @@ func extendHosts(t *testing.T) *simulator.Model {
 	}
 	m.Map().Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 		if method.This.Type == "VirtualMachine" && method.Name == "RelocateVM_Task" {
-			vm, ok := ctx.Map.Get(method.This).(*simulator.VirtualMachine)
-			if !ok {
-				return nil, nil
-			}
-			w := &esxVM{vm}
-			if ctx.Session != nil {
-				ctx.Session.Put(w)
-			}
-			return w, nil
+			return toolstest.Wrap(ctx, method.This, func(vm *simulator.VirtualMachine) *esxVM { return &esxVM{vm} })
 		}
 		if method.This.Type != "HostSystem" {
 			return nil, nil
@@ -69,15 +61,7 @@ func extendHosts(t *testing.T) *simulator.Model {
 		default:
 			return nil, nil
 		}
-		h, ok := ctx.Map.Get(method.This).(*simulator.HostSystem)
-		if !ok {
-			return nil, nil
-		}
-		w := &esxHost{h}
-		if ctx.Session != nil {
-			ctx.Session.Put(w)
-		}
-		return w, nil
+		return toolstest.Wrap(ctx, method.This, func(h *simulator.HostSystem) *esxHost { return &esxHost{h} })
 	}
 	return m
 }
